@@ -1,0 +1,51 @@
+// kk_blocks.h — every quantized block layout the engine uses, defined once.
+// Included by C++ (CPU backend, loader), CUDA (.cu) and Metal (.metal) sources alike.
+// Layout changes here change every backend at once; the static_asserts pin the byte sizes.
+#ifndef KK_BLOCKS_H
+#define KK_BLOCKS_H
+
+#if defined(__METAL_VERSION__)
+  typedef uchar  kk_u8;  typedef char  kk_i8;  typedef ushort kk_u16; typedef uint kk_u32;
+  #define KK_STATIC_ASSERT(c, m)
+#else
+  #include <stdint.h>
+  typedef uint8_t kk_u8; typedef int8_t kk_i8; typedef uint16_t kk_u16; typedef uint32_t kk_u32;
+  #if defined(__cplusplus)
+    #define KK_STATIC_ASSERT(c, m) static_assert(c, m)
+  #else
+    #define KK_STATIC_ASSERT(c, m) _Static_assert(c, m)
+  #endif
+#endif
+
+// Group size of the INT4 format Kimi-K2-Thinking ships (compressed-tensors, strategy "group").
+#define KK_Q4_GROUP 32
+// Group size of the int8 activation blocks used by the fast (VNNI) path.
+#define KK_Q8_GROUP 32
+
+// block_q4: 32 consecutive weights of one row, symmetric INT4 with one bf16 scale.
+//   weight[j]      = ((qs[j] & 0x0F) - 8) * scale     for j in 0..15
+//   weight[j + 16] = ((qs[j] >> 4)   - 8) * scale     for j in 0..15
+// Nibbles hold q+8 (offset binary, q in [-8, 7]) exactly as compressed-tensors stores them, so
+// conversion from `weight_packed` is a bit shuffle; the low/high split lets SIMD kernels expand a
+// block with one mask and one shift. The scale is the checkpoint's bf16 value, bit for bit.
+typedef struct {
+  kk_u16 scale_bf16;
+  kk_u8  qs[KK_Q4_GROUP / 2];
+} block_q4;
+KK_STATIC_ASSERT(sizeof(block_q4) == 2 + KK_Q4_GROUP / 2, "block_q4 must be 18 bytes, packed");
+
+// block_q8: 32 activations quantized symmetrically to int8 with an fp32 scale (fast mode only).
+//   x[j] ≈ qs[j] * d;  sum = Σ qs[j] (precomputed so the q+8 offset of block_q4 can be removed
+//   after an unsigned×signed dot product: Σ (q+8)·a = Σ q·a + 8·Σ a).
+typedef struct {
+  float  d;
+  int    sum;
+  kk_i8  qs[KK_Q8_GROUP];
+} block_q8;
+KK_STATIC_ASSERT(sizeof(block_q8) == 8 + KK_Q8_GROUP, "block_q8 must be 40 bytes");
+
+// Block-FP8 (K2-Instruct / DeepSeek-V3): e4m3 weights with one fp32 `weight_scale_inv` per
+// 128x128 tile. Only the loader reads this layout; it converts to block_q4 or bf16 at load.
+#define KK_FP8_BLOCK 128
+
+#endif // KK_BLOCKS_H

@@ -1,0 +1,35 @@
+// kernels.h — the CPU micro-kernels, one table per instruction-set variant.
+// `plain` is portable C++ and the oracle every other variant is tested against
+// (native/tests/test_backend_ops.cpp). The best variant is picked once from cpuid.
+#pragma once
+#include <cstdint>
+#include <vector>
+#include "kk_blocks.h"
+
+namespace kk::cpu {
+
+// Every kernel computes rows [r0, r1) of y for all n tokens:
+//   y[t * ldy + r] = Σ_c W[r][c] · x[t * ldx + c]
+// W is `cols` wide (a multiple of 32 for q4). Kernels never allocate and never spawn threads.
+struct Kernels {
+  const char* name;  // "plain", "avx2", "avx512", "avx512_vnni", "amx"
+  void (*q4_f32)(const block_q4* W, int64_t cols, int64_t r0, int64_t r1,
+                 const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy);
+  // Fast mode: activations pre-quantized to block_q8 rows of cols/32 blocks each.
+  void (*q4_q8)(const block_q4* W, int64_t cols, int64_t r0, int64_t r1,
+                const block_q8* xq, int64_t n, float* y, int64_t ldy);
+  void (*bf16_f32)(const uint16_t* W, int64_t cols, int64_t r0, int64_t r1,
+                   const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy);
+  void (*f32_f32)(const float* W, int64_t cols, int64_t r0, int64_t r1,
+                  const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy);
+  // x[cols] -> cols/32 blocks.
+  void (*quantize_q8)(const float* x, int64_t cols, block_q8* out);
+};
+
+const Kernels& kernels_plain();
+// All variants this CPU can run (plain first), after a guarded probe for each.
+std::vector<const Kernels*> kernels_available();
+// The fastest available variant (override with env KK_CPU_KERNELS=plain|avx2|avx512|...).
+const Kernels& kernels_best();
+
+}  // namespace kk::cpu
