@@ -1,0 +1,71 @@
+// types.ts — the JavaScript face of the native engine (native/binding/). Token ids in, token ids
+// out: text lives in main/text/. Every method that does real work is async and never blocks the
+// event loop; failures reject with an Error whose message names the file and tensor at fault.
+
+export interface LoadOptions {
+  backend?: 'cpu' | 'cuda';
+  mode?: 'exact' | 'fast';
+  requantize?: boolean;     // default true: bf16/FP8 routed experts -> INT4 at load
+  threads?: number;         // 0 / undefined: all hardware threads
+  maxSequences?: number;
+  maxContext?: number;
+}
+
+export interface LoadProgress { stage: 'validate' | 'weights' | 'repack' | string; fraction: number }
+
+export interface ModelInfo {
+  modelType: string; architecture: string; quantization: string;
+  nLayers: number; nDenseLayers: number; hidden: number; nHeads: number; vocab: number;
+  nExperts: number; topK: number; nSharedExperts: number; moeIntermediate: number;
+  qLoraRank: number; kvLoraRank: number; maxPosition: number;
+  nParams: number; bytesWeights: number; bytesExperts: number; kvBytesPerToken: number;
+  bosId: number; eosId: number; backend: string; kernels: string;
+}
+
+export interface SamplingOptions {
+  temperature?: number;      // 0 = greedy
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  repetitionPenalty?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  seed?: number;
+  stopIds?: number[];
+  maxTokens?: number;
+}
+
+export interface GenerateOptions extends SamplingOptions { signal?: AbortSignal }
+
+export interface GenerateResult {
+  outputIds: number[];
+  finishReason: 'stop' | 'length' | 'cancelled';
+  promptTokens: number; completionTokens: number;
+  prefillMs: number; decodeMs: number;
+}
+
+export interface MemoryStats { weightsBytes: number; kvBytesUsed: number; kvBytesCapacity: number; rssBytes: number }
+
+export interface NativeModel {
+  info(): ModelInfo;
+  /** Prefill + decode; onToken is called for every generated id as soon as it exists. */
+  generate(promptIds: number[], options: GenerateOptions, onToken: (id: number) => void): Promise<GenerateResult>;
+  memoryStats(): MemoryStats;
+  /** Frees weights and caches; later calls reject. */
+  dispose(): void;
+}
+
+export interface EvalLine { line: string }
+export interface EvalSummary {
+  prompts: number; maxAbsLogitErr: number; maxRelHiddenErr: number; topkAgree: number;
+  decodeMaxAbsLogitErr: number; pass: boolean; summaryLine: string;
+}
+
+export interface NativeBinding {
+  loadModel(dir: string, options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<NativeModel>;
+  evaluate(modelDir: string, reference: string, options: LoadOptions, onLine: (line: string) => void): Promise<EvalSummary>;
+  bench(options: { model?: string; synthetic?: string; promptLen?: number; gen?: number; threads?: number; mode?: string }): Promise<string>;
+  synth(options: { preset: string; layers?: number; experts?: number; seed?: number; routingSkew?: number; out: string },
+        onProgress?: (p: LoadProgress) => void): Promise<void>;
+  cpuFeatures(): string[];
+}
