@@ -1,0 +1,54 @@
+// weights.h — the loaded model: what the loader produces and the forward consumes.
+// Matrices are [out, in] row-major (HF Linear layout). Norm weights and the router bias are F32.
+// Routed experts are stacked per layer into one [E, out, in] tensor per projection, already in the
+// engine's kernel layout (block_q4 rows, or BF16 when requantize is off).
+#pragma once
+#include <memory>
+#include <vector>
+#include "core/tensor.h"
+#include "model/config.h"
+
+namespace kk {
+
+struct AttentionWeights {
+  Tensor q_a_proj, q_a_norm, q_b_proj;  // q_lora_rank > 0
+  Tensor q_proj;                         // q_lora_rank == 0
+  Tensor kv_a_proj_with_mqa;             // [kv_lora_rank + rope, hidden]
+  Tensor kv_a_norm;                      // [kv_lora_rank]
+  Tensor kv_b_proj;                      // [heads * (nope + v), kv_lora_rank]
+  Tensor o_proj;                         // [hidden, heads * v]
+};
+
+struct MlpWeights { Tensor gate_proj, up_proj, down_proj; };
+
+struct MoeWeights {
+  Tensor router;        // mlp.gate.weight [E, hidden]
+  Tensor router_bias;   // mlp.gate.e_score_correction_bias [E] F32 (may be empty)
+  Tensor gate_exps;     // [E, moe_inter, hidden]
+  Tensor up_exps;       // [E, moe_inter, hidden]
+  Tensor down_exps;     // [E, hidden, moe_inter]
+  MlpWeights shared;    // width moe_inter * n_shared (empty if n_shared == 0)
+};
+
+struct LayerWeights {
+  Tensor input_layernorm, post_attention_layernorm;
+  AttentionWeights attn;
+  bool is_moe = false;
+  MlpWeights mlp;       // dense layers
+  MoeWeights moe;       // MoE layers
+};
+
+struct ModelWeights {
+  ModelConfig config;
+  Tensor embed_tokens;  // [vocab, hidden]
+  std::vector<LayerWeights> layers;
+  Tensor norm;          // [hidden]
+  Tensor lm_head;       // [vocab, hidden] (aliases embed_tokens when tied)
+  std::vector<std::shared_ptr<void>> mappings;  // keeps memory-mapped shards alive
+};
+
+struct LoaderOptions {
+  bool requantize = true;  // routed experts that are not INT4 -> INT4 (group 32, symmetric)
+};
+
+}  // namespace kk
