@@ -1,0 +1,412 @@
+// contract.ts — the one typed contract between the renderer (app/) and the core (main/).
+// Every request and every event is declared here once, as a zod schema with its inferred type.
+// The same verbs and events travel over Electron IPC (preload) and over the WebSocket of
+// `karakoram serve`. No Node, Electron or native imports: app/ imports this file.
+//
+// Vocabulary:
+// - A conversation is a tree of messages (parentId links); `headId` is the leaf currently shown.
+//   getConversation returns the path root → head, each message with its siblings so the UI can
+//   switch branches (switchBranch).
+// - An assistant turn may span several messages: assistant (with toolCalls) → tool (result) →
+//   assistant (answer). The UI renders consecutive assistant/tool messages as one turn; the tool
+//   message's result is also copied into the matching ToolCallRecord so a card can show it alone.
+// - Generation events name the message they stream into; the message exists in the store from the
+//   first event ('started') and is updated as tokens arrive.
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------------------------
+// Shared pieces
+
+export const Id = z.string().min(1).max(200);
+
+export const ToolSpecSchema = z.object({
+  type: z.literal('function'),
+  function: z.object({
+    name: z.string().min(1).max(200),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+/** Sampling settings; every field optional (absent = the model's generation_config default). */
+export const SamplingSchema = z.object({
+  temperature: z.number().min(0).max(5).optional(),
+  topP: z.number().gt(0).max(1).optional(),
+  topK: z.number().int().min(0).max(100_000).optional(),
+  minP: z.number().min(0).max(1).optional(),
+  repetitionPenalty: z.number().min(0.5).max(3).optional(),
+  presencePenalty: z.number().min(-2).max(2).optional(),
+  frequencyPenalty: z.number().min(-2).max(2).optional(),
+  maxTokens: z.number().int().min(1).max(1_000_000).optional(),
+  seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+});
+export type Sampling = z.infer<typeof SamplingSchema>;
+
+export const FinishReasonSchema = z.enum(['stop', 'length', 'tool_calls', 'cancelled', 'error']);
+
+/** Measured for one generated message; the performance strip shows these. */
+export const TimingsSchema = z.object({
+  promptTokens: z.number().int().min(0),
+  completionTokens: z.number().int().min(0),
+  promptMs: z.number().min(0),           // prompt processing (prefill)
+  ttftMs: z.number().min(0),             // request accepted → first generated token
+  decodeMs: z.number().min(0),           // first token → last token
+  promptTokensPerSecond: z.number().min(0),
+  tokensPerSecond: z.number().min(0),    // decode speed
+  contextUsed: z.number().int().min(0),  // prompt + completion tokens in the context window
+  contextLength: z.number().int().min(0),
+});
+export type Timings = z.infer<typeof TimingsSchema>;
+
+export const ToolCallStatusSchema = z.enum(['streaming', 'pending', 'running', 'done', 'error']);
+export type ToolCallStatus = z.infer<typeof ToolCallStatusSchema>;
+
+/** A tool call as a card shows it: what the model asked for and what came back. */
+export const ToolCallRecordSchema = z.object({
+  id: z.string(),                        // K2's raw id "functions.NAME:IDX"
+  name: z.string(),
+  arguments: z.string(),                 // JSON text as the model wrote it
+  status: ToolCallStatusSchema,
+  result: z.string().nullable(),
+  error: z.string().nullable(),
+  durationMs: z.number().min(0).nullable(),
+});
+export type ToolCallRecord = z.infer<typeof ToolCallRecordSchema>;
+
+export const MessageStatusSchema = z.enum(['streaming', 'complete', 'stopped', 'error', 'interrupted']);
+export type MessageStatus = z.infer<typeof MessageStatusSchema>;
+
+export const MessageSchema = z.object({
+  id: Id,
+  conversationId: Id,
+  parentId: Id.nullable(),
+  role: z.enum(['system', 'user', 'assistant', 'tool']),
+  content: z.string(),
+  reasoning: z.string(),                 // '' when the model did not think
+  reasoningMs: z.number().min(0).nullable(),   // time spent thinking (assistant)
+  reasoningTokens: z.number().int().min(0).nullable(),
+  toolCalls: z.array(ToolCallRecordSchema),     // assistant only
+  toolCallId: z.string().nullable(),     // tool only: which call this answers
+  toolName: z.string().nullable(),       // tool only
+  status: MessageStatusSchema,
+  finishReason: FinishReasonSchema.nullable(),
+  error: z.string().nullable(),
+  timings: TimingsSchema.nullable(),
+  model: z.string().nullable(),          // label of the model that wrote it
+  sampling: SamplingSchema.nullable(),   // settings it was generated with
+  createdAt: z.number(),                 // ms since epoch
+  /** Ids of all messages with the same parent (including this one), oldest first. */
+  siblingIds: z.array(Id),
+});
+export type Message = z.infer<typeof MessageSchema>;
+
+export const ConversationSummarySchema = z.object({
+  id: Id,
+  title: z.string(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  messageCount: z.number().int().min(0),
+  preview: z.string(),                   // start of the last message on the current branch
+  generating: z.boolean(),
+});
+export type ConversationSummary = z.infer<typeof ConversationSummarySchema>;
+
+export const ConversationSchema = ConversationSummarySchema.extend({
+  headId: Id.nullable(),
+  tools: z.array(z.string()),            // names of declared tools (see listTools)
+  systemPrompt: z.string().nullable(),   // null: the settings' system prompt
+  messages: z.array(MessageSchema),      // path root → head
+});
+export type Conversation = z.infer<typeof ConversationSchema>;
+
+export const SearchHitSchema = z.object({
+  conversation: ConversationSummarySchema,
+  messageId: Id.nullable(),              // null when the title matched
+  snippet: z.string(),
+});
+export type SearchHit = z.infer<typeof SearchHitSchema>;
+
+export const ToolInfoSchema = z.object({
+  spec: ToolSpecSchema,
+  source: z.enum(['builtin-demo', 'mcp']),
+  label: z.string(),                     // e.g. "Weather (demo data)"
+});
+export type ToolInfo = z.infer<typeof ToolInfoSchema>;
+
+// Settings ------------------------------------------------------------------------------------
+
+export const SettingsSchema = z.object({
+  sampling: SamplingSchema,              // overrides of the model defaults
+  contextLength: z.number().int().min(256).max(1_048_576).nullable(),  // null: model default (capped)
+  threads: z.number().int().min(0).max(1024),                          // 0: all cores
+  systemPrompt: z.string().max(100_000), // '' : the chat template's default
+  defaultTools: z.array(z.string()),     // tools declared in new conversations
+});
+export type Settings = z.infer<typeof SettingsSchema>;
+
+export const SettingsPatchSchema = z.object({
+  sampling: SamplingSchema.optional(),   // replaces the whole override set
+  contextLength: SettingsSchema.shape.contextLength.optional(),
+  threads: SettingsSchema.shape.threads.optional(),
+  systemPrompt: SettingsSchema.shape.systemPrompt.optional(),
+  defaultTools: SettingsSchema.shape.defaultTools.optional(),
+});
+export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
+
+export const SettingsViewSchema = z.object({
+  settings: SettingsSchema,
+  /** The loaded model's generation defaults (generation_config.json), for placeholders. */
+  modelDefaults: z.object({
+    sampling: SamplingSchema,
+    contextLength: z.number().int().min(0),
+  }),
+});
+export type SettingsView = z.infer<typeof SettingsViewSchema>;
+
+// Models --------------------------------------------------------------------------------------
+
+export const LocalModelSchema = z.object({
+  dir: z.string(),
+  name: z.string(),
+  label: z.string(),                     // "Demo model (12M, offline)"
+  source: z.enum(['bundled', 'shared', 'user']),
+  sizeBytes: z.number().min(0),
+  loaded: z.boolean(),
+});
+export type LocalModel = z.infer<typeof LocalModelSchema>;
+
+export const MemoryPlanSchema = z.object({
+  weightsBytes: z.number().min(0),
+  kvBytesPerToken: z.number().min(0),
+  contextLength: z.number().int().min(0),    // the context the plan is for
+  ramNeededBytes: z.number().min(0),
+  vramNeededBytes: z.number().min(0),        // 0 on a CPU-only plan
+  ramTotalBytes: z.number().min(0),
+  ramAvailableBytes: z.number().min(0),
+  vramTotalBytes: z.number().min(0).nullable(),   // null: no GPU found
+  gpuName: z.string().nullable(),
+  fits: z.boolean(),
+  notes: z.array(z.string()),
+});
+export type MemoryPlan = z.infer<typeof MemoryPlanSchema>;
+
+export const ModelInspectionSchema = z.object({
+  dir: z.string(),
+  name: z.string(),
+  label: z.string(),
+  modelType: z.string(),
+  architecture: z.string(),
+  params: z.object({ total: z.number(), activePerToken: z.number() }),
+  layers: z.number().int(),
+  denseLayers: z.number().int(),
+  hidden: z.number().int(),
+  heads: z.number().int(),
+  vocab: z.number().int(),
+  experts: z.object({
+    routed: z.number().int(), perToken: z.number().int(), shared: z.number().int(),
+    intermediate: z.number().int(),
+  }),
+  quantization: z.string(),              // human summary, e.g. "INT4 experts (group 32) + bf16"
+  contextLength: z.number().int(),
+  memory: MemoryPlanSchema,
+});
+export type ModelInspection = z.infer<typeof ModelInspectionSchema>;
+
+export const EngineStateSchema = z.enum(['idle', 'loading', 'ready', 'crashed', 'restarting', 'error']);
+export type EngineState = z.infer<typeof EngineStateSchema>;
+
+export const EngineStatusSchema = z.object({
+  state: EngineStateSchema,
+  model: z.object({ dir: z.string(), name: z.string(), label: z.string() }).nullable(),
+  progress: z.object({ stage: z.string(), fraction: z.number().min(0).max(1) }).nullable(),
+  error: z.string().nullable(),          // why it crashed / failed
+  pid: z.number().int().nullable(),      // engine process id (tests kill it to check recovery)
+  restarts: z.number().int().min(0),
+  backend: z.string().nullable(),
+});
+export type EngineStatus = z.infer<typeof EngineStatusSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Requests: name → { params, result }. One preload function per entry.
+
+const empty = z.object({});
+const convRef = z.object({ conversationId: Id });
+
+export const requests = {
+  listConversations: { params: empty, result: z.array(ConversationSummarySchema) },
+  searchConversations: {
+    params: z.object({ query: z.string().min(1).max(1000) }),
+    result: z.array(SearchHitSchema),
+  },
+  getConversation: { params: convRef, result: ConversationSchema },
+  createConversation: {
+    params: z.object({
+      title: z.string().max(500).optional(),
+      tools: z.array(z.string()).optional(),   // names; default settings.defaultTools
+      systemPrompt: z.string().max(100_000).nullable().optional(),
+    }),
+    result: ConversationSchema,
+  },
+  renameConversation: {
+    params: z.object({ conversationId: Id, title: z.string().min(1).max(500) }),
+    result: ConversationSummarySchema,
+  },
+  deleteConversation: { params: convRef, result: z.object({ deleted: z.boolean() }) },
+  setConversationTools: {
+    params: z.object({ conversationId: Id, tools: z.array(z.string()) }),
+    result: ConversationSchema,
+  },
+  exportConversation: {
+    params: z.object({ conversationId: Id, format: z.enum(['md', 'json']) }),
+    result: z.object({ filename: z.string(), mimeType: z.string(), data: z.string() }),
+  },
+  importConversation: {
+    params: z.object({ data: z.string().min(1).max(50_000_000), format: z.enum(['md', 'json']).optional() }),
+    result: ConversationSchema,
+  },
+  /** Starts a generation and returns at once; events stream on 'generation'. */
+  sendMessage: {
+    params: z.object({
+      conversationId: Id,
+      content: z.string().min(1).max(10_000_000),
+      options: z.object({
+        tools: z.array(z.string()).optional(),   // replaces the conversation's declared tools
+        sampling: SamplingSchema.optional(),
+      }).optional(),
+    }),
+    result: z.object({ userMessageId: Id, assistantMessageId: Id }),
+  },
+  stopGeneration: { params: convRef, result: z.object({ stopped: z.boolean() }) },
+  /** New assistant sibling of messageId (an assistant message), generated fresh. */
+  regenerate: {
+    params: z.object({ messageId: Id, sampling: SamplingSchema.optional() }),
+    result: z.object({ assistantMessageId: Id }),
+  },
+  /** New user sibling of messageId (a user message) with newContent, then a fresh answer. */
+  editAndBranch: {
+    params: z.object({ messageId: Id, newContent: z.string().min(1).max(10_000_000) }),
+    result: z.object({ userMessageId: Id, assistantMessageId: Id }),
+  },
+  /** Show the branch through messageId (its newest leaf becomes the head). */
+  switchBranch: { params: z.object({ messageId: Id }), result: ConversationSchema },
+  listTools: { params: empty, result: z.array(ToolInfoSchema) },
+  getSettings: { params: empty, result: SettingsViewSchema },
+  updateSettings: { params: SettingsPatchSchema, result: SettingsViewSchema },
+  getModelStatus: { params: empty, result: EngineStatusSchema },
+  listLocalModels: { params: empty, result: z.array(LocalModelSchema) },
+  inspectModel: { params: z.object({ dir: z.string().min(1).max(4096) }), result: ModelInspectionSchema },
+  /** Resolves when the model is loaded (progress arrives as 'engineStatus' events). */
+  loadModel: { params: z.object({ dir: z.string().min(1).max(4096) }), result: EngineStatusSchema },
+  restartEngine: { params: empty, result: EngineStatusSchema },
+} as const;
+
+export type RequestName = keyof typeof requests;
+export const requestNames = Object.keys(requests) as RequestName[];
+export type RequestParams<N extends RequestName> = z.input<(typeof requests)[N]['params']>;
+export type RequestResult<N extends RequestName> = z.infer<(typeof requests)[N]['result']>;
+
+// ---------------------------------------------------------------------------------------------
+// Events: name → payload schema.
+
+const genBase = { conversationId: Id, messageId: Id };
+
+export const GenerationEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('started'), ...genBase, parentId: Id.nullable(), model: z.string().nullable() }),
+  /** Prompt processing; processed === total when the first token is about to come. */
+  z.object({ type: z.literal('prompt_progress'), ...genBase, processed: z.number().int(), total: z.number().int() }),
+  z.object({ type: z.literal('reasoning'), ...genBase, delta: z.string() }),
+  /** Reasoning ended (the answer or a tool call begins): the panel collapses. */
+  z.object({ type: z.literal('reasoning_end'), ...genBase, reasoningMs: z.number(), reasoningTokens: z.number().int() }),
+  z.object({ type: z.literal('content'), ...genBase, delta: z.string() }),
+  z.object({ type: z.literal('tool_call_begin'), ...genBase, index: z.number().int(), id: z.string(), name: z.string() }),
+  z.object({ type: z.literal('tool_call_delta'), ...genBase, index: z.number().int(), delta: z.string() }),
+  z.object({ type: z.literal('tool_call_end'), ...genBase, index: z.number().int(), call: ToolCallRecordSchema }),
+  /** A tool call changed state (running → done/error) — the card updates. */
+  z.object({ type: z.literal('tool_status'), ...genBase, call: ToolCallRecordSchema }),
+  /** The tool's result was stored as a tool message (part of the same turn). */
+  z.object({ type: z.literal('tool_message'), conversationId: Id, message: MessageSchema }),
+  /** Malformed output kept visible (bad tool-call JSON, unknown tool...). */
+  z.object({ type: z.literal('error'), ...genBase, message: z.string(), raw: z.string() }),
+  /** Live performance strip while decoding (about every 250 ms). */
+  z.object({ type: z.literal('stats'), ...genBase, completionTokens: z.number().int(), tokensPerSecond: z.number(), contextUsed: z.number().int(), contextLength: z.number().int() }),
+  z.object({
+    type: z.literal('finish'), ...genBase,
+    reason: FinishReasonSchema, timings: TimingsSchema.nullable(), error: z.string().nullable(),
+    /** When the turn continues after tool results, the next assistant message's id. */
+    continuedBy: Id.nullable(),
+  }),
+]);
+export type GenerationEvent = z.infer<typeof GenerationEventSchema>;
+
+export const ConversationEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('upserted'), conversation: ConversationSummarySchema }),
+  z.object({ type: z.literal('deleted'), conversationId: Id }),
+]);
+export type ConversationEvent = z.infer<typeof ConversationEventSchema>;
+
+export const events = {
+  generation: GenerationEventSchema,
+  engineStatus: EngineStatusSchema,
+  conversation: ConversationEventSchema,
+} as const;
+
+export type EventName = keyof typeof events;
+export const eventNames = Object.keys(events) as EventName[];
+export type EventPayload<E extends EventName> = z.infer<(typeof events)[E]>;
+
+// ---------------------------------------------------------------------------------------------
+// The API the renderer sees (window.karakoram in Electron; createWsClient in web mode).
+
+export type KarakoramApi = {
+  [N in RequestName]: (params: RequestParams<N>) => Promise<RequestResult<N>>;
+} & {
+  /** Subscribe to an event; returns the unsubscribe function. */
+  on<E extends EventName>(event: E, cb: (payload: EventPayload<E>) => void): () => void;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Wire envelopes (WebSocket frames are JSON text of these; IPC carries the same objects).
+
+export const ErrorCodeSchema = z.enum(['bad_request', 'not_found', 'busy', 'engine', 'internal']);
+export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
+
+export const WireRequestSchema = z.object({
+  kind: z.literal('request'),
+  id: z.number().int().min(0),
+  method: z.string().max(100),
+  params: z.unknown(),
+});
+export type WireRequest = z.infer<typeof WireRequestSchema>;
+
+export const WireResponseSchema = z.discriminatedUnion('ok', [
+  z.object({ kind: z.literal('response'), id: z.number().int(), ok: z.literal(true), result: z.unknown() }),
+  z.object({
+    kind: z.literal('response'), id: z.number().int(), ok: z.literal(false),
+    error: z.object({ code: ErrorCodeSchema, message: z.string() }),
+  }),
+]);
+export type WireResponse = z.infer<typeof WireResponseSchema>;
+
+export const WireEventSchema = z.object({ kind: z.literal('event'), event: z.string(), payload: z.unknown() });
+export type WireEvent = z.infer<typeof WireEventSchema>;
+
+/** Electron IPC channel names (preload ↔ main). */
+export const IPC_REQUEST_CHANNEL = 'karakoram:request';
+export const IPC_EVENT_CHANNEL = 'karakoram:event';
+/** WebSocket path of `karakoram serve`. */
+export const WS_PATH = '/ws';
+
+export function isRequestName(s: string): s is RequestName {
+  return Object.prototype.hasOwnProperty.call(requests, s);
+}
+export function isEventName(s: string): s is EventName {
+  return Object.prototype.hasOwnProperty.call(events, s);
+}
+
+/** An error carried across the wire with its code. */
+export class ContractError extends Error {
+  constructor(public readonly code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'ContractError';
+  }
+}
