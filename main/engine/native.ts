@@ -1,0 +1,79 @@
+// native.ts — loads the N-API addon built by cmake-js and gives it the typed, Promise-based
+// face described in types.ts (AbortSignal cancellation, Error rejections).
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type {
+  EvalSummary, GenerateOptions, GenerateResult, LoadOptions, LoadProgress, MemoryStats, ModelInfo,
+  NativeBinding, NativeModel,
+} from './types.ts';
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ADDON_CANDIDATES = ['build/addon/Release/karakoram_node.node', 'build/addon/Debug/karakoram_node.node'];
+
+/** Where the built addon is, or null when it has not been built (`npm run build:native`). */
+export function addonPath(): string | null {
+  const override = process.env.KARAKORAM_ADDON;
+  if (override) return existsSync(override) ? override : null;
+  for (const rel of ADDON_CANDIDATES) {
+    const p = join(REPO_ROOT, rel);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+interface RawModel {
+  info(): ModelInfo;
+  generateRaw(ids: number[], options: Omit<GenerateOptions, 'signal'>, onToken: (id: number) => void):
+    { promise: Promise<GenerateResult>; cancel(): void };
+  memoryStats(): MemoryStats;
+  dispose(): void;
+}
+interface RawAddon {
+  loadModel(dir: string, options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<RawModel>;
+  evaluate(dir: string, ref: string, options: LoadOptions, onLine: (line: string) => void): Promise<EvalSummary>;
+  bench(options: object): Promise<string>;
+  synth(options: object, onProgress?: (p: LoadProgress) => void): Promise<void>;
+  cpuFeatures(): string[];
+}
+
+function wrapModel(raw: RawModel): NativeModel {
+  return {
+    info: () => raw.info(),
+    memoryStats: () => raw.memoryStats(),
+    dispose: () => raw.dispose(),
+    async generate(promptIds, options, onToken) {
+      const { signal, ...rest } = options;
+      if (signal?.aborted) {
+        return { outputIds: [], finishReason: 'cancelled', promptTokens: promptIds.length, completionTokens: 0, prefillMs: 0, decodeMs: 0 };
+      }
+      const handle = raw.generateRaw(promptIds, rest, onToken);
+      const onAbort = () => handle.cancel();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        return await handle.promise;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    },
+  };
+}
+
+let cached: NativeBinding | null = null;
+
+/** The engine binding; throws an Error that says how to build it when the addon is missing. */
+export function loadBinding(): NativeBinding {
+  if (cached) return cached;
+  const path = addonPath();
+  if (!path) throw new Error('the native engine is not built: run `npm run build:native` (cmake-js) first');
+  const raw = createRequire(import.meta.url)(path) as RawAddon;
+  cached = {
+    loadModel: async (dir, options, onProgress) => wrapModel(await raw.loadModel(dir, options ?? {}, onProgress)),
+    evaluate: (dir, ref, options, onLine) => raw.evaluate(dir, ref, options ?? {}, onLine),
+    bench: (options) => raw.bench(options),
+    synth: (options, onProgress) => raw.synth(options, onProgress),
+    cpuFeatures: () => raw.cpuFeatures(),
+  };
+  return cached;
+}

@@ -1,0 +1,95 @@
+// model.cpp — NativeModel methods: info, generate (streaming, cancellable), memoryStats, dispose.
+#include "model.h"
+#include "async.h"
+#include "options.h"
+
+namespace kkjs {
+
+Napi::FunctionReference* Model::constructor_ = nullptr;
+
+Napi::Function Model::Init(Napi::Env env) {
+  Napi::Function f = DefineClass(env, "NativeModel", {
+      InstanceMethod<&Model::Info>("info"),
+      InstanceMethod<&Model::Generate>("generateRaw"),
+      InstanceMethod<&Model::MemoryStats>("memoryStats"),
+      InstanceMethod<&Model::Dispose>("dispose"),
+  });
+  constructor_ = new Napi::FunctionReference(Napi::Persistent(f));
+  return f;
+}
+
+Napi::Object Model::New(Napi::Env env, std::shared_ptr<EngineHolder> holder) {
+  Napi::Object o = constructor_->New({});
+  Model::Unwrap(o)->holder_ = std::move(holder);
+  return o;
+}
+
+Model::Model(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Model>(info) {}
+
+std::shared_ptr<EngineHolder> Model::holder() {
+  if (!holder_) throw Napi::Error::New(Env(), "model was disposed");
+  return holder_;
+}
+
+Napi::Value Model::Info(const Napi::CallbackInfo& info) {
+  return model_info(info.Env(), holder()->engine->info());
+}
+
+Napi::Value Model::MemoryStats(const Napi::CallbackInfo& info) {
+  auto h = holder();
+  kk::Engine::MemoryStats s = h->engine->memory_stats();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("weightsBytes", static_cast<double>(s.weights_bytes));
+  o.Set("kvBytesUsed", static_cast<double>(s.kv_bytes_used));
+  o.Set("kvBytesCapacity", static_cast<double>(s.kv_bytes_capacity));
+  o.Set("rssBytes", static_cast<double>(s.rss_bytes));
+  return o;
+}
+
+Napi::Value Model::Dispose(const Napi::CallbackInfo& info) {
+  holder_.reset();
+  return info.Env().Undefined();
+}
+
+// generateRaw(promptIds, options, onToken) -> { promise, cancel() }
+// The TypeScript wrapper (main/engine/native.ts) turns an AbortSignal into cancel().
+Napi::Value Model::Generate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto h = holder();
+  if (info.Length() < 3 || !info[2].IsFunction()) throw Napi::TypeError::New(env, "generate(promptIds, options, onToken)");
+  std::vector<int32_t> prompt = ids_arg(info[0], "promptIds");
+  if (prompt.empty()) throw Napi::RangeError::New(env, "promptIds must not be empty");
+  kk::SamplingParams sp = sampling_params(info[1]);
+  auto cancelled = std::make_shared<std::atomic<bool>>(false);
+  auto result = std::make_shared<kk::GenerateResult>();
+
+  Work work = [h, prompt, sp, cancelled, result](const Emit& emit) {
+    std::lock_guard<std::mutex> lock(h->run_mutex);
+    if (cancelled->load()) { result->finish_reason = "cancelled"; return kk::Status::OK(); }
+    return h->engine->generate(prompt, sp, [&](int32_t tok) {
+      Event e; e.token = tok; emit(e);
+      return !cancelled->load();
+    }, result.get());
+  };
+  Resolve resolve = [result](Napi::Env env) -> Napi::Value {
+    Napi::Object o = Napi::Object::New(env);
+    Napi::Array ids = Napi::Array::New(env, result->output_ids.size());
+    for (size_t i = 0; i < result->output_ids.size(); ++i) ids.Set(static_cast<uint32_t>(i), result->output_ids[i]);
+    o.Set("outputIds", ids);
+    o.Set("finishReason", result->finish_reason);
+    o.Set("promptTokens", result->prompt_tokens);
+    o.Set("completionTokens", result->completion_tokens);
+    o.Set("prefillMs", result->prefill_ms);
+    o.Set("decodeMs", result->decode_ms);
+    return o;
+  };
+  Napi::Object ret = Napi::Object::New(env);
+  ret.Set("promise", run_async(env, work, resolve, info[2].As<Napi::Function>()));
+  ret.Set("cancel", Napi::Function::New(env, [cancelled](const Napi::CallbackInfo& ci) {
+    cancelled->store(true);
+    return ci.Env().Undefined();
+  }));
+  return ret;
+}
+
+}  // namespace kkjs
