@@ -1,0 +1,19 @@
+// karakoram bench --model DIR|--synthetic PRESET[:layers=N] [--prompt-len N] [--gen N] [--threads T] [--mode exact|fast]
+// Prints one JSON object (prefill_tok_s, decode_tok_s, ops, mem_read_gbps, expert_gemv_gbps, ...).
+import { loadBinding } from '../../engine/native.ts';
+import { intOpt, parse } from '../args.ts';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    model: { type: 'string' }, synthetic: { type: 'string' }, 'prompt-len': { type: 'string' },
+    gen: { type: 'string' }, threads: { type: 'string' }, mode: { type: 'string', default: 'exact' },
+  });
+  if (!values.model === !values.synthetic) throw new Error('give exactly one of --model DIR or --synthetic PRESET[:layers=N]');
+  const json = await loadBinding().bench({
+    model: values.model, synthetic: values.synthetic, mode: values.mode,
+    promptLen: intOpt(values['prompt-len'], 'prompt-len', 64), gen: intOpt(values.gen, 'gen', 16),
+    threads: intOpt(values.threads, 'threads', 0),
+  });
+  process.stdout.write(`${json}\n`);
+  return 0;
+}
