@@ -116,4 +116,5 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
 }  // namespace kkjs
 
-NODE_API_MODULE(karakoram_node, kkjs::Init)
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return kkjs::Init(env, exports); }
+NODE_API_MODULE(karakoram_node, InitModule)
