@@ -66,6 +66,8 @@ function vitest(config, label) {
   }
 }
 
+// A fresh machine may lack the system packages (cmake, nlohmann-json, chromium): install them.
+step('system', () => { if (run('bash', ['scripts/install-system-deps.sh']) !== 0) throw new Error('system packages missing (see above)'); });
 step('native', () => { cmakeBuild('build/native', []); ctest('build/native'); });
 step('asan', () => { cmakeBuild('build/asan', ['-DKK_ASAN=ON']); ctest('build/asan', 'test_loader'); });
 step('addon', () => { if (run('npm', ['run', 'build:native']) !== 0) throw new Error('addon build'); });
