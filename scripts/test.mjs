@@ -71,6 +71,13 @@ step('system', () => { if (run('bash', ['scripts/install-system-deps.sh']) !== 0
 step('native', () => { cmakeBuild('build/native', []); ctest('build/native'); });
 step('asan', () => { cmakeBuild('build/asan', ['-DKK_ASAN=ON']); ctest('build/asan', 'test_loader'); });
 step('addon', () => { if (run('npm', ['run', 'build:native']) !== 0) throw new Error('addon build'); });
+// Lint and types count as one test each: ESLint (with the layering rule) and tsc --strict.
+step('lint', () => {
+  for (const [label, args] of [['eslint', ['eslint', '.']], ['tsc', ['tsc', '-p', 'tsconfig.json', '--noEmit']]]) {
+    if (run('npx', args) === 0) totals.passed += 1;
+    else { totals.failed += 1; failures.push(`lint: ${label}`); }
+  }
+});
 step('unit', () => vitest('vitest.config.ts', 'unit'));
 step('e2e', () => vitest('test/e2e/vitest.config.ts', 'e2e'));
 
