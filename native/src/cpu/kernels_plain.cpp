@@ -1,0 +1,127 @@
+// kernels_plain.cpp — portable C++ micro-kernels: the oracle every SIMD variant is tested against.
+// Accumulation is fp32; a q4 block contributes scale · Σ_j q_j·x_j (block sum first, then scaled),
+// the same association the SIMD variants use.
+#include <algorithm>
+#include <cmath>
+
+#include "core/tensor.h"
+#include "cpu/kernels_variants.h"
+
+namespace kk::cpu {
+namespace {
+
+// Calls body(r, t0, tn) for every row r in [r0, r1) and token tile [t0, t0+tn), ordered so that
+// a block of kRowBlock rows is reused by every token tile before moving on.
+template <class Body>
+inline void for_row_token_tiles(int64_t r0, int64_t r1, int64_t n, Body body) {
+  for (int64_t rb = r0; rb < r1; rb += kRowBlock) {
+    const int64_t re = std::min(r1, rb + kRowBlock);
+    for (int64_t t0 = 0; t0 < n; t0 += kTokenTile) {
+      const int64_t tn = std::min<int64_t>(kTokenTile, n - t0);
+      for (int64_t r = rb; r < re; ++r) body(r, t0, tn);
+    }
+  }
+}
+
+void q4_f32_plain(const block_q4* W, int64_t cols, int64_t r0, int64_t r1, const float* x,
+                  int64_t ldx, int64_t n, float* y, int64_t ldy) {
+  const int64_t nb = cols / KK_Q4_GROUP;
+  for_row_token_tiles(r0, r1, n, [&](int64_t r, int64_t t0, int64_t tn) {
+    const block_q4* row = W + r * nb;
+    float acc[kTokenTile] = {0};
+    for (int64_t b = 0; b < nb; ++b) {
+      float w[KK_Q4_GROUP];
+      for (int j = 0; j < 16; ++j) {
+        w[j] = float(int(row[b].qs[j] & 0x0F) - 8);
+        w[j + 16] = float(int(row[b].qs[j] >> 4) - 8);
+      }
+      const float scale = bf16_to_f32(row[b].scale_bf16);
+      for (int64_t tt = 0; tt < tn; ++tt) {
+        const float* xx = x + (t0 + tt) * ldx + b * KK_Q4_GROUP;
+        float s = 0.f;
+        for (int j = 0; j < KK_Q4_GROUP; ++j) s += w[j] * xx[j];
+        acc[tt] += scale * s;
+      }
+    }
+    for (int64_t tt = 0; tt < tn; ++tt) y[(t0 + tt) * ldy + r] = acc[tt];
+  });
+}
+
+void q4_q8_plain(const block_q4* W, int64_t cols, int64_t r0, int64_t r1, const block_q8* xq,
+                 int64_t n, float* y, int64_t ldy) {
+  const int64_t nb = cols / KK_Q4_GROUP;
+  for_row_token_tiles(r0, r1, n, [&](int64_t r, int64_t t0, int64_t tn) {
+    const block_q4* row = W + r * nb;
+    float acc[kTokenTile] = {0};
+    for (int64_t b = 0; b < nb; ++b) {
+      const float ws = bf16_to_f32(row[b].scale_bf16);
+      for (int64_t tt = 0; tt < tn; ++tt) {
+        const block_q8& a = xq[(t0 + tt) * nb + b];
+        int isum = 0;
+        for (int j = 0; j < 16; ++j) {
+          isum += (int(row[b].qs[j] & 0x0F) - 8) * int(a.qs[j]);
+          isum += (int(row[b].qs[j] >> 4) - 8) * int(a.qs[j + 16]);
+        }
+        acc[tt] += float(isum) * (ws * a.d);
+      }
+    }
+    for (int64_t tt = 0; tt < tn; ++tt) y[(t0 + tt) * ldy + r] = acc[tt];
+  });
+}
+
+void bf16_f32_plain(const uint16_t* W, int64_t cols, int64_t r0, int64_t r1, const float* x,
+                    int64_t ldx, int64_t n, float* y, int64_t ldy) {
+  for_row_token_tiles(r0, r1, n, [&](int64_t r, int64_t t0, int64_t tn) {
+    const uint16_t* row = W + r * cols;
+    float acc[kTokenTile] = {0};
+    for (int64_t c = 0; c < cols; ++c) {
+      const float w = bf16_to_f32(row[c]);
+      for (int64_t tt = 0; tt < tn; ++tt) acc[tt] += w * x[(t0 + tt) * ldx + c];
+    }
+    for (int64_t tt = 0; tt < tn; ++tt) y[(t0 + tt) * ldy + r] = acc[tt];
+  });
+}
+
+void f32_f32_plain(const float* W, int64_t cols, int64_t r0, int64_t r1, const float* x,
+                   int64_t ldx, int64_t n, float* y, int64_t ldy) {
+  for_row_token_tiles(r0, r1, n, [&](int64_t r, int64_t t0, int64_t tn) {
+    const float* row = W + r * cols;
+    float acc[kTokenTile] = {0};
+    for (int64_t c = 0; c < cols; ++c) {
+      const float w = row[c];
+      for (int64_t tt = 0; tt < tn; ++tt) acc[tt] += w * x[(t0 + tt) * ldx + c];
+    }
+    for (int64_t tt = 0; tt < tn; ++tt) y[(t0 + tt) * ldy + r] = acc[tt];
+  });
+}
+
+}  // namespace
+
+// Shared by every variant so fast-mode activations are bit-identical whichever kernels run:
+// d = amax/127, q = round-to-nearest-even(x · (1/d)).
+void quantize_q8_plain(const float* x, int64_t cols, block_q8* out) {
+  const int64_t nb = cols / KK_Q8_GROUP;
+  for (int64_t b = 0; b < nb; ++b) {
+    const float* xx = x + b * KK_Q8_GROUP;
+    float amax = 0.f;
+    for (int j = 0; j < KK_Q8_GROUP; ++j) amax = std::max(amax, std::fabs(xx[j]));
+    const float d = amax / 127.f;
+    const float id = d != 0.f ? 1.f / d : 0.f;
+    int sum = 0;
+    for (int j = 0; j < KK_Q8_GROUP; ++j) {
+      const int q = int(std::nearbyint(xx[j] * id));
+      out[b].qs[j] = kk_i8(q);
+      sum += q;
+    }
+    out[b].d = d;
+    out[b].sum = sum;
+  }
+}
+
+const Kernels& kernels_plain() {
+  static const Kernels k = {"plain", q4_f32_plain, q4_q8_plain, bf16_f32_plain, f32_f32_plain,
+                            quantize_q8_plain};
+  return k;
+}
+
+}  // namespace kk::cpu

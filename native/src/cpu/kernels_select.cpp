@@ -1,0 +1,96 @@
+// kernels_select.cpp — which kernel variants this CPU can run, and the best one.
+// A variant is offered only if cpuid says its ISA is present AND a probe (its own kernels run on
+// a small random problem, SIGILL caught) reproduces the plain oracle.
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <vector>
+
+#include "core/tensor.h"
+#include "cpu/cpu_features.h"
+#include "cpu/kernels_variants.h"
+
+namespace kk::cpu {
+namespace {
+
+const Kernels* g_probe_target = nullptr;
+
+// Runs every kernel of g_probe_target on a 5x96 problem with 3 tokens and compares with plain.
+bool probe_variant() {
+  const Kernels& ref = kernels_plain();
+  const Kernels& k = *g_probe_target;
+  constexpr int R = 5, C = 96, N = 3, NB = C / KK_Q4_GROUP;
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  std::vector<block_q4> wq(R * NB);
+  for (auto& b : wq) {
+    b.scale_bf16 = f32_to_bf16(0.01f + 0.1f * std::fabs(u(rng)));
+    for (auto& q : b.qs) q = uint8_t(rng() & 0xff);
+  }
+  std::vector<float> wf(R * C), x(N * C), y0(N * R), y1(N * R);
+  std::vector<uint16_t> wb(R * C);
+  for (int i = 0; i < R * C; ++i) { wf[i] = u(rng); wb[i] = f32_to_bf16(u(rng)); }
+  for (auto& v : x) v = u(rng);
+  std::vector<block_q8> xq0(N * NB), xq1(N * NB);
+  for (int t = 0; t < N; ++t) {
+    ref.quantize_q8(&x[t * C], C, &xq0[t * NB]);
+    k.quantize_q8(&x[t * C], C, &xq1[t * NB]);
+  }
+  if (std::memcmp(xq0.data(), xq1.data(), xq0.size() * sizeof(block_q8)) != 0) return false;
+  auto close = [&](float tol) {
+    for (int i = 0; i < N * R; ++i)
+      if (!(std::fabs(y0[i] - y1[i]) <= tol * (1.f + std::fabs(y0[i])))) return false;
+    return true;
+  };
+  ref.q4_f32(wq.data(), C, 0, R, x.data(), C, N, y0.data(), R);
+  k.q4_f32(wq.data(), C, 0, R, x.data(), C, N, y1.data(), R);
+  if (!close(1e-4f)) return false;
+  ref.q4_q8(wq.data(), C, 0, R, xq0.data(), N, y0.data(), R);
+  k.q4_q8(wq.data(), C, 0, R, xq0.data(), N, y1.data(), R);
+  if (!close(1e-4f)) return false;
+  ref.bf16_f32(wb.data(), C, 0, R, x.data(), C, N, y0.data(), R);
+  k.bf16_f32(wb.data(), C, 0, R, x.data(), C, N, y1.data(), R);
+  if (!close(1e-4f)) return false;
+  ref.f32_f32(wf.data(), C, 0, R, x.data(), C, N, y0.data(), R);
+  k.f32_f32(wf.data(), C, 0, R, x.data(), C, N, y1.data(), R);
+  return close(1e-4f);
+}
+
+std::vector<const Kernels*> detect_available() {
+  std::vector<const Kernels*> out = {&kernels_plain()};
+  [[maybe_unused]] const CpuFeatures& f = cpu_features();
+  struct Candidate { const Kernels* k; bool isa; };
+  const Candidate candidates[] = {
+      {nullptr, false},  // SIMD variants arrive in the next commit
+  };
+  for (const Candidate& c : candidates) {
+    if (!c.k || !c.isa) continue;
+    g_probe_target = c.k;
+    if (run_guarded(probe_variant)) out.push_back(c.k);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<const Kernels*> kernels_available() {
+  static const std::vector<const Kernels*> v = detect_available();
+  return v;
+}
+
+const Kernels& kernels_best() {
+  static const Kernels* best = [] {
+    const auto v = kernels_available();
+    const char* want = std::getenv("KK_CPU_KERNELS");
+    if (want && *want) {
+      for (const Kernels* k : v)
+        if (std::strcmp(k->name, want) == 0) return k;
+    }
+    return v.back();  // candidates are listed slowest to fastest
+  }();
+  return *best;
+}
+
+}  // namespace kk::cpu

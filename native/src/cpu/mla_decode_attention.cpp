@@ -1,0 +1,105 @@
+// mla_decode_attention.cpp — absorbed-MLA attention of one query token over the latent cache.
+//
+// The cache is read in chunks of kCtxChunk tokens; for each chunk all heads (of a head group)
+// are computed while the chunk is cache-resident, so the cache streams from memory once per
+// step rather than once per head. Each (chunk, head) keeps a running max m, Σexp l and
+// Σexp·c_kv o; the chunks are merged at the end with the usual log-sum-exp rescaling.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "cpu/ops.h"
+
+namespace kk::cpu {
+
+namespace {
+// 128 tokens x (512+64) floats = 288 KiB: fits L2 with room for the head's partial output.
+constexpr int64_t kCtxChunk = 128;
+
+inline float dot(const float* a, const float* b, int n) {
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += a[i] * b[i]; s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2]; s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < n; ++i) s0 += a[i] * b[i];
+  return (s0 + s1) + (s2 + s3);
+}
+}  // namespace
+
+void mla_decode_attention(const OpContext& ctx, const float* q_lat, const float* q_pe,
+                          const float* cache, int64_t n_ctx, int n_heads, int R, int P,
+                          float scale, float* out_lat) {
+  if (n_heads <= 0 || R <= 0) return;
+  if (n_ctx <= 0) {
+    std::fill(out_lat, out_lat + int64_t(n_heads) * R, 0.f);
+    return;
+  }
+  const int64_t stride = int64_t(R) + P;
+  const int64_t n_chunks = (n_ctx + kCtxChunk - 1) / kCtxChunk;
+  const int threads = ctx.pool ? ctx.pool->size() : 1;
+  // Split heads too when there are fewer chunks than threads (short contexts).
+  const int64_t head_groups = std::min<int64_t>(n_heads, std::max<int64_t>(1, (threads + n_chunks - 1) / n_chunks));
+  const int64_t heads_per_group = (n_heads + head_groups - 1) / head_groups;
+  const int64_t n_tasks = n_chunks * head_groups;
+
+  // Partials per (chunk, head): m, l, o[R].
+  std::vector<float> pm(n_chunks * n_heads), pl(n_chunks * n_heads);
+  std::vector<float> po(n_chunks * n_heads * int64_t(R));
+
+  std::atomic<int64_t> next{0};
+  auto worker = [&](int64_t, int64_t, int) {
+    std::vector<float> s(kCtxChunk);
+    for (int64_t task; (task = next.fetch_add(1, std::memory_order_relaxed)) < n_tasks;) {
+      const int64_t c = task / head_groups, hg = task % head_groups;
+      const int64_t t0 = c * kCtxChunk, t1 = std::min(n_ctx, t0 + kCtxChunk);
+      const int64_t h0 = hg * heads_per_group, h1 = std::min<int64_t>(n_heads, h0 + heads_per_group);
+      for (int64_t h = h0; h < h1; ++h) {
+        const float* ql = q_lat + h * R;
+        const float* qp = q_pe + h * P;
+        float m = -std::numeric_limits<float>::infinity();
+        for (int64_t t = t0; t < t1; ++t) {
+          const float* row = cache + t * stride;
+          const float v = (dot(ql, row, R) + dot(qp, row + R, P)) * scale;
+          s[t - t0] = v;
+          m = std::max(m, v);
+        }
+        float l = 0.f;
+        float* o = &po[(c * n_heads + h) * R];
+        std::fill(o, o + R, 0.f);
+        for (int64_t t = t0; t < t1; ++t) {
+          const float p = std::exp(s[t - t0] - m);
+          l += p;
+          const float* row = cache + t * stride;
+          for (int i = 0; i < R; ++i) o[i] += p * row[i];
+        }
+        pm[c * n_heads + h] = m;
+        pl[c * n_heads + h] = l;
+      }
+    }
+  };
+  if (ctx.pool && threads > 1 && n_tasks > 1) ctx.pool->parallel_for(std::min<int64_t>(threads, n_tasks), 1, worker);
+  else worker(0, 1, 0);
+
+  // Merge chunks per head.
+  for (int h = 0; h < n_heads; ++h) {
+    float M = -std::numeric_limits<float>::infinity();
+    for (int64_t c = 0; c < n_chunks; ++c) M = std::max(M, pm[c * n_heads + h]);
+    float L = 0.f;
+    float* out = out_lat + int64_t(h) * R;
+    std::fill(out, out + R, 0.f);
+    for (int64_t c = 0; c < n_chunks; ++c) {
+      const float f = std::exp(pm[c * n_heads + h] - M);
+      L += f * pl[c * n_heads + h];
+      const float* o = &po[(c * n_heads + h) * R];
+      for (int i = 0; i < R; ++i) out[i] += f * o[i];
+    }
+    const float inv = L > 0.f ? 1.f / L : 0.f;
+    for (int i = 0; i < R; ++i) out[i] *= inv;
+  }
+}
+
+}  // namespace kk::cpu

@@ -1,0 +1,431 @@
+// test_backend_ops.cpp — every CPU kernel variant against the plain oracle, and every op against
+// a naive double-precision composition, on random inputs with odd sizes and thread counts.
+//
+// Tolerances (relative to the magnitude m = Σ|w·x| of the dot product, so cancellation is fair):
+//   exact kernels vs fp64 reference and SIMD vs plain: 1e-5·m (fp32 accumulation over ≤7168 terms)
+//   q4_q8 vs fp64 reference: the int8 rounding bound Σ_b Σ_j |w_j|·d_b/2 plus 1e-5·m
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "core/thread_pool.h"
+#include "cpu/cpu_features.h"
+#include "cpu/kernels.h"
+#include "cpu/ops.h"
+#include "test_util.h"
+
+using namespace kk;
+using namespace kk::cpu;
+
+namespace {
+
+std::mt19937 rng(1234);
+float urand(float a = -1.f, float b = 1.f) { return std::uniform_real_distribution<float>(a, b)(rng); }
+
+struct Q4Matrix {
+  int64_t rows, cols;
+  std::vector<block_q4> q;
+  std::vector<double> deq;  // dequantized, for references
+};
+
+Q4Matrix random_q4(int64_t rows, int64_t cols) {
+  Q4Matrix m{rows, cols, std::vector<block_q4>(rows * cols / 32), std::vector<double>(rows * cols)};
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t b = 0; b < cols / 32; ++b) {
+      block_q4& blk = m.q[r * (cols / 32) + b];
+      blk.scale_bf16 = f32_to_bf16(urand(0.001f, 0.05f));
+      const double s = bf16_to_f32(blk.scale_bf16);
+      for (int j = 0; j < 16; ++j) {
+        blk.qs[j] = uint8_t(rng() & 0xff);
+        m.deq[r * cols + b * 32 + j] = ((blk.qs[j] & 0xf) - 8) * s;
+        m.deq[r * cols + b * 32 + j + 16] = ((blk.qs[j] >> 4) - 8) * s;
+      }
+    }
+  return m;
+}
+
+std::vector<float> random_vec(int64_t n, float lo = -1.f, float hi = 1.f) {
+  std::vector<float> v(n);
+  for (auto& x : v) x = urand(lo, hi);
+  return v;
+}
+
+// Reference y and magnitude for a dense double matrix.
+void ref_matmul(const std::vector<double>& W, int64_t rows, int64_t cols, const float* x, int64_t n,
+                std::vector<double>& y, std::vector<double>& mag) {
+  y.assign(n * rows, 0.0);
+  mag.assign(n * rows, 0.0);
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t r = 0; r < rows; ++r) {
+      double s = 0, m = 0;
+      for (int64_t c = 0; c < cols; ++c) { s += W[r * cols + c] * x[t * cols + c]; m += std::fabs(W[r * cols + c] * x[t * cols + c]); }
+      y[t * rows + r] = s;
+      mag[t * rows + r] = m;
+    }
+}
+
+int count_bad(const float* got, const std::vector<double>& want, const std::vector<double>& tol) {
+  int bad = 0;
+  for (size_t i = 0; i < want.size(); ++i)
+    if (!(std::fabs(got[i] - want[i]) <= tol[i] + 1e-30)) {
+      if (bad < 3) std::printf("    [%zu] got %.9g want %.9g tol %.3g\n", i, got[i], want[i], tol[i]);
+      ++bad;
+    }
+  return bad;
+}
+
+std::vector<double> scaled(const std::vector<double>& mag, double rel) {
+  std::vector<double> t(mag.size());
+  for (size_t i = 0; i < mag.size(); ++i) t[i] = rel * mag[i];
+  return t;
+}
+
+Tensor make_tensor(DType type, std::vector<int64_t> shape, void* data) {
+  Tensor t;
+  t.name = "test";
+  t.type = type;
+  t.shape = std::move(shape);
+  t.data = data;
+  return t;
+}
+
+constexpr double kExactRel = 1e-5;
+
+// --- kernel level: every variant, direct calls with odd row ranges -------------------------
+void test_kernels(const std::vector<const Kernels*>& variants) {
+  const Kernels& plain = kernels_plain();
+  const int64_t rows_list[] = {1, 7, 37};
+  const int64_t cols_list[] = {32, 96, 224, 7168};
+  const int64_t n_list[] = {1, 2, 3, 5, 8, 17};
+  int cases = 0;
+  for (int64_t rows : rows_list)
+    for (int64_t cols : cols_list)
+      for (int64_t n : n_list) {
+        if (cols == 7168 && n > 5 && rows > 7) continue;  // keep the test fast
+        Q4Matrix W = random_q4(rows, cols);
+        std::vector<float> x = random_vec(n * cols);
+        std::vector<double> want, mag;
+        ref_matmul(W.deq, rows, cols, x.data(), n, want, mag);
+        const int64_t nb = cols / 32;
+        std::vector<block_q8> xq(n * nb);
+        for (int64_t t = 0; t < n; ++t) plain.quantize_q8(&x[t * cols], cols, &xq[t * nb]);
+        // int8 rounding bound for q4_q8 vs the exact product.
+        std::vector<double> q8tol(n * rows);
+        for (int64_t t = 0; t < n; ++t)
+          for (int64_t r = 0; r < rows; ++r) {
+            double b = 0;
+            for (int64_t c = 0; c < cols; ++c) b += std::fabs(W.deq[r * cols + c]) * xq[t * nb + c / 32].d * 0.5;
+            q8tol[t * rows + r] = b * 1.0001 + kExactRel * mag[t * rows + r];
+          }
+        std::vector<float> yplain_q8(n * rows);
+        plain.q4_q8(W.q.data(), cols, 0, rows, xq.data(), n, yplain_q8.data(), rows);
+
+        // bf16 and f32 weights with the same shape.
+        std::vector<uint16_t> wb(rows * cols);
+        std::vector<double> wbd(rows * cols);
+        std::vector<float> wf(rows * cols);
+        std::vector<double> wfd(rows * cols);
+        for (int64_t i = 0; i < rows * cols; ++i) {
+          wb[i] = f32_to_bf16(urand()); wbd[i] = bf16_to_f32(wb[i]);
+          wf[i] = urand(); wfd[i] = wf[i];
+        }
+        std::vector<double> want_b, mag_b, want_f, mag_f;
+        ref_matmul(wbd, rows, cols, x.data(), n, want_b, mag_b);
+        ref_matmul(wfd, rows, cols, x.data(), n, want_f, mag_f);
+
+        for (const Kernels* k : variants) {
+          std::vector<float> y(n * rows, NAN);
+          // Split the rows in two odd ranges to exercise r0 != 0.
+          const int64_t mid = rows / 3;
+          k->q4_f32(W.q.data(), cols, 0, mid, x.data(), cols, n, y.data(), rows);
+          k->q4_f32(W.q.data(), cols, mid, rows, x.data(), cols, n, y.data(), rows);
+          int bad = count_bad(y.data(), want, scaled(mag, kExactRel));
+          CHECK(bad == 0, "%s q4_f32 rows=%lld cols=%lld n=%lld: %d bad", k->name, (long long)rows, (long long)cols, (long long)n, bad);
+
+          std::vector<block_q8> xq2(n * nb);
+          for (int64_t t = 0; t < n; ++t) k->quantize_q8(&x[t * cols], cols, &xq2[t * nb]);
+          CHECK(std::memcmp(xq2.data(), xq.data(), xq.size() * sizeof(block_q8)) == 0,
+                "%s quantize_q8 differs from plain (cols=%lld)", k->name, (long long)cols);
+
+          std::fill(y.begin(), y.end(), NAN);
+          k->q4_q8(W.q.data(), cols, 0, mid, xq.data(), n, y.data(), rows);
+          k->q4_q8(W.q.data(), cols, mid, rows, xq.data(), n, y.data(), rows);
+          bad = count_bad(y.data(), want, q8tol);
+          CHECK(bad == 0, "%s q4_q8 vs exact rows=%lld cols=%lld n=%lld: %d bad", k->name, (long long)rows, (long long)cols, (long long)n, bad);
+          std::vector<double> yp(yplain_q8.begin(), yplain_q8.end());
+          bad = count_bad(y.data(), yp, scaled(mag, kExactRel));
+          CHECK(bad == 0, "%s q4_q8 vs plain q4_q8 rows=%lld cols=%lld n=%lld: %d bad", k->name, (long long)rows, (long long)cols, (long long)n, bad);
+
+          std::fill(y.begin(), y.end(), NAN);
+          k->bf16_f32(wb.data(), cols, 0, mid, x.data(), cols, n, y.data(), rows);
+          k->bf16_f32(wb.data(), cols, mid, rows, x.data(), cols, n, y.data(), rows);
+          bad = count_bad(y.data(), want_b, scaled(mag_b, kExactRel));
+          CHECK(bad == 0, "%s bf16_f32 rows=%lld cols=%lld n=%lld: %d bad", k->name, (long long)rows, (long long)cols, (long long)n, bad);
+
+          std::fill(y.begin(), y.end(), NAN);
+          k->f32_f32(wf.data(), cols, 0, mid, x.data(), cols, n, y.data(), rows);
+          k->f32_f32(wf.data(), cols, mid, rows, x.data(), cols, n, y.data(), rows);
+          bad = count_bad(y.data(), want_f, scaled(mag_f, kExactRel));
+          CHECK(bad == 0, "%s f32_f32 rows=%lld cols=%lld n=%lld: %d bad", k->name, (long long)rows, (long long)cols, (long long)n, bad);
+          ++cases;
+        }
+      }
+  std::printf("kernels: %d (variant, shape) cases: q4_f32, q4_q8, quantize_q8, bf16_f32, f32_f32\n", cases);
+}
+
+// --- op level: matmul over every dtype, variants x thread counts ---------------------------
+void test_matmul(const std::vector<const Kernels*>& variants) {
+  int cases = 0;
+  for (int threads : {1, 2, 3, 4}) {
+    ThreadPool pool(threads);
+    for (const Kernels* k : variants)
+      for (auto [rows, cols, n] : {std::tuple<int64_t, int64_t, int64_t>{1, 32, 1}, {131, 96, 3},
+                                    {257, 256, 17}, {70, 7168, 2}, {33, 320, 8}}) {
+        std::vector<float> x = random_vec(n * cols);
+        std::vector<double> want, mag;
+        // Q4 exact and fast.
+        Q4Matrix W = random_q4(rows, cols);
+        ref_matmul(W.deq, rows, cols, x.data(), n, want, mag);
+        Tensor t = make_tensor(DType::Q4, {rows, cols}, W.q.data());
+        std::vector<float> y(n * rows, NAN);
+        OpContext ctx{&pool, k, false};
+        matmul(ctx, t, x.data(), n, y.data());
+        int bad = count_bad(y.data(), want, scaled(mag, kExactRel));
+        CHECK(bad == 0, "matmul q4 exact %s threads=%d %lldx%lld n=%lld: %d bad", k->name, threads, (long long)rows, (long long)cols, (long long)n, bad);
+        ctx.fast = true;
+        std::fill(y.begin(), y.end(), NAN);
+        matmul(ctx, t, x.data(), n, y.data());
+        // Fast tolerance: 1 % of the magnitude is far above the int8 bound (~0.4 %/sqrt terms).
+        bad = count_bad(y.data(), want, scaled(mag, 1e-2));
+        CHECK(bad == 0, "matmul q4 fast %s threads=%d %lldx%lld n=%lld: %d bad", k->name, threads, (long long)rows, (long long)cols, (long long)n, bad);
+        ctx.fast = false;
+
+        // F16 and F8 (with 128x128 tile scales on a shape that is not a multiple of 128).
+        std::vector<uint16_t> wh(rows * cols);
+        std::vector<double> whd(rows * cols);
+        for (int64_t i = 0; i < rows * cols; ++i) { wh[i] = f32_to_f16(urand()); whd[i] = f16_to_f32(wh[i]); }
+        ref_matmul(whd, rows, cols, x.data(), n, want, mag);
+        t = make_tensor(DType::F16, {rows, cols}, wh.data());
+        matmul(ctx, t, x.data(), n, y.data());
+        bad = count_bad(y.data(), want, scaled(mag, kExactRel));
+        CHECK(bad == 0, "matmul f16 %s threads=%d: %d bad", k->name, threads, bad);
+
+        const int64_t tr = (rows + 127) / 128, tc = (cols + 127) / 128;
+        std::vector<uint8_t> w8(rows * cols);
+        std::vector<float> sinv(tr * tc);
+        for (auto& s : sinv) s = urand(0.5f, 2.f);
+        std::vector<double> w8d(rows * cols);
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t c = 0; c < cols; ++c) {
+            uint8_t v;
+            do { v = uint8_t(rng()); } while ((v & 0x7f) == 0x7f);  // e4m3 NaN encodings
+            w8[r * cols + c] = v;
+            // Independent decoding: e4m3 = (-1)^s 2^(e-7) (1 + m/8), subnormal 2^-6 m/8.
+            const int s = v >> 7, e = (v >> 3) & 15, m = v & 7;
+            const double mag8 = e ? std::ldexp(1.0 + m / 8.0, e - 7) : std::ldexp(m / 8.0, -6);
+            w8d[r * cols + c] = (s ? -mag8 : mag8) * sinv[(r / 128) * tc + c / 128];
+          }
+        ref_matmul(w8d, rows, cols, x.data(), n, want, mag);
+        t = make_tensor(DType::F8_E4M3, {rows, cols}, w8.data());
+        t.fp8_scale_inv = sinv.data();
+        matmul(ctx, t, x.data(), n, y.data());
+        bad = count_bad(y.data(), want, scaled(mag, kExactRel));
+        CHECK(bad == 0, "matmul fp8 %s threads=%d: %d bad", k->name, threads, bad);
+        ++cases;
+      }
+  }
+  std::printf("matmul: %d (threads, variant, shape) cases over Q4 exact/fast, F16, F8_E4M3\n", cases);
+}
+
+// --- MoE op vs naive per-token composition --------------------------------------------------
+void test_moe(const std::vector<const Kernels*>& variants) {
+  const int64_t E = 6, inter = 64, hidden = 96;
+  const int top_k = 3;
+  int cases = 0;
+  for (DType type : {DType::Q4, DType::BF16, DType::F32}) {
+    // Stacked weights, plus dequantized copies per expert.
+    std::vector<std::vector<double>> gd(E), ud(E), dd(E);
+    std::vector<block_q4> gq, uq, dq;
+    std::vector<uint16_t> gb, ub, db;
+    std::vector<float> gf, uf, df;
+    auto fill = [&](int64_t rows, int64_t cols, std::vector<double>* deq, std::vector<block_q4>& q,
+                    std::vector<uint16_t>& b, std::vector<float>& f) {
+      for (int64_t e = 0; e < E; ++e) {
+        if (type == DType::Q4) {
+          Q4Matrix m = random_q4(rows, cols);
+          for (auto& v : m.deq) v *= 1.0;
+          q.insert(q.end(), m.q.begin(), m.q.end());
+          deq[e] = m.deq;
+        } else {
+          deq[e].resize(rows * cols);
+          for (int64_t i = 0; i < rows * cols; ++i) {
+            const float v = urand(-0.2f, 0.2f);
+            if (type == DType::BF16) { b.push_back(f32_to_bf16(v)); deq[e][i] = bf16_to_f32(b.back()); }
+            else { f.push_back(v); deq[e][i] = v; }
+          }
+        }
+      }
+    };
+    fill(inter, hidden, gd.data(), gq, gb, gf);
+    fill(inter, hidden, ud.data(), uq, ub, uf);
+    fill(hidden, inter, dd.data(), dq, db, df);
+    auto data = [&](std::vector<block_q4>& q, std::vector<uint16_t>& b, std::vector<float>& f) -> void* {
+      return type == DType::Q4 ? (void*)q.data() : type == DType::BF16 ? (void*)b.data() : (void*)f.data();
+    };
+    Tensor G = make_tensor(type, {E, inter, hidden}, data(gq, gb, gf));
+    Tensor U = make_tensor(type, {E, inter, hidden}, data(uq, ub, uf));
+    Tensor D = make_tensor(type, {E, hidden, inter}, data(dq, db, df));
+
+    for (int64_t n : {1, 3, 8}) {
+      std::vector<float> x = random_vec(n * hidden);
+      std::vector<int32_t> ids(n * top_k);
+      std::vector<float> w(n * top_k);
+      for (int64_t t = 0; t < n; ++t)
+        for (int k = 0; k < top_k; ++k) {
+          ids[t * top_k + k] = int32_t((t * 5 + k * 2 + (t % 2)) % E);  // distinct within a token
+          w[t * top_k + k] = urand(0.1f, 1.f);
+        }
+      std::vector<uint8_t> mask(E, 1);
+      mask[1] = 0;
+      for (bool use_mask : {false, true}) {
+        std::vector<double> want(n * hidden, 0.0), mag(n * hidden, 0.0);
+        for (int64_t t = 0; t < n; ++t)
+          for (int k = 0; k < top_k; ++k) {
+            const int e = ids[t * top_k + k];
+            if (use_mask && !mask[e]) continue;
+            std::vector<double> h(inter);
+            for (int64_t i = 0; i < inter; ++i) {
+              double g = 0, u = 0;
+              for (int64_t c = 0; c < hidden; ++c) { g += gd[e][i * hidden + c] * x[t * hidden + c]; u += ud[e][i * hidden + c] * x[t * hidden + c]; }
+              h[i] = g / (1 + std::exp(-g)) * u;
+            }
+            for (int64_t d = 0; d < hidden; ++d) {
+              double s = 0, m = 0;
+              for (int64_t i = 0; i < inter; ++i) { s += dd[e][d * inter + i] * h[i]; m += std::fabs(dd[e][d * inter + i] * h[i]); }
+              want[t * hidden + d] += w[t * top_k + k] * s;
+              mag[t * hidden + d] += w[t * top_k + k] * m;
+            }
+          }
+        for (int threads : {1, 2, 3, 4})
+          for (const Kernels* k : variants)
+            for (bool fast : {false, true}) {
+              if (fast && type != DType::Q4) continue;
+              ThreadPool pool(threads);
+              OpContext ctx{&pool, k, fast};
+              std::vector<float> y(n * hidden, NAN);
+              moe(ctx, G, U, D, x.data(), n, top_k, ids.data(), w.data(), y.data(), use_mask ? mask.data() : nullptr);
+              // Exact: 1e-4 of magnitude (two chained fp32 matmuls + silu). Fast: 3 %, as the
+              // int8 error of the gate/up outputs propagates through silu and down.
+              const int bad = count_bad(y.data(), want, scaled(mag, fast ? 3e-2 : 1e-4));
+              CHECK(bad == 0, "moe %s %s %s n=%lld threads=%d mask=%d: %d bad", dtype_name(type), k->name,
+                    fast ? "fast" : "exact", (long long)n, threads, int(use_mask), bad);
+              ++cases;
+            }
+      }
+    }
+  }
+  std::printf("moe: %d cases (Q4/BF16/F32 stacked experts, masks, exact/fast) vs naive composition\n", cases);
+}
+
+// --- MLA decode attention vs naive softmax ---------------------------------------------------
+void test_mla() {
+  int cases = 0;
+  for (int threads : {1, 2, 3, 4}) {
+    ThreadPool pool(threads);
+    for (int heads : {1, 3, 8})
+      for (int64_t n_ctx : {1, 5, 128, 129, 300}) {
+        const int R = 64, P = 16;
+        std::vector<float> ql = random_vec(heads * R), qp = random_vec(heads * P);
+        std::vector<float> cache = random_vec(n_ctx * (R + P));
+        const float scale = 0.3f;
+        std::vector<float> out(heads * R, NAN);
+        OpContext ctx{&pool, nullptr, false};
+        mla_decode_attention(ctx, ql.data(), qp.data(), cache.data(), n_ctx, heads, R, P, scale, out.data());
+        int bad = 0;
+        for (int h = 0; h < heads; ++h) {
+          std::vector<double> s(n_ctx);
+          double m = -1e300;
+          for (int64_t t = 0; t < n_ctx; ++t) {
+            double v = 0;
+            for (int i = 0; i < R; ++i) v += double(ql[h * R + i]) * cache[t * (R + P) + i];
+            for (int i = 0; i < P; ++i) v += double(qp[h * P + i]) * cache[t * (R + P) + R + i];
+            s[t] = v * scale;
+            m = std::max(m, s[t]);
+          }
+          double l = 0;
+          for (auto& v : s) { v = std::exp(v - m); l += v; }
+          for (int i = 0; i < R; ++i) {
+            double o = 0;
+            for (int64_t t = 0; t < n_ctx; ++t) o += s[t] / l * cache[t * (R + P) + i];
+            if (!(std::fabs(out[h * R + i] - o) <= 1e-5)) {
+              if (bad < 3) std::printf("    h=%d i=%d got %.8g want %.8g\n", h, i, out[h * R + i], o);
+              ++bad;
+            }
+          }
+        }
+        CHECK(bad == 0, "mla threads=%d heads=%d n_ctx=%lld: %d bad", threads, heads, (long long)n_ctx, bad);
+        ++cases;
+      }
+  }
+  std::printf("mla_decode_attention: %d cases vs naive softmax (abs err <= 1e-5)\n", cases);
+}
+
+void test_rmsnorm() {
+  for (int64_t d : {1, 7, 512, 7168}) {
+    const int64_t n = 3;
+    std::vector<float> x = random_vec(n * d, -3.f, 3.f), w = random_vec(d), y(n * d);
+    rmsnorm(x.data(), w.data(), n, d, 1e-6f, y.data());
+    int bad = 0;
+    for (int64_t t = 0; t < n; ++t) {
+      double ss = 0;
+      for (int64_t i = 0; i < d; ++i) ss += double(x[t * d + i]) * x[t * d + i];
+      const double inv = 1.0 / std::sqrt(ss / d + 1e-6);
+      for (int64_t i = 0; i < d; ++i) {
+        const double want = x[t * d + i] * inv * w[i];
+        if (!(std::fabs(y[t * d + i] - want) <= 1e-6 * (1 + std::fabs(want)))) ++bad;
+      }
+    }
+    CHECK(bad == 0, "rmsnorm d=%lld: %d bad", (long long)d, bad);
+  }
+  std::printf("rmsnorm: checked d in {1,7,512,7168} vs double\n");
+}
+
+void test_conversions() {
+  // f16 round trip of every half value, and f32->f16 against exact rounding of chosen values.
+  int bad = 0;
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    const float f = f16_to_f32(uint16_t(h));
+    if (std::isnan(f)) { bad += !((h & 0x7c00) == 0x7c00 && (h & 0x3ff)); continue; }
+    bad += f32_to_f16(f) != h;
+  }
+  CHECK(bad == 0, "f16 round trip: %d values", bad);
+  CHECK(f16_to_f32(0x3c00) == 1.f && f16_to_f32(0xc000) == -2.f && f16_to_f32(0x0001) == std::ldexp(1.f, -24),
+        "f16 known values");
+  CHECK(f32_to_f16(1.f + std::ldexp(1.f, -11)) == 0x3c00, "tie rounds to even");
+  CHECK(f32_to_f16(1.f + 3 * std::ldexp(1.f, -11)) == 0x3c02, "tie rounds to even (up)");
+  CHECK(f32_to_f16(70000.f) == 0x7c00, "overflow to inf");
+  CHECK(f32_to_f16(std::ldexp(1.f, -25)) == 0 && f32_to_f16(std::ldexp(1.5f, -25)) == 1, "subnormal rounding");
+  CHECK(std::string(dtype_name(DType::Q4)) == "Q4" && dtype_row_bytes(DType::Q4, 64) == 36 &&
+        dtype_row_bytes(DType::BF16, 3) == 6, "dtype names and sizes");
+  std::printf("conversions: f16 (all 65536 values), dtype sizes\n");
+}
+
+}  // namespace
+
+int main() {
+  const auto variants = kernels_available();
+  std::printf("cpu: %s\nvariants:", cpu_features().describe().c_str());
+  for (auto* k : variants) std::printf(" %s", k->name);
+  std::printf(" (best: %s)\n", kernels_best().name);
+  test_conversions();
+  test_kernels(variants);
+  test_matmul(variants);
+  test_moe(variants);
+  test_mla();
+  test_rmsnorm();
+  return kk_test::finish("test_backend_ops");
+}
