@@ -28,5 +28,7 @@ export type OutputEvent =
   | { type: 'tool_call_begin'; index: number; id: string; name: string }
   | { type: 'tool_call_delta'; index: number; delta: string }
   | { type: 'tool_call_end'; index: number; call: ToolCall }
-  | { type: 'error'; message: string; raw: string }      // malformed output, kept visible
+  // Malformed output, kept visible. `index` is set when it ends a call whose tool_call_begin was
+  // already emitted (that call then gets no tool_call_end and is not part of the result).
+  | { type: 'error'; message: string; raw: string; index?: number }
   | { type: 'finish'; reason: FinishReason };
