@@ -1,0 +1,19 @@
+// index.ts — the store: one SQLite database holding conversations, messages and settings.
+import type Database from 'better-sqlite3';
+import { openDatabase } from './db.ts';
+import { ChatStore } from './chat-store.ts';
+import { SettingsStore } from './settings-store.ts';
+
+export { ChatStore, NotFoundError, type NewMessage, type MessagePatch } from './chat-store.ts';
+export { SettingsStore, DEFAULT_SETTINGS } from './settings-store.ts';
+export { StreamWriter } from './stream-writer.ts';
+export { defaultDataDir } from './paths.ts';
+
+export interface Store { db: Database.Database; chats: ChatStore; settings: SettingsStore; recovered: number; close(): void }
+
+export function openStore(dataDir: string): Store {
+  const db = openDatabase(dataDir);
+  const chats = new ChatStore(db);
+  const recovered = chats.recoverInterrupted();
+  return { db, chats, settings: new SettingsStore(db), recovered, close: () => db.close() };
+}
