@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, StreamWriter, type Store } from '../../../main/store/index.ts';
 import { migrate, MIGRATIONS, schemaVersion } from '../../../main/store/migrations.ts';
-import { defaultDataDir, DB_FILE } from '../../../main/store/paths.ts';
+import { defaultDataDir } from '../../../main/store/paths.ts';
 
 const dirs: string[] = [];
 const stores: Store[] = [];

@@ -1,0 +1,19 @@
+// protocol.ts — messages between the core and the engine process (engine-entry.ts). Plain JSON
+// objects over Node IPC (child_process.fork) or Electron's utilityProcess port.
+import type { GenerateResult, LoadOptions, LoadProgress, ModelInfo, SamplingOptions } from '../engine/types.ts';
+
+export type ToEngine =
+  | { type: 'load'; dir: string; options: LoadOptions }
+  | { type: 'generate'; reqId: number; promptIds: number[]; options: SamplingOptions }
+  | { type: 'cancel'; reqId: number }
+  | { type: 'shutdown' };
+
+export type FromEngine =
+  | { type: 'hello'; pid: number }
+  | { type: 'load_progress'; progress: LoadProgress }
+  | { type: 'loaded'; info: ModelInfo; dir: string }
+  | { type: 'load_error'; message: string }
+  /** Tokens generated since the last message (usually one: tokens are forwarded at once). */
+  | { type: 'tokens'; reqId: number; ids: number[] }
+  | { type: 'done'; reqId: number; result: GenerateResult }
+  | { type: 'gen_error'; reqId: number; message: string };

@@ -1,0 +1,96 @@
+// builtin.ts — the demo model's tools, run locally: get_weather (deterministic demo data, clearly
+// labelled as not real), calculator (exact arithmetic) and get_time (this machine's clock).
+// Their declarations match the demo model's training (see shared/fixtures chat-goldens.json).
+import type { ToolSpec } from '../../../common/chat-types.ts';
+import type { ToolInfo } from '../../../common/contract.ts';
+import { calculate } from './calculator.ts';
+
+export interface ToolRun { result: string; isError: boolean }
+export interface LocalTool { info: ToolInfo; run(args: Record<string, unknown>, now: Date): ToolRun }
+
+const CONDITIONS = ['sunny', 'cloudy', 'rainy', 'windy', 'snowy', 'foggy'];
+/** Demo temperatures span TEMP_MIN_C .. TEMP_MIN_C + TEMP_RANGE_C - 1. */
+const TEMP_MIN_C = -5;
+const TEMP_RANGE_C = 35;
+
+function hash(s: string): number {
+  let h = 2166136261;
+  for (const ch of s.toLowerCase().trim()) { h ^= ch.codePointAt(0)!; h = Math.imul(h, 16777619); }
+  return h >>> 0;
+}
+
+const weatherSpec: ToolSpec = {
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    description: 'Retrieve current weather information for a city.',
+    parameters: { type: 'object', required: ['city'], properties: { city: { type: 'string', description: 'Name of the city' } } },
+  },
+};
+const calculatorSpec: ToolSpec = {
+  type: 'function',
+  function: {
+    name: 'calculator',
+    description: 'Evaluate an arithmetic expression exactly.',
+    parameters: { type: 'object', required: ['expression'], properties: { expression: { type: 'string', description: 'For example 12*(3+4)' } } },
+  },
+};
+const timeSpec: ToolSpec = {
+  type: 'function',
+  function: {
+    name: 'get_time',
+    description: 'Get the current local time, optionally in an IANA time zone.',
+    parameters: { type: 'object', properties: { timezone: { type: 'string', description: 'For example Europe/Paris' } } },
+  },
+};
+
+function ok(v: unknown): ToolRun { return { result: JSON.stringify(v), isError: false }; }
+function fail(message: string): ToolRun { return { result: JSON.stringify({ error: message }), isError: true }; }
+
+export const BUILTIN_TOOLS: LocalTool[] = [
+  {
+    info: { spec: weatherSpec, source: 'builtin-demo', label: 'Weather (demo data, not a real forecast)' },
+    run(args) {
+      const city = typeof args.city === 'string' ? args.city.trim() : '';
+      if (!city) return fail('get_weather needs a "city" string');
+      const h = hash(city);
+      return ok({ city, weather: CONDITIONS[h % CONDITIONS.length], temp_c: TEMP_MIN_C + ((h >>> 8) % TEMP_RANGE_C), source: 'demo data (not a real forecast)' });
+    },
+  },
+  {
+    info: { spec: calculatorSpec, source: 'builtin-demo', label: 'Calculator (exact arithmetic)' },
+    run(args) {
+      if (typeof args.expression !== 'string') return fail('calculator needs an "expression" string');
+      try { return ok({ expression: args.expression, result: calculate(args.expression) }); } catch (e) { return fail((e as Error).message); }
+    },
+  },
+  {
+    info: { spec: timeSpec, source: 'builtin-demo', label: 'Clock (this computer)' },
+    run(args, now) {
+      const tz = typeof args.timezone === 'string' && args.timezone ? args.timezone : Intl.DateTimeFormat().resolvedOptions().timeZone;
+      try {
+        const local = new Intl.DateTimeFormat('en-GB', { timeZone: tz, dateStyle: 'full', timeStyle: 'long' }).format(now);
+        return ok({ timezone: tz, time: local, iso: now.toISOString() });
+      } catch {
+        return fail(`unknown time zone '${tz}'`);
+      }
+    },
+  },
+];
+
+export class ToolRegistry {
+  private readonly tools = new Map<string, LocalTool>();
+  constructor(tools: LocalTool[] = BUILTIN_TOOLS) { for (const t of tools) this.tools.set(t.info.spec.function.name, t); }
+  list(): ToolInfo[] { return [...this.tools.values()].map((t) => t.info); }
+  has(name: string): boolean { return this.tools.has(name); }
+  specs(names: string[]): ToolSpec[] { return names.flatMap((n) => (this.tools.has(n) ? [this.tools.get(n)!.info.spec] : [])); }
+  /** Runs a call; bad JSON arguments and unknown tools are results the model can read. */
+  run(name: string, argumentsJson: string, now = new Date()): ToolRun {
+    const tool = this.tools.get(name);
+    if (!tool) return fail(`unknown tool '${name}'`);
+    let args: unknown;
+    try { args = argumentsJson.trim() ? JSON.parse(argumentsJson) : {}; } catch { return fail(`arguments are not valid JSON: ${argumentsJson}`); }
+    if (!args || typeof args !== 'object' || Array.isArray(args)) return fail('arguments must be a JSON object');
+    return tool.run(args as Record<string, unknown>, now);
+  }
+}

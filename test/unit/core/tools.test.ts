@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { calculate } from '../../../main/services/tools/calculator.ts';
+import { ToolRegistry } from '../../../main/services/tools/builtin.ts';
+
+describe('calculator', () => {
+  it('computes exactly', () => {
+    expect(calculate('123*45')).toBe('5535');
+    expect(calculate('12*(3+4)')).toBe('84');
+    expect(calculate('2^64')).toBe('18446744073709551616');
+    expect(calculate('2**-2')).toBe('0.25');
+    expect(calculate('1/3')).toBe('≈0.333333333333');
+    expect(calculate('-(7 - 10) % 2')).toBe('1');
+    expect(calculate('0.1 + 0.2')).toBe('0.3');
+    expect(calculate('7 × 6 ÷ 3')).toBe('14');
+  });
+  it('rejects what is not arithmetic', () => {
+    expect(() => calculate('process.exit()')).toThrow(/unexpected/);
+    expect(() => calculate('1/0')).toThrow(/division by zero/);
+    expect(() => calculate('(1+2')).toThrow(/expected '\)'/);
+    expect(() => calculate('2^100000')).toThrow(/exponent/);
+    expect(() => calculate('2^0.5')).toThrow(/whole-number/);
+  });
+});
+
+describe('builtin tools', () => {
+  const reg = new ToolRegistry();
+  it('weather is deterministic demo data, labelled as such', () => {
+    const a = JSON.parse(reg.run('get_weather', '{"city": "Paris"}').result);
+    const b = JSON.parse(reg.run('get_weather', '{"city": "paris"}').result);
+    expect(a.city).toBe('Paris');
+    expect(a.weather).toBe(b.weather);
+    expect(a.source).toMatch(/demo/);
+    expect(reg.list().find((t) => t.spec.function.name === 'get_weather')!.label).toMatch(/demo/);
+  });
+  it('errors are results the model can read', () => {
+    expect(reg.run('get_weather', '{"city": ').isError).toBe(true);
+    expect(reg.run('nope', '{}').isError).toBe(true);
+    expect(reg.run('calculator', '[1]').isError).toBe(true);
+    expect(JSON.parse(reg.run('calculator', '{"expression": "123*45"}').result).result).toBe('5535');
+  });
+  it('time reads the clock given', () => {
+    const t = JSON.parse(reg.run('get_time', '{"timezone": "UTC"}', new Date('2026-01-02T03:04:05Z')).result);
+    expect(t.iso).toBe('2026-01-02T03:04:05.000Z');
+    expect(t.time).toMatch(/03:04:05/);
+    expect(reg.run('get_time', '{"timezone": "Mars/Olympus"}').isError).toBe(true);
+  });
+});
