@@ -10,19 +10,6 @@
 namespace kk::cpu {
 namespace {
 
-// Calls body(r, t0, tn) for every row r in [r0, r1) and token tile [t0, t0+tn), ordered so that
-// a block of kRowBlock rows is reused by every token tile before moving on.
-template <class Body>
-inline void for_row_token_tiles(int64_t r0, int64_t r1, int64_t n, Body body) {
-  for (int64_t rb = r0; rb < r1; rb += kRowBlock) {
-    const int64_t re = std::min(r1, rb + kRowBlock);
-    for (int64_t t0 = 0; t0 < n; t0 += kTokenTile) {
-      const int64_t tn = std::min<int64_t>(kTokenTile, n - t0);
-      for (int64_t r = rb; r < re; ++r) body(r, t0, tn);
-    }
-  }
-}
-
 void q4_f32_plain(const block_q4* W, int64_t cols, int64_t r0, int64_t r1, const float* x,
                   int64_t ldx, int64_t n, float* y, int64_t ldy) {
   const int64_t nb = cols / KK_Q4_GROUP;

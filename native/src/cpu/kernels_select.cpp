@@ -60,10 +60,12 @@ bool probe_variant() {
 
 std::vector<const Kernels*> detect_available() {
   std::vector<const Kernels*> out = {&kernels_plain()};
-  [[maybe_unused]] const CpuFeatures& f = cpu_features();
+  const CpuFeatures& f = cpu_features();
   struct Candidate { const Kernels* k; bool isa; };
+  const bool avx512 = f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.fma && f.f16c;
   const Candidate candidates[] = {
-      {nullptr, false},  // SIMD variants arrive in the next commit
+      {kernels_avx512(), avx512},
+      {kernels_avx512_vnni(), avx512 && f.avx512_vnni},
   };
   for (const Candidate& c : candidates) {
     if (!c.k || !c.isa) continue;
