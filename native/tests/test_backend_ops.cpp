@@ -175,6 +175,35 @@ void test_kernels(const std::vector<const Kernels*>& variants) {
         }
       }
   std::printf("kernels: %d (variant, shape) cases: q4_f32, q4_q8, quantize_q8, bf16_f32, f32_f32\n", cases);
+
+  // Dense weights may have any width: odd column counts exercise the SIMD tails.
+  int dense_cases = 0;
+  for (int64_t cols : {1, 5, 17, 33, 100, 515})
+    for (int64_t n : {1, 3, 6}) {
+      const int64_t rows = 9;
+      std::vector<float> x = random_vec(n * cols), wf(rows * cols);
+      std::vector<uint16_t> wb(rows * cols);
+      std::vector<double> wbd(rows * cols), wfd(rows * cols);
+      for (int64_t i = 0; i < rows * cols; ++i) {
+        wb[i] = f32_to_bf16(urand()); wbd[i] = bf16_to_f32(wb[i]);
+        wf[i] = urand(); wfd[i] = wf[i];
+      }
+      std::vector<double> want_b, mag_b, want_f, mag_f;
+      ref_matmul(wbd, rows, cols, x.data(), n, want_b, mag_b);
+      ref_matmul(wfd, rows, cols, x.data(), n, want_f, mag_f);
+      for (const Kernels* k : variants) {
+        std::vector<float> y(n * rows, NAN);
+        k->bf16_f32(wb.data(), cols, 0, rows, x.data(), cols, n, y.data(), rows);
+        int bad = count_bad(y.data(), want_b, scaled(mag_b, kExactRel));
+        CHECK(bad == 0, "%s bf16_f32 odd cols=%lld n=%lld: %d bad", k->name, (long long)cols, (long long)n, bad);
+        std::fill(y.begin(), y.end(), NAN);
+        k->f32_f32(wf.data(), cols, 0, rows, x.data(), cols, n, y.data(), rows);
+        bad = count_bad(y.data(), want_f, scaled(mag_f, kExactRel));
+        CHECK(bad == 0, "%s f32_f32 odd cols=%lld n=%lld: %d bad", k->name, (long long)cols, (long long)n, bad);
+        ++dense_cases;
+      }
+    }
+  std::printf("kernels: %d (variant, shape) dense cases with odd widths\n", dense_cases);
 }
 
 // --- op level: matmul over every dtype, variants x thread counts ---------------------------

@@ -64,6 +64,7 @@ std::vector<const Kernels*> detect_available() {
   struct Candidate { const Kernels* k; bool isa; };
   const bool avx512 = f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.fma && f.f16c;
   const Candidate candidates[] = {
+      {kernels_avx2(), f.avx2 && f.fma && f.f16c},
       {kernels_avx512(), avx512},
       {kernels_avx512_vnni(), avx512 && f.avx512_vnni},
   };
