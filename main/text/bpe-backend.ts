@@ -19,16 +19,27 @@ export interface BpeBackend {
   readonly name: BpeBackendName;
   /** Ids of one chunk of text in which special-token text is plain text. */
   encodeOrdinary(chunk: string): number[];
+  /** Frees native memory now (the WASM encoder); later calls throw. Optional: GC frees it too. */
+  dispose(): void;
 }
+
+// The WASM encoder lives outside the JS heap: free it when its backend is collected, so loading
+// one model after another does not grow memory.
+const wasmFinalizer = new FinalizationRegistry<WasmTiktoken>((enc) => enc.free());
 
 class WasmBackend implements BpeBackend {
   readonly name = 'wasm' as const;
   private readonly enc: WasmTiktoken;
   constructor(files: VocabFiles) {
     this.enc = new WasmTiktoken(files.tiktokenText, files.specialIds, KIMI_PATTERN_RUST);
+    wasmFinalizer.register(this, this.enc, this);
   }
   encodeOrdinary(chunk: string): number[] {
     return Array.from(this.enc.encode_ordinary(chunk));
+  }
+  dispose(): void {
+    wasmFinalizer.unregister(this);
+    this.enc.free();
   }
 }
 
@@ -48,6 +59,7 @@ class JsBackend implements BpeBackend {
     // allowed = [] and disallowed = []: special-token text is encoded as ordinary text.
     return this.enc.encode(chunk, [], []);
   }
+  dispose(): void { /* plain JS memory */ }
 }
 
 export function createBpeBackend(files: VocabFiles, name: BpeBackendName = DEFAULT_BPE_BACKEND): BpeBackend {

@@ -114,6 +114,9 @@ export class KimiTokenizer {
     return splitForBpe(text).flatMap((chunk) => pretokenize(chunk));
   }
 
+  /** Frees the BPE backend's native memory now (otherwise garbage collection does). */
+  dispose(): void { this.backend.dispose(); }
+
   isSpecial(id: number): boolean { return this.specialText.has(id); }
 
   /** The text of a special id, or undefined for a base token. */

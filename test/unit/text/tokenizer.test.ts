@@ -77,3 +77,37 @@ describe('KimiTokenizer', () => {
     expect(pretokenize("WE'LL it'S")).toEqual(["WE'LL", " it'S"]);
   });
 });
+
+describe('JS pre-tokenizer pattern vs the reference Rust pattern (seeded fuzz)', () => {
+  it('gives the same ids on random strings over a tricky alphabet', () => {
+    const wasm = KimiTokenizer.fromDir(DEMO_MODEL, 'wasm');
+    const js = KimiTokenizer.fromDir(DEMO_MODEL, 'js');
+    // Letters of every case class, Han (BMP and astral), marks, digits of several scripts,
+    // Unicode whitespace Python and JS disagree on, apostrophes and case-folding oddities.
+    const alphabet = Array.from("aZsStTrRmMdDlLvVeEſKK'' ǅǈʰ々〆〇汉字𠀀ÀÉ\u0301\u0308ก\u0E31ωΩжЖ0189١٢Ⅻ²\t\n\r \u00a0\u3000\u2028\u0085\ufeff\u001f.,!?-_/<>|[]{}😀，。");
+    let seed = 12345;
+    const rand = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 2 ** 32; };
+    for (let n = 0; n < 400; n++) {
+      const len = 1 + Math.floor(rand() * 24);
+      const s = Array.from({ length: len }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('');
+      expect(js.encode(s), JSON.stringify(s)).toEqual(wasm.encode(s));
+    }
+  });
+});
+
+describe('case folding in the contractions', () => {
+  it("Rust's (?i:'s) also takes U+017F LONG S, and so does the JS pattern", async () => {
+    const { Tiktoken } = await import('tiktoken');
+    const { KIMI_PATTERN_RUST } = await import('../../../main/text/pretokenizer.ts');
+    // Bytes plus tokens that can only form when "t'ſ" / "t'K" lie inside one piece.
+    const lines = Array.from({ length: 256 }, (_, b) => `${Buffer.from([b]).toString('base64')} ${b}`);
+    ['ſ', "t'", "t'ſ", 'K'].forEach((t, i) => lines.push(`${Buffer.from(t).toString('base64')} ${256 + i}`));
+    const enc = new Tiktoken(lines.join('\n'), { '<|x|>': 1000 }, KIMI_PATTERN_RUST);
+    try {
+      expect(Array.from(enc.encode_ordinary("it'ſ"))).toEqual([105, 258]);          // one piece
+      expect(pretokenize("it'ſ")).toEqual(["it'ſ"]);
+      expect(Array.from(enc.encode_ordinary("it'K"))).toEqual([105, 116, 39, 259]);  // Kelvin sign: no contraction
+      expect(pretokenize("it'K")).toEqual(['it', "'K"]);
+    } finally { enc.free(); }
+  });
+});
