@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { run as runCmd } from '../../../main/cli/commands/run.ts';
 import { run as tokenizeCmd } from '../../../main/cli/commands/tokenize.ts';
 import { addonPath } from '../../../main/engine/native.ts';
-import { chatGoldens, DEMO_MODEL, tokenizerCases } from './shared.ts';
+import { chatGoldens, DEMO_MODEL, REPO_ROOT, tokenizerCases } from './shared.ts';
 
 async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
   let out = '';
@@ -35,6 +35,12 @@ describe('karakoram tokenize', () => {
 });
 
 describe('karakoram run (argument checks)', () => {
+  it('the weather chat fixture is the golden conversation', () => {
+    const g = chatGoldens()[2];
+    const chat = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'chats', 'weather.json'), 'utf8'));
+    expect(chat).toEqual({ messages: g.messages, tools: g.tools });
+  });
+
   it('needs exactly one prompt source', async () => {
     await expect(runCmd(['--model', DEMO_MODEL])).rejects.toThrow(/exactly one of --prompt/);
     await expect(runCmd(['--model', DEMO_MODEL, '--prompt', 'a', '--prompt-ids', '1'])).rejects.toThrow(/exactly one/);
@@ -44,9 +50,8 @@ describe('karakoram run (argument checks)', () => {
 describe.skipIf(!addonPath())('karakoram run with the engine', () => {
   it('--chat <weather chat> --json prints the tool call', async () => {
     const g = chatGoldens()[2];
-    const dir = mkdtempSync(join(tmpdir(), 'kk-run-'));
-    writeFileSync(join(dir, 'chat.json'), JSON.stringify({ messages: g.messages, tools: g.tools }));
-    const { code, out } = await capture(() => runCmd(['--model', DEMO_MODEL, '--chat', join(dir, 'chat.json'), '--json']));
+    const chat = join(REPO_ROOT, 'test', 'fixtures', 'chats', 'weather.json');   // the golden's messages and tools
+    const { code, out } = await capture(() => runCmd(['--model', DEMO_MODEL, '--chat', chat, '--json']));
     expect(code).toBe(0);
     const r = JSON.parse(out);
     expect(r.prompt_text).toBe(g.prompt_text);
