@@ -106,7 +106,7 @@ export class EngineHost {
     const expected = this.expectingExit;
     this.proc = null;
     const why = signal ? `the engine process was killed (${signal})` : `the engine process exited with code ${code}`;
-    this.failInFlight(new EngineCrashedError(`${why}; the answer was cut off`));
+    this.failInFlight(new EngineCrashedError(why));
     if (expected) return;
     this.set({ state: 'crashed', error: why, pid: null, progress: null });
     const now = Date.now();

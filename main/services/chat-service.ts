@@ -1,0 +1,397 @@
+// chat-service.ts — one turn of a conversation: render the branch with the text layer (tools
+// declared per conversation), generate in the engine process, parse the ids as they stream into
+// reasoning / content / tool calls, persist every token, and publish contract events. When the
+// model calls tools, the built-in runtime answers and generation continues in a new assistant
+// message (the same turn). Stop, regenerate and edit-and-branch work on the message tree.
+import type { ChatMessage, FinishReason, OutputEvent, ToolSpec } from '../../common/chat-types.ts';
+import {
+  ContractError, type Conversation, type GenerationEvent, type Message, type Sampling, type Timings,
+  type ToolCallRecord,
+} from '../../common/contract.ts';
+import type { GenerateResult, SamplingOptions } from '../engine/types.ts';
+import { EngineCrashedError } from '../host/supervisor.ts';
+import type { ChatStore, SettingsStore } from '../store/index.ts';
+import { StreamWriter } from '../store/stream-writer.ts';
+import type { EventBus } from './events.ts';
+import type { LoadedModel, ModelService } from './model-service.ts';
+import type { ToolRegistry } from './tools/builtin.ts';
+
+/** Tool rounds in one turn before the service stops calling the model (a loop guard). */
+const MAX_TOOL_ROUNDS = 8;
+/** Minimum interval between live 'stats' events. */
+const STATS_INTERVAL_MS = 250;
+/** How long a request waits for an engine that is loading or restarting. */
+const ENGINE_READY_TIMEOUT_MS = 180_000;
+/** Completion budget when neither the request, the settings nor the model say. */
+const DEFAULT_MAX_TOKENS = 4096;
+/** Characters of the first user message used as a new conversation's title. */
+const TITLE_CHARS = 60;
+export const DEFAULT_TITLE = 'New chat';
+
+interface Active { abort: AbortController; messageId: string; done: Promise<void> }
+
+export class ChatService {
+  private readonly active = new Map<string, Active>();
+
+  constructor(
+    private readonly chats: ChatStore,
+    private readonly settings: SettingsStore,
+    private readonly models: ModelService,
+    private readonly tools: ToolRegistry,
+    private readonly bus: EventBus,
+  ) {}
+
+  isGenerating(conversationId: string): boolean { return this.active.has(conversationId); }
+
+  /** Resolves when the conversation's current generation (if any) has fully ended. */
+  async idle(conversationId: string): Promise<void> { await this.active.get(conversationId)?.done; }
+
+  getConversation(id: string): Conversation {
+    const c = this.chats.getConversation(id);
+    return { ...c, generating: this.isGenerating(id) };
+  }
+
+  private publishConversation(id: string): void {
+    if (!this.chats.hasConversation(id)) return;
+    this.bus.emit('conversation', { type: 'upserted', conversation: { ...this.chats.summary(id), generating: this.isGenerating(id) } });
+  }
+
+  private ensureIdle(conversationId: string): void {
+    if (this.isGenerating(conversationId)) throw new ContractError('busy', 'this conversation is still generating: stop it first');
+  }
+
+  // Verbs -------------------------------------------------------------------------------------
+
+  sendMessage(conversationId: string, content: string, options: { tools?: string[]; sampling?: Sampling } = {}): { userMessageId: string; assistantMessageId: string } {
+    const conv = this.chats.getConversation(conversationId);
+    this.ensureIdle(conversationId);
+    if (options.tools) this.chats.setTools(conversationId, this.checkTools(options.tools));
+    if (conv.title === DEFAULT_TITLE && conv.messages.length === 0) {
+      this.chats.renameConversation(conversationId, titleFrom(content));
+    }
+    const user = this.chats.addMessage({ conversationId, parentId: conv.headId, role: 'user', content });
+    const asst = this.startAssistant(conversationId, user.id, options.sampling);
+    return { userMessageId: user.id, assistantMessageId: asst };
+  }
+
+  regenerate(messageId: string, sampling?: Sampling): { assistantMessageId: string } {
+    const m = this.chats.getMessage(messageId);
+    if (m.role !== 'assistant') throw new ContractError('bad_request', 'only an assistant message can be regenerated');
+    this.ensureIdle(m.conversationId);
+    if (!m.parentId) throw new ContractError('bad_request', 'this message has nothing to answer');
+    return { assistantMessageId: this.startAssistant(m.conversationId, m.parentId, sampling ?? m.sampling ?? undefined) };
+  }
+
+  editAndBranch(messageId: string, newContent: string): { userMessageId: string; assistantMessageId: string } {
+    const m = this.chats.getMessage(messageId);
+    if (m.role !== 'user') throw new ContractError('bad_request', 'only a user message can be edited');
+    this.ensureIdle(m.conversationId);
+    const user = this.chats.addMessage({ conversationId: m.conversationId, parentId: m.parentId, role: 'user', content: newContent });
+    return { userMessageId: user.id, assistantMessageId: this.startAssistant(m.conversationId, user.id, undefined) };
+  }
+
+  switchBranch(messageId: string): Conversation {
+    const m = this.chats.getMessage(messageId);
+    this.ensureIdle(m.conversationId);
+    this.chats.setHead(m.conversationId, this.chats.newestLeaf(messageId));
+    this.publishConversation(m.conversationId);
+    return this.getConversation(m.conversationId);
+  }
+
+  async stop(conversationId: string): Promise<boolean> {
+    const a = this.active.get(conversationId);
+    if (!a) return false;
+    a.abort.abort();
+    await a.done;
+    return true;
+  }
+
+  /** Stops every generation (shutdown). */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.active.keys()].map((id) => this.stop(id)));
+  }
+
+  checkTools(names: string[]): string[] {
+    const unknown = names.filter((n) => !this.tools.has(n));
+    if (unknown.length) throw new ContractError('bad_request', `unknown tool(s): ${unknown.join(', ')}`);
+    return [...new Set(names)];
+  }
+
+  // The turn ----------------------------------------------------------------------------------
+
+  private startAssistant(conversationId: string, parentId: string, sampling: Sampling | undefined): string {
+    const model = this.models.model;
+    const asst = this.chats.addMessage({
+      conversationId, parentId, role: 'assistant', status: 'streaming', model: model?.label ?? null,
+      sampling: this.resolveSampling(sampling),
+    });
+    const abort = new AbortController();
+    const entry: Active = { abort, messageId: asst.id, done: Promise.resolve() };
+    this.active.set(conversationId, entry);
+    entry.done = this.runTurn(conversationId, asst.id, sampling, abort.signal)
+      .catch((e) => { console.error('karakoram: turn failed', e); })
+      .finally(() => {
+        if (this.active.get(conversationId) === entry) this.active.delete(conversationId);
+        this.publishConversation(conversationId);
+      });
+    this.publishConversation(conversationId);
+    return asst.id;
+  }
+
+  /** Request sampling over settings over the model's generation_config defaults. */
+  private resolveSampling(req: Sampling | undefined): Sampling {
+    const d = this.models.model?.text.defaults;
+    const base: Sampling = d ? { temperature: d.temperature, topP: d.topP, ...(d.topK ? { topK: d.topK } : {}), maxTokens: d.maxTokens ?? DEFAULT_MAX_TOKENS } : {};
+    return { ...base, ...this.settings.get().sampling, ...(req ?? {}) };
+  }
+
+  private emit(ev: GenerationEvent): void { this.bus.emit('generation', ev); }
+
+  private async runTurn(conversationId: string, firstMessageId: string, reqSampling: Sampling | undefined, signal: AbortSignal): Promise<void> {
+    let messageId = firstMessageId;
+    for (let round = 0; ; round++) {
+      const next = await this.generateOne(conversationId, messageId, reqSampling, signal, round < MAX_TOOL_ROUNDS);
+      if (!next) return;
+      this.active.get(conversationId)!.messageId = next;
+      messageId = next;
+    }
+  }
+
+  /** Builds the chat the template renders: the branch from the root to parentId. */
+  private chatFor(conversationId: string, parentId: string): { messages: ChatMessage[]; tools: ToolSpec[]; toolNames: string[] } {
+    const conv = this.chats.getConversation(conversationId);
+    const path = this.chats.pathTo(parentId);
+    const system = conv.systemPrompt ?? this.settings.get().systemPrompt;
+    const messages: ChatMessage[] = system ? [{ role: 'system', content: system }] : [];
+    for (const m of path) messages.push(...toChatMessages(m));
+    const toolNames = conv.tools.filter((n) => this.tools.has(n));
+    return { messages, tools: this.tools.specs(toolNames), toolNames };
+  }
+
+  /**
+   * Generates into messageId. Returns the id of the assistant message that continues the turn
+   * after tool results, or null when the turn is over.
+   */
+  private async generateOne(conversationId: string, messageId: string, reqSampling: Sampling | undefined, signal: AbortSignal, mayContinue: boolean): Promise<string | null> {
+    const base = { conversationId, messageId };
+    const msg = this.chats.getMessage(messageId);
+    const writer = new StreamWriter(this.chats.db, messageId);
+    this.emit({ type: 'started', ...base, parentId: msg.parentId, model: this.models.model?.label ?? null });
+
+    const fail = (reason: FinishReason, error: string | null, timings: Timings | null = null, status: Message['status'] = 'error') => {
+      const calls = writer.toolCalls.map((c) => (c.status === 'done' || c.status === 'error' ? c : { ...c, status: 'error' as const, error: c.error ?? error ?? 'not run' }));
+      writer.finish({ status, finishReason: reason, error, timings, toolCalls: calls });
+      this.emit({ type: 'finish', ...base, reason, timings, error, continuedBy: null });
+      return null;
+    };
+
+    let model: LoadedModel;
+    try {
+      model = await this.models.ready(ENGINE_READY_TIMEOUT_MS);
+    } catch (e) {
+      return fail('error', (e as Error).message);
+    }
+    if (signal.aborted) return fail('cancelled', null, null, 'stopped');
+
+    const { messages, tools, toolNames } = this.chatFor(conversationId, msg.parentId!);
+    let prompt: { promptText: string; promptIds: number[] };
+    try {
+      prompt = model.text.encode(messages, tools);
+    } catch (e) {
+      return fail('error', `could not render the prompt: ${(e as Error).message}`);
+    }
+    const contextLength = this.models.contextLength();
+    const promptTokens = prompt.promptIds.length;
+    if (promptTokens >= contextLength) {
+      return fail('length', `the conversation (${promptTokens} tokens) does not fit the context window (${contextLength}); start a new one or raise the context length`);
+    }
+    const sampling = this.resolveSampling(reqSampling);
+    const maxTokens = Math.min(sampling.maxTokens ?? DEFAULT_MAX_TOKENS, contextLength - promptTokens);
+    const engineOptions: SamplingOptions = {
+      temperature: sampling.temperature, topP: sampling.topP, topK: sampling.topK, minP: sampling.minP,
+      repetitionPenalty: sampling.repetitionPenalty, presencePenalty: sampling.presencePenalty,
+      frequencyPenalty: sampling.frequencyPenalty, seed: sampling.seed, maxTokens, stopIds: model.text.defaults.stopIds,
+    };
+
+    const parser = model.text.parser(toolNames);
+    const t0 = performance.now();
+    let tFirst = 0;
+    let completion = 0;
+    let lastStats = 0;
+    let reasoningState: 'none' | 'open' | 'closed' = 'none';
+    let reasoningTokens = 0;
+    let reasoningMs = 0;
+    const parseErrors: string[] = [];
+    this.emit({ type: 'prompt_progress', ...base, processed: 0, total: promptTokens });
+
+    const endReasoning = () => {
+      if (reasoningState !== 'open') return;
+      reasoningState = 'closed';
+      reasoningMs = performance.now() - (tFirst || t0);
+      this.emit({ type: 'reasoning_end', ...base, reasoningMs, reasoningTokens });
+    };
+
+    const apply = (events: OutputEvent[]) => {
+      for (const ev of events) {
+        if (ev.type !== 'reasoning' && ev.type !== 'finish') endReasoning();
+        switch (ev.type) {
+          case 'reasoning':
+            if (reasoningState === 'none') reasoningState = 'open';
+            writer.appendReasoning(ev.delta);
+            this.emit({ type: 'reasoning', ...base, delta: ev.delta });
+            break;
+          case 'content':
+            writer.appendContent(ev.delta);
+            this.emit({ type: 'content', ...base, delta: ev.delta });
+            break;
+          case 'tool_call_begin':
+            writer.setToolCall(ev.index, { id: ev.id, name: ev.name, arguments: '', status: 'streaming', result: null, error: null, durationMs: null });
+            this.emit({ type: 'tool_call_begin', ...base, index: ev.index, id: ev.id, name: ev.name });
+            break;
+          case 'tool_call_delta':
+            writer.appendToolArguments(ev.index, ev.delta);
+            this.emit({ type: 'tool_call_delta', ...base, index: ev.index, delta: ev.delta });
+            break;
+          case 'tool_call_end': {
+            const call: ToolCallRecord = { id: ev.call.id, name: ev.call.function.name, arguments: ev.call.function.arguments, status: 'pending', result: null, error: null, durationMs: null };
+            writer.setToolCall(ev.index, call);
+            this.emit({ type: 'tool_call_end', ...base, index: ev.index, call });
+            break;
+          }
+          case 'error': {
+            parseErrors.push(ev.message);
+            if (ev.index !== undefined && writer.toolCalls[ev.index]) {
+              const call: ToolCallRecord = { ...writer.toolCalls[ev.index], status: 'error', error: ev.message };
+              writer.setToolCall(ev.index, call);
+              this.emit({ type: 'tool_status', ...base, call });
+            }
+            this.emit({ type: 'error', ...base, message: ev.message, raw: ev.raw });
+            break;
+          }
+          case 'finish': break;   // handled by the caller
+        }
+      }
+    };
+
+    let finishReason: FinishReason = 'stop';
+    let engineError: string | null = null;
+    let result: GenerateResult | null = null;
+    try {
+      const r = await this.host().generate(prompt.promptIds, engineOptions, (ids) => {
+        const now = performance.now();
+        if (!tFirst) { tFirst = now; this.emit({ type: 'prompt_progress', ...base, processed: promptTokens, total: promptTokens }); }
+        // One token's output is one transaction: a kill loses at most the token in flight.
+        for (const id of ids) {
+          completion++;
+          if (reasoningState !== 'closed') reasoningTokens++;
+          const events = parser.push(id);
+          writer.batch(() => apply(events));
+        }
+        if (now - lastStats >= STATS_INTERVAL_MS) {
+          lastStats = now;
+          const decodeS = (now - tFirst) / 1000;
+          this.emit({ type: 'stats', ...base, completionTokens: completion, tokensPerSecond: decodeS > 0 ? (completion - 1) / decodeS : 0, contextUsed: promptTokens + completion, contextLength });
+        }
+      }, signal);
+      finishReason = r.finishReason;
+      result = r;
+    } catch (e) {
+      finishReason = signal.aborted ? 'cancelled' : 'error';
+      engineError = e instanceof EngineCrashedError ? `${e.message}. The engine is restarting; regenerate to try again.` : (e as Error).message;
+      if (signal.aborted) engineError = null;
+    }
+
+    const tail = parser.finish(finishReason);
+    writer.batch(() => apply(tail));
+    endReasoning();
+    const parsedFinish = tail.find((ev) => ev.type === 'finish');
+    const finalReason: FinishReason = engineError ? 'error' : parsedFinish?.type === 'finish' ? parsedFinish.reason : finishReason;
+
+    const now = performance.now();
+    const ttft = tFirst ? tFirst - t0 : now - t0;
+    const promptMs = result?.prefillMs ?? ttft;
+    const decodeMs = result?.decodeMs ?? (tFirst ? now - tFirst : 0);
+    const timings: Timings = {
+      promptTokens, completionTokens: completion, promptMs, ttftMs: ttft, decodeMs,
+      promptTokensPerSecond: promptMs > 0 ? (promptTokens / promptMs) * 1000 : 0,
+      tokensPerSecond: decodeMs > 0 && completion > 1 ? ((completion - 1) / decodeMs) * 1000 : 0,
+      contextUsed: promptTokens + completion, contextLength,
+    };
+    const reasoningPatch = reasoningState === 'none' ? {} : { reasoningMs, reasoningTokens };
+
+    if (finalReason === 'cancelled') {
+      writer.finish({ ...reasoningPatch, status: 'stopped', finishReason: 'cancelled', timings, toolCalls: settleCalls(writer.toolCalls, 'stopped') });
+      this.emit({ type: 'finish', ...base, reason: 'cancelled', timings, error: null, continuedBy: null });
+      return null;
+    }
+    if (finalReason === 'error') {
+      const error = engineError ?? (parseErrors.length ? parseErrors.join('; ') : 'generation failed');
+      writer.finish({ ...reasoningPatch, status: 'error', finishReason: 'error', error, timings, toolCalls: settleCalls(writer.toolCalls, error) });
+      this.emit({ type: 'finish', ...base, reason: 'error', timings, error, continuedBy: null });
+      return null;
+    }
+
+    const runnable = writer.toolCalls.filter((c) => c && c.status === 'pending');
+    if (finalReason !== 'tool_calls' || runnable.length === 0 || !mayContinue) {
+      const error = finalReason === 'tool_calls' && !mayContinue ? `stopped after ${MAX_TOOL_ROUNDS} rounds of tool calls` : parseErrors.length ? parseErrors.join('; ') : null;
+      writer.finish({ ...reasoningPatch, status: 'complete', finishReason: finalReason, error, timings, toolCalls: settleCalls(writer.toolCalls, 'not run') });
+      this.emit({ type: 'finish', ...base, reason: finalReason, timings, error, continuedBy: null });
+      return null;
+    }
+
+    // Run the tools, store their results as tool messages, continue in a new assistant message.
+    let parentId = messageId;
+    for (let i = 0; i < writer.toolCalls.length; i++) {
+      const call = writer.toolCalls[i];
+      if (!call || call.status !== 'pending') continue;
+      const running: ToolCallRecord = { ...call, status: 'running' };
+      writer.setToolCall(i, running);
+      this.emit({ type: 'tool_status', ...base, call: running });
+      const start = performance.now();
+      const out = this.tools.run(call.name, call.arguments);
+      const done: ToolCallRecord = { ...running, status: out.isError ? 'error' : 'done', result: out.result, error: out.isError ? out.result : null, durationMs: performance.now() - start };
+      writer.setToolCall(i, done);
+      this.emit({ type: 'tool_status', ...base, call: done });
+      const toolMsg = this.chats.addMessage({ conversationId, parentId, role: 'tool', content: out.result, toolCallId: call.id, toolName: call.name, status: 'complete' });
+      this.emit({ type: 'tool_message', conversationId, message: toolMsg });
+      parentId = toolMsg.id;
+    }
+    writer.finish({ ...reasoningPatch, status: 'complete', finishReason: 'tool_calls', error: parseErrors.length ? parseErrors.join('; ') : null, timings });
+    if (signal.aborted) {
+      this.emit({ type: 'finish', ...base, reason: 'cancelled', timings, error: null, continuedBy: null });
+      return null;
+    }
+    const next = this.chats.addMessage({ conversationId, parentId, role: 'assistant', status: 'streaming', model: model.label, sampling: msg.sampling });
+    this.emit({ type: 'finish', ...base, reason: 'tool_calls', timings, error: null, continuedBy: next.id });
+    return next.id;
+  }
+
+  private host() { return this.models.engine; }
+}
+
+function settleCalls(calls: ToolCallRecord[], why: string): ToolCallRecord[] {
+  return calls.filter(Boolean).map((c) => (c.status === 'done' || c.status === 'error' ? c : { ...c, status: 'error' as const, error: c.error ?? why }));
+}
+
+export function titleFrom(content: string): string {
+  const line = content.replace(/\s+/g, ' ').trim();
+  return line.length > TITLE_CHARS ? `${line.slice(0, TITLE_CHARS - 1)}…` : line || DEFAULT_TITLE;
+}
+
+/** A stored message as the chat template sees it (OpenAI shapes). */
+export function toChatMessages(m: Message): ChatMessage[] {
+  switch (m.role) {
+    case 'system': return [{ role: 'system', content: m.content }];
+    case 'user': return [{ role: 'user', content: m.content }];
+    case 'tool': return [{ role: 'tool', content: m.content, tool_call_id: m.toolCallId ?? '', name: m.toolName ?? '' }];
+    case 'assistant': {
+      // Only calls that were run (and so have a tool message answering them) are history.
+      const calls = m.toolCalls.filter((c) => c && c.result !== null);
+      return [{
+        role: 'assistant', content: m.content,
+        ...(m.reasoning ? { reasoning_content: m.reasoning } : {}),
+        ...(calls.length ? { tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })) } : {}),
+      }];
+    }
+  }
+}

@@ -1,0 +1,175 @@
+// core.ts — the core behind the contract: store + engine host + model/chat services, and one
+// dispatcher that validates a request's params against common/contract.ts, runs it and returns
+// a wire response. Electron IPC and the WebSocket server both call `handle`.
+import { ZodError } from 'zod';
+import {
+  ContractError, isRequestName, requests, type ErrorCode, type RequestName, type RequestParams, type RequestResult,
+  type SettingsView, type WireResponse,
+} from '../../common/contract.ts';
+import { EngineHost } from '../host/supervisor.ts';
+import type { EngineSpawner } from '../host/spawn.ts';
+import { NotFoundError, openStore, type Store } from '../store/index.ts';
+import { ChatService, DEFAULT_TITLE } from './chat-service.ts';
+import { EventBus } from './events.ts';
+import { DEFAULT_CONTEXT_LENGTH, inspectModel } from './model-inspect.ts';
+import { DEMO_MODEL_DIR, ModelService } from './model-service.ts';
+import { exportConversation, importConversation } from './transfer.ts';
+import { ToolRegistry } from './tools/builtin.ts';
+
+/** Settings key remembering the last model loaded, so it loads again on the next start. */
+const LAST_MODEL_KEY = 'lastModel';
+
+export interface CoreOptions {
+  dataDir: string;
+  /** Model to load at start; default: the last one loaded, else the bundled demo model. */
+  modelDir?: string;
+  /** Don't load any model at start (tests of the request layer). */
+  noModel?: boolean;
+  spawner?: EngineSpawner;
+  autoRestart?: boolean;
+}
+
+type Handlers = { [N in RequestName]: (p: RequestParams<N>) => Promise<RequestResult<N>> | RequestResult<N> };
+
+export class Core {
+  readonly bus = new EventBus();
+  readonly store: Store;
+  readonly host: EngineHost;
+  readonly models: ModelService;
+  readonly chat: ChatService;
+  readonly tools = new ToolRegistry();
+  private readonly handlers: Handlers;
+
+  constructor(readonly options: CoreOptions) {
+    this.store = openStore(options.dataDir);
+    this.host = new EngineHost({ spawner: options.spawner, autoRestart: options.autoRestart });
+    const s = this.store.settings.get();
+    this.models = new ModelService(this.host, this.bus, { threads: s.threads, contextLength: s.contextLength });
+    this.chat = new ChatService(this.store.chats, this.store.settings, this.models, this.tools, this.bus);
+    this.handlers = this.makeHandlers();
+  }
+
+  /** Loads the start-up model in the background; failures show in the engine status. */
+  start(): void {
+    if (this.options.noModel) return;
+    const dir = this.options.modelDir ?? this.lastModel() ?? DEMO_MODEL_DIR;
+    this.models.load(dir).catch((e) => {
+      console.error(`karakoram: could not load ${dir}: ${(e as Error).message}`);
+    });
+  }
+
+  private lastModel(): string | null {
+    const row = this.store.db.prepare('SELECT value FROM settings WHERE key = ?').get(LAST_MODEL_KEY) as { value: string } | undefined;
+    try { return row ? (JSON.parse(row.value) as string) : null; } catch { return null; }
+  }
+
+  private rememberModel(dir: string): void {
+    this.store.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(LAST_MODEL_KEY, JSON.stringify(dir));
+  }
+
+  private settingsView(): SettingsView {
+    const d = this.models.model?.text.defaults;
+    return {
+      settings: this.store.settings.get(),
+      modelDefaults: {
+        sampling: d ? { temperature: d.temperature, topP: d.topP, ...(d.topK ? { topK: d.topK } : {}), ...(d.maxTokens ? { maxTokens: d.maxTokens } : {}) } : {},
+        contextLength: Math.min(this.models.model?.maxPosition ?? DEFAULT_CONTEXT_LENGTH, DEFAULT_CONTEXT_LENGTH),
+      },
+    };
+  }
+
+  private makeHandlers(): Handlers {
+    const chats = this.store.chats;
+    const publish = (id: string) => this.bus.emit('conversation', { type: 'upserted', conversation: { ...chats.summary(id), generating: this.chat.isGenerating(id) } });
+    return {
+      listConversations: () => chats.listConversations().map((c) => ({ ...c, generating: this.chat.isGenerating(c.id) })),
+      searchConversations: ({ query }) => chats.search(query),
+      getConversation: ({ conversationId }) => this.chat.getConversation(conversationId),
+      createConversation: ({ title, tools, systemPrompt }) => {
+        const names = this.chat.checkTools(tools ?? this.store.settings.get().defaultTools.filter((n) => this.tools.has(n)));
+        const id = chats.createConversation({ title: title?.trim() || DEFAULT_TITLE, tools: names, systemPrompt: systemPrompt ?? null });
+        publish(id);
+        return this.chat.getConversation(id);
+      },
+      renameConversation: ({ conversationId, title }) => {
+        chats.renameConversation(conversationId, title.trim() || DEFAULT_TITLE);
+        publish(conversationId);
+        return { ...chats.summary(conversationId), generating: this.chat.isGenerating(conversationId) };
+      },
+      deleteConversation: async ({ conversationId }) => {
+        await this.chat.stop(conversationId);
+        const deleted = chats.deleteConversation(conversationId);
+        if (deleted) this.bus.emit('conversation', { type: 'deleted', conversationId });
+        return { deleted };
+      },
+      setConversationTools: ({ conversationId, tools }) => {
+        chats.setTools(conversationId, this.chat.checkTools(tools));
+        publish(conversationId);
+        return this.chat.getConversation(conversationId);
+      },
+      exportConversation: ({ conversationId, format }) => exportConversation(chats, conversationId, format),
+      importConversation: ({ data, format }) => {
+        const id = importConversation(chats, data, format);
+        publish(id);
+        return this.chat.getConversation(id);
+      },
+      sendMessage: ({ conversationId, content, options }) => this.chat.sendMessage(conversationId, content, options ?? {}),
+      stopGeneration: async ({ conversationId }) => ({ stopped: await this.chat.stop(conversationId) }),
+      regenerate: ({ messageId, sampling }) => this.chat.regenerate(messageId, sampling),
+      editAndBranch: ({ messageId, newContent }) => this.chat.editAndBranch(messageId, newContent),
+      switchBranch: ({ messageId }) => this.chat.switchBranch(messageId),
+      listTools: () => this.tools.list(),
+      getSettings: () => this.settingsView(),
+      updateSettings: (patch) => {
+        if (patch.defaultTools) this.chat.checkTools(patch.defaultTools);
+        const s = this.store.settings.update(patch);
+        this.models.setOptions({ threads: s.threads, contextLength: s.contextLength });
+        return this.settingsView();
+      },
+      getModelStatus: () => this.models.status(),
+      listLocalModels: () => this.models.listLocal(),
+      inspectModel: ({ dir }) => {
+        try { return inspectModel(dir, this.store.settings.get().contextLength); } catch (e) { throw new ContractError('bad_request', (e as Error).message); }
+      },
+      loadModel: async ({ dir }) => {
+        await Promise.all([...chats.listConversations()].map((c) => this.chat.stop(c.id)));
+        try {
+          const m = await this.models.load(dir);
+          this.rememberModel(m.dir);
+        } catch (e) {
+          throw new ContractError('engine', (e as Error).message);
+        }
+        return this.models.status();
+      },
+      restartEngine: () => this.models.restart(),
+    };
+  }
+
+  /** Validates and runs one request; never throws. */
+  async handle(id: number, method: string, params: unknown): Promise<WireResponse> {
+    const err = (code: ErrorCode, message: string): WireResponse => ({ kind: 'response', id, ok: false, error: { code, message } });
+    if (!isRequestName(method)) return err('bad_request', `unknown method '${method}'`);
+    const parsed = requests[method].params.safeParse(params ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return err('bad_request', `${method}: invalid params${issue ? ` at '${issue.path.join('.') || '(root)'}': ${issue.message}` : ''}`);
+    }
+    try {
+      const handler = this.handlers[method] as (p: unknown) => unknown;
+      const result = await handler(parsed.data);
+      return { kind: 'response', id, ok: true, result };
+    } catch (e) {
+      if (e instanceof ContractError) return err(e.code, e.message);
+      if (e instanceof NotFoundError) return err('not_found', e.message);
+      if (e instanceof ZodError) return err('bad_request', e.message);
+      console.error(`karakoram: ${method} failed`, e);
+      return err('internal', (e as Error).message ?? String(e));
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    await this.chat.stopAll();
+    await this.host.shutdown();
+    this.store.close();
+  }
+}

@@ -1,0 +1,165 @@
+// model-inspect.ts — what a local K2-family model directory is, read from its config.json and the
+// safetensors headers (no weights are read), and a memory plan: what it needs against what this
+// machine has. Used by the model panel before loading.
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { freemem, totalmem } from 'node:os';
+import { basename, join } from 'node:path';
+import type { MemoryPlan, ModelInspection } from '../../common/contract.ts';
+
+/** Context the plan assumes when the user has not set one (the model's maximum may be huge). */
+export const DEFAULT_CONTEXT_LENGTH = 8192;
+/** Bytes per cached element: the CPU engine keeps the latent KV cache in fp32. */
+const KV_BYTES_PER_ELEMENT = 4;
+/** Working memory beyond weights and cache: activations, thread pool, the runtime itself. */
+const RUNTIME_OVERHEAD_BYTES = 512 * 1024 * 1024;
+/** Largest safetensors header we read (the format caps it at 100 MB). */
+const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+/** nvidia-smi is asked once and may take a moment on a cold driver. */
+const GPU_QUERY_TIMEOUT_MS = 3000;
+
+type Config = Record<string, unknown>;
+const num = (c: Config, k: string, d = 0): number => (typeof c[k] === 'number' ? (c[k] as number) : d);
+
+export function readConfig(dir: string): Config {
+  const p = join(dir, 'config.json');
+  if (!existsSync(p)) throw new Error(`${dir} is not a model directory: config.json is missing`);
+  try { return JSON.parse(readFileSync(p, 'utf8')) as Config; } catch (e) { throw new Error(`${p}: ${(e as Error).message}`); }
+}
+
+/** Elements per stored element: INT4 pack-quantized weights hold 8 values per int32. */
+function logicalElements(name: string, dtype: string, shape: number[]): number {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (name.endsWith('.weight_packed') && dtype === 'I32') return n * 8;
+  if (name.endsWith('.weight_scale') || name.endsWith('.weight_shape') || name.endsWith('.weight_scale_inv')) return 0;
+  return n;
+}
+
+interface TensorCount { total: number; routedExperts: number; bytes: number }
+
+function countShard(path: string, acc: TensorCount): void {
+  const fd = openSync(path, 'r');
+  try {
+    const lenBuf = Buffer.alloc(8);
+    readSync(fd, lenBuf, 0, 8, 0);
+    const len = Number(lenBuf.readBigUInt64LE(0));
+    if (len <= 0 || len > MAX_HEADER_BYTES) throw new Error(`${path}: bad safetensors header length ${len}`);
+    const hdr = Buffer.alloc(len);
+    readSync(fd, hdr, 0, len, 8);
+    const meta = JSON.parse(hdr.toString('utf8')) as Record<string, { dtype: string; shape: number[] }>;
+    for (const [name, t] of Object.entries(meta)) {
+      if (name === '__metadata__') continue;
+      const n = logicalElements(name, t.dtype, t.shape);
+      acc.total += n;
+      if (/\.mlp\.experts\.\d+\./.test(name)) acc.routedExperts += n;
+    }
+  } finally { closeSync(fd); }
+  acc.bytes += statSync(path).size;
+}
+
+function shards(dir: string): string[] {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
+  if (!files.length) throw new Error(`${dir}: no .safetensors weights found`);
+  return files.map((f) => join(dir, f));
+}
+
+export function quantizationSummary(cfg: Config): string {
+  const q = cfg.quantization_config as Record<string, unknown> | undefined;
+  const dtype = String(cfg.torch_dtype ?? 'bf16').replace('bfloat16', 'bf16').replace('float16', 'f16').replace('float32', 'f32');
+  if (!q) return `${dtype} (the engine converts routed experts to INT4 at load)`;
+  if (q.quant_method === 'compressed-tensors') {
+    const groups = q.config_groups as Record<string, { weights?: { num_bits?: number; group_size?: number } }> | undefined;
+    const w = groups ? Object.values(groups)[0]?.weights : undefined;
+    return `INT${w?.num_bits ?? 4} routed experts (compressed-tensors, group ${w?.group_size ?? '?'}), ${dtype} elsewhere`;
+  }
+  if (q.quant_method === 'fp8') {
+    const b = q.weight_block_size as number[] | undefined;
+    return `FP8 e4m3${b ? ` blocks ${b.join('×')}` : ''} (experts converted to INT4 at load)`;
+  }
+  return `${String(q.quant_method)} (${dtype})`;
+}
+
+let gpuCache: { name: string; totalBytes: number } | null | undefined;
+/** The first NVIDIA GPU, if nvidia-smi answers; null otherwise. */
+export function detectGpu(): { name: string; totalBytes: number } | null {
+  if (gpuCache !== undefined) return gpuCache;
+  try {
+    const out = execFileSync('nvidia-smi', ['--query-gpu=name,memory.total', '--format=csv,noheader,nounits'],
+      { timeout: GPU_QUERY_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim().split('\n')[0];
+    const [name, mib] = out.split(',').map((s) => s.trim());
+    gpuCache = name && Number(mib) > 0 ? { name, totalBytes: Number(mib) * 1024 * 1024 } : null;
+  } catch { gpuCache = null; }
+  return gpuCache;
+}
+
+/** MemAvailable on Linux (free + reclaimable cache); os.freemem elsewhere. */
+export function availableMemory(): number {
+  try {
+    const m = /MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch { /* not Linux */ }
+  return freemem();
+}
+
+export function kvBytesPerToken(cfg: Config): number {
+  // MLA caches the normalised latent and the rotated rope key, per layer.
+  return num(cfg, 'num_hidden_layers') * (num(cfg, 'kv_lora_rank') + num(cfg, 'qk_rope_head_dim')) * KV_BYTES_PER_ELEMENT;
+}
+
+export function memoryPlan(weightsBytes: number, kvPerToken: number, contextLength: number): MemoryPlan {
+  const gpu = detectGpu();
+  const ramNeeded = weightsBytes + kvPerToken * contextLength + RUNTIME_OVERHEAD_BYTES;
+  const ramTotal = totalmem();
+  const ramAvail = availableMemory();
+  const notes: string[] = [];
+  const fits = ramNeeded <= ramAvail;
+  if (!fits) {
+    notes.push(ramNeeded <= ramTotal
+      ? 'Needs more memory than is free now: close other programs, or weights will page from disk (slow).'
+      : 'Needs more memory than this machine has: weights will page from disk (very slow).');
+  }
+  notes.push('The CPU engine runs from RAM; weights are memory-mapped.');
+  if (gpu) notes.push(`GPU found (${gpu.name}); the CPU engine does not use it yet.`);
+  return {
+    weightsBytes, kvBytesPerToken: kvPerToken, contextLength, ramNeededBytes: ramNeeded, vramNeededBytes: 0,
+    ramTotalBytes: ramTotal, ramAvailableBytes: ramAvail, vramTotalBytes: gpu?.totalBytes ?? null, gpuName: gpu?.name ?? null,
+    fits, notes,
+  };
+}
+
+export function modelLabel(dir: string, cfg: Config, totalParams: number): string {
+  const readme = join(dir, 'README.md');
+  if (existsSync(readme) && /Karakoram demo model/.test(readFileSync(readme, 'utf8').slice(0, 200))) {
+    return `Demo model (${Math.round(totalParams / 1e6)}M, offline)`;
+  }
+  const size = totalParams >= 1e9 ? `${(totalParams / 1e9).toFixed(0)}B` : `${(totalParams / 1e6).toFixed(0)}M`;
+  return `${basename(dir)} (${size}, ${String(cfg.model_type ?? 'unknown')})`;
+}
+
+export function inspectModel(dir: string, contextLength?: number | null): ModelInspection {
+  const cfg = readConfig(dir);
+  const acc: TensorCount = { total: 0, routedExperts: 0, bytes: 0 };
+  for (const s of shards(dir)) countShard(s, acc);
+  const routed = num(cfg, 'n_routed_experts');
+  const perTok = num(cfg, 'num_experts_per_tok');
+  const active = routed ? acc.total - acc.routedExperts * (1 - perTok / routed) : acc.total;
+  const maxCtx = num(cfg, 'max_position_embeddings', DEFAULT_CONTEXT_LENGTH);
+  const ctx = Math.min(contextLength ?? DEFAULT_CONTEXT_LENGTH, maxCtx);
+  return {
+    dir, name: basename(dir), label: modelLabel(dir, cfg, acc.total),
+    modelType: String(cfg.model_type ?? 'unknown'),
+    architecture: Array.isArray(cfg.architectures) ? String(cfg.architectures[0]) : 'unknown',
+    params: { total: acc.total, activePerToken: Math.round(active) },
+    layers: num(cfg, 'num_hidden_layers'), denseLayers: Math.min(num(cfg, 'first_k_dense_replace'), num(cfg, 'num_hidden_layers')),
+    hidden: num(cfg, 'hidden_size'), heads: num(cfg, 'num_attention_heads'), vocab: num(cfg, 'vocab_size'),
+    experts: { routed, perToken: perTok, shared: num(cfg, 'n_shared_experts'), intermediate: num(cfg, 'moe_intermediate_size') },
+    quantization: quantizationSummary(cfg),
+    contextLength: maxCtx,
+    memory: memoryPlan(acc.bytes, kvBytesPerToken(cfg), ctx),
+  };
+}
+
+/** Total bytes of a model directory's weight files. */
+export function weightsSize(dir: string): number {
+  return shards(dir).reduce((a, s) => a + statSync(s).size, 0);
+}
