@@ -15,6 +15,8 @@
 // GCC 12 reports false "may be used uninitialized" inside its own AVX-512 intrinsic headers.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
+#include <algorithm>
+
 #include "core/tensor.h"
 #include "cpu/kernels_variants.h"
 
@@ -131,6 +133,68 @@ inline __m512i dot_u8s8(__m512i acc, __m512i u, __m512i s) {
   }
 }
 
+// Activation side of one block pair for one token, laid out for the dot product: computed once
+// per kernel call and reused by every weight row, so the inner loop only loads it.
+struct alignas(64) PreparedPair {
+  __m512i neg_sum;  // lanes 0-7: -Σa of block 0, lanes 8-15: -Σa of block 1
+  __m512i qs;       // the two blocks' 32+32 int8 activations
+  __m512 d;         // lanes 0-7: d of block 0, lanes 8-15: d of block 1
+};
+// Up to this many columns the prepared activations of a token tile live on the stack
+// (kPrepMaxCols/64 pairs x 192 B x kTokenTile = 96 KiB); wider rows use the unprepared path.
+constexpr int64_t kPrepMaxCols = 8192;
+
+inline void prepare_pairs(const block_q8* xq, int64_t n_pairs, PreparedPair* out) {
+  for (int64_t p = 0; p < n_pairs; ++p) {
+    const block_q8& a0 = xq[2 * p];
+    const block_q8& a1 = xq[2 * p + 1];
+    out[p].neg_sum = pair_i32(-a0.sum, -a1.sum);
+    out[p].qs = q8_pair_i8(a0, a1);
+    out[p].d = pair_f32(a0.d, a1.d);
+  }
+}
+
+inline uint32_t load_u32(const void* p) { uint32_t v; __builtin_memcpy(&v, p, 4); return v; }
+
+// Scales of two consecutive blocks as fp32 lanes (0-7, 8-15): a dword broadcast from memory puts
+// the bf16 scale in the low half of each lane; shifting left by 16 makes it an fp32.
+inline __m512 q4_pair_scales(const block_q4& b0, const block_q4& b1) {
+  __m512i v = _mm512_set1_epi32(int(load_u32(&b0)));
+  v = _mm512_mask_set1_epi32(v, 0xFF00, int(load_u32(&b1)));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+}
+
+// Odd block count: the last block in scalar code.
+inline float q4_q8_block_scalar(const block_q4& w, const block_q8& a) {
+  int isum = 0;
+  for (int j = 0; j < 16; ++j)
+    isum += (int(w.qs[j] & 0x0F) - 8) * a.qs[j] + (int(w.qs[j] >> 4) - 8) * a.qs[j + 16];
+  return float(isum) * (bf16_to_f32(w.scale_bf16) * a.d);
+}
+
+template <bool kVnni, int T>
+inline void q4_q8_row_prepared(const block_q4* row, int64_t nb, const PreparedPair* const* prep,
+                               const block_q8* xq, int64_t nbx, float* out) {
+  __m512 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  const int64_t n_pairs = nb / 2;
+  for (int64_t p = 0; p < n_pairs; ++p) {
+    const block_q4* b = row + 2 * p;
+    _mm_prefetch(reinterpret_cast<const char*>(b) + kPrefetchBytes, _MM_HINT_T0);
+    const __m512i w = q4_pair_u8(b[0], b[1]);
+    const __m512 ws = q4_pair_scales(b[0], b[1]);
+    for (int t = 0; t < T; ++t) {
+      const PreparedPair& pp = prep[t][p];
+      const __m512i d = dot_u8s8<kVnni>(pp.neg_sum, w, pp.qs);
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(ws, pp.d), acc[t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    out[t] = hsum(acc[t]);
+    if (nb & 1) out[t] += q4_q8_block_scalar(row[nb - 1], xq[t * nbx + nb - 1]);
+  }
+}
+
 template <bool kVnni, int T>
 inline void q4_q8_row(const block_q4* row, int64_t nb, const block_q8* xq, int64_t nbx, float* out) {
   __m512 acc[T];
@@ -139,7 +203,7 @@ inline void q4_q8_row(const block_q4* row, int64_t nb, const block_q8* xq, int64
   for (; b + 2 <= nb; b += 2) {
     _mm_prefetch(reinterpret_cast<const char*>(row + b) + kPrefetchBytes, _MM_HINT_T0);
     const __m512i w = q4_pair_u8(row[b], row[b + 1]);
-    const __m512 ws = pair_f32(bf16_to_f32(row[b].scale_bf16), bf16_to_f32(row[b + 1].scale_bf16));
+    const __m512 ws = q4_pair_scales(row[b], row[b + 1]);
     for (int t = 0; t < T; ++t) {
       const block_q8& a0 = xq[t * nbx + b];
       const block_q8& a1 = xq[t * nbx + b + 1];
@@ -148,24 +212,42 @@ inline void q4_q8_row(const block_q4* row, int64_t nb, const block_q8* xq, int64
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(ws, pair_f32(a0.d, a1.d)), acc[t]);
     }
   }
-  float tail[T] = {};
-  for (; b < nb; ++b) {  // odd block count: scalar
-    const float ws = bf16_to_f32(row[b].scale_bf16);
-    for (int t = 0; t < T; ++t) {
-      const block_q8& a = xq[t * nbx + b];
-      int isum = 0;
-      for (int j = 0; j < 16; ++j)
-        isum += (int(row[b].qs[j] & 0x0F) - 8) * a.qs[j] + (int(row[b].qs[j] >> 4) - 8) * a.qs[j + 16];
-      tail[t] += float(isum) * (ws * a.d);
-    }
+  for (int t = 0; t < T; ++t) {
+    out[t] = hsum(acc[t]);
+    if (nb & 1) out[t] += q4_q8_block_scalar(row[nb - 1], xq[t * nbx + nb - 1]);
   }
-  for (int t = 0; t < T; ++t) out[t] = hsum(acc[t]) + tail[t];
 }
 
 template <bool kVnni>
 void q4_q8_avx512(const block_q4* W, int64_t cols, int64_t r0, int64_t r1, const block_q8* xq,
                   int64_t n, float* y, int64_t ldy) {
   const int64_t nb = cols / KK_Q4_GROUP;
+  if (cols <= kPrepMaxCols) {
+    PreparedPair prep_storage[kTokenTile][kPrepMaxCols / 64];
+    const PreparedPair* prep[kTokenTile];
+    for (int64_t rb = r0; rb < r1; rb += kRowBlock) {
+      const int64_t re = std::min(r1, rb + kRowBlock);
+      for (int64_t t0 = 0; t0 < n; t0 += kTokenTile) {
+        const int64_t tn = std::min<int64_t>(kTokenTile, n - t0);
+        for (int64_t t = 0; t < tn; ++t) {
+          prepare_pairs(xq + (t0 + t) * nb, nb / 2, prep_storage[t]);
+          prep[t] = prep_storage[t];
+        }
+        const block_q8* xt = xq + t0 * nb;
+        for (int64_t r = rb; r < re; ++r) {
+          float out[kTokenTile];
+          switch (tn) {
+            case 1: q4_q8_row_prepared<kVnni, 1>(W + r * nb, nb, prep, xt, nb, out); break;
+            case 2: q4_q8_row_prepared<kVnni, 2>(W + r * nb, nb, prep, xt, nb, out); break;
+            case 3: q4_q8_row_prepared<kVnni, 3>(W + r * nb, nb, prep, xt, nb, out); break;
+            default: q4_q8_row_prepared<kVnni, 4>(W + r * nb, nb, prep, xt, nb, out); break;
+          }
+          for (int64_t t = 0; t < tn; ++t) y[(t0 + t) * ldy + r] = out[t];
+        }
+      }
+    }
+    return;
+  }
   for_row_token_tiles(r0, r1, n, [&](int64_t r, int64_t t0, int64_t tn) {
     float out[kTokenTile];
     const block_q8* xt = xq + t0 * nb;
