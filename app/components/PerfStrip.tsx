@@ -1,0 +1,33 @@
+// PerfStrip.tsx — prompt-processing progress, time to first token, tokens/s and context used.
+import { fmtCount, fmtMs, fmtRate } from '../format.ts';
+import { useApp } from '../store/index.ts';
+
+export function PerfStrip() {
+  const prefill = useApp((s) => s.perf.prefillFraction);
+  const ttft = useApp((s) => s.perf.ttftMs);
+  const tps = useApp((s) => s.perf.tokensPerSecond);
+  const used = useApp((s) => s.perf.contextUsed);
+  const max = useApp((s) => s.perf.contextMax ?? s.settings?.contextLength ?? s.model?.contextLength ?? null);
+  const generating = useApp((s) => s.generation !== null);
+  const prefilling = useApp((s) => s.generation !== null && s.generation.firstTokenAt === null);
+  const ctxFrac = used !== null && max ? Math.min(1, used / max) : null;
+  return (
+    <div className="perf-strip" data-testid="perf-strip" data-generating={generating ? 'true' : 'false'}>
+      <Stat label="Prompt" testid="perf-prefill" value={prefill === null ? '—' : `${Math.round(prefill * 100)}%`}
+        bar={prefill} active={prefilling} />
+      <Stat label="TTFT" testid="perf-ttft" value={fmtMs(ttft)} />
+      <Stat label="Speed" testid="perf-tps" value={fmtRate(tps)} />
+      <Stat label="Context" testid="perf-context" value={used === null ? '—' : `${fmtCount(used)} / ${fmtCount(max)}`} bar={ctxFrac} />
+    </div>
+  );
+}
+
+function Stat({ label, value, testid, bar, active }: { label: string; value: string; testid: string; bar?: number | null; active?: boolean }) {
+  return (
+    <div className={`stat ${active ? 'active' : ''}`} data-testid={testid}>
+      <span className="stat-label">{label}</span>
+      <span className="stat-value">{value}</span>
+      {bar !== undefined && bar !== null && <span className="stat-bar"><span style={{ width: `${Math.round(bar * 100)}%` }} /></span>}
+    </div>
+  );
+}

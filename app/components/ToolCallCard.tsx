@@ -1,0 +1,35 @@
+// ToolCallCard.tsx — one tool call inline in the answer: name, arguments, status, result, duration.
+import { useState } from 'react';
+import type { ToolCallView } from '../contract.ts';
+import { fmtMs, prettyJson } from '../format.ts';
+
+const STATUS_LABEL: Record<ToolCallView['status'], string> = {
+  pending: 'calling…', running: 'running…', done: 'done', error: 'failed',
+};
+
+export function ToolCallCard({ call }: { call: ToolCallView }) {
+  const [open, setOpen] = useState(true);
+  return (
+    <div className={`tool-card status-${call.status}`} data-testid="tool-call-card" data-name={call.name} data-status={call.status}>
+      <button type="button" className="tool-head" onClick={() => setOpen(!open)} aria-expanded={open}>
+        <span className="tool-icon" aria-hidden>ƒ</span>
+        <span className="tool-name" data-testid="tool-call-name">{call.name || '…'}</span>
+        <span className={`tool-status ${call.status}`} data-testid="tool-call-status">{STATUS_LABEL[call.status]}</span>
+        {call.durationMs !== undefined && <span className="tool-duration" data-testid="tool-call-duration">{fmtMs(call.durationMs)}</span>}
+        <span className="chev" aria-hidden>{open ? '▾' : '▸'}</span>
+      </button>
+      {open && (
+        <div className="tool-body">
+          <div className="tool-section-label">Arguments</div>
+          <pre className="tool-args" data-testid="tool-call-args">{prettyJson(call.arguments) || ' '}</pre>
+          {call.result !== undefined && (
+            <>
+              <div className="tool-section-label">Result</div>
+              <pre className="tool-result" data-testid="tool-call-result">{prettyJson(call.result)}</pre>
+            </>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}

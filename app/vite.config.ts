@@ -1,0 +1,22 @@
+// vite.config.ts — builds the renderer into dist/app as a self-contained bundle: no CDN, no remote
+// fonts (KaTeX's fonts are emitted as local assets), no inline scripts, so a strict CSP holds.
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+export default defineConfig({
+  root: here,
+  base: './',
+  plugins: [react()],
+  build: {
+    outDir: fileURLToPath(new URL('../dist/app', import.meta.url)),
+    emptyOutDir: true,
+    sourcemap: false,
+    // Inlined assets would become data: URLs; keep every asset a file so the CSP stays 'self'.
+    assetsInlineLimit: 0,
+    modulePreload: { polyfill: false },
+    chunkSizeWarningLimit: 2000,
+  },
+});
