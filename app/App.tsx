@@ -5,7 +5,7 @@ import { ConnectionBanner, CrashBanner, ErrorBanner, Toast } from './components/
 import { Composer } from './components/Composer.tsx';
 import { HelpDialog } from './components/HelpDialog.tsx';
 import { MessageList } from './components/MessageList.tsx';
-import { ModelBadge, ModelPanel } from './components/ModelPanel.tsx';
+import { ModelBadge, ModelPanel, selectIsDemo } from './components/ModelPanel.tsx';
 import { PerfStrip } from './components/PerfStrip.tsx';
 import { SettingsPanel } from './components/SettingsPanel.tsx';
 import { Sidebar } from './components/Sidebar.tsx';
@@ -46,7 +46,7 @@ export function App() {
 }
 
 function Header() {
-  const title = useApp((s) => s.list.find((c) => c.id === s.activeId)?.title ?? 'New chat');
+  const title = useApp((s) => s.conversation?.title || 'New chat');
   const setPanel = useApp((s) => s.setPanel);
   return (
     <header className="chat-head">
@@ -62,7 +62,7 @@ function Header() {
 }
 
 function ChatBody() {
-  const empty = useApp((s) => Object.keys(s.messages).length === 0);
+  const empty = useApp((s) => s.messages.length === 0);
   const loading = useApp((s) => s.loadingConversation);
   if (empty && !loading) return <Welcome />;
   return <MessageList />;
@@ -71,7 +71,7 @@ function ChatBody() {
 function Welcome() {
   const setDraft = useApp((s) => s.setDraft);
   const focus = useApp((s) => s.focusComposer);
-  const isDemo = useApp((s) => s.model?.isDemo ?? false);
+  const isDemo = useApp(selectIsDemo);
   const examples = ['Who are you?', "What's the weather like in Paris today?", 'What is 17 * 23?'];
   return (
     <div className="welcome" data-testid="welcome">

@@ -5,10 +5,9 @@ import 'katex/dist/katex.min.css';
 import './styles.css';
 import { App } from './App.tsx';
 import { bootstrap, createAppStore, StoreProvider } from './store/index.ts';
-import { createClient } from './transport/index.ts';
+import { createTransport } from './transport/index.ts';
 
-const client = createClient();
-const store = createAppStore(client);
+const store = createAppStore(createTransport());
 void bootstrap(store).then(async () => {
   // Open the most recent conversation, as a desktop app does on start.
   const s = store.getState();

@@ -11,8 +11,14 @@ function inText(e: KeyboardEvent): boolean {
 
 function lastAssistantId(store: AppStore): string | null {
   const s = store.getState();
-  const ids = Object.values(s.messages).filter((m) => m.role === 'assistant').sort((a, b) => b.createdAt - a.createdAt);
-  return ids[0]?.id ?? null;
+  // The first assistant message of the last turn: regenerating it redoes the whole turn.
+  const path = s.messages;
+  let id: string | null = null;
+  for (let i = path.length - 1; i >= 0; i--) {
+    if (path[i].role === 'user') break;
+    if (path[i].role === 'assistant') id = path[i].id;
+  }
+  return id;
 }
 
 export const SHORTCUTS: Shortcut[] = [

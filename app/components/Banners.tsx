@@ -5,10 +5,10 @@ export function CrashBanner() {
   const state = useApp((s) => s.engine.state);
   const error = useApp((s) => s.engine.error);
   const restart = useApp((s) => s.restartEngine);
-  if (state !== 'crashed' && state !== 'restarting') return null;
+  if (state !== 'crashed' && state !== 'restarting' && state !== 'error') return null;
   return (
-    <div className={`banner ${state === 'crashed' ? 'danger' : 'info'}`} data-testid="crash-banner" data-state={state} role="alert">
-      {state === 'crashed' ? (
+    <div className={`banner ${state !== 'restarting' ? 'danger' : 'info'}`} data-testid="crash-banner" data-state={state} role="alert">
+      {state !== 'restarting' ? (
         <>
           <span><strong>The engine stopped.</strong> {error ? <span className="muted">({error})</span> : null} Your conversations are safe; the answer in progress was interrupted.</span>
           <button type="button" className="btn primary" data-testid="restart-engine" onClick={() => void restart()}>Restart engine</button>
@@ -21,8 +21,8 @@ export function CrashBanner() {
 }
 
 export function ConnectionBanner() {
-  const c = useApp((s) => s.connection);
-  if (c !== 'closed') return null;
+  const c = useApp((s) => s.connected);
+  if (c !== false) return null;
   return <div className="banner warn" data-testid="connection-banner">Lost the connection to Karakoram — reconnecting…</div>;
 }
 

@@ -1,20 +1,22 @@
 // BranchNav.tsx — "‹ 2 / 3 ›" between the sibling versions of a message (edits, regenerations).
-import { siblingsOf } from '../store/tree.ts';
+import type { Message } from '../contract.ts';
 import { useApp } from '../store/index.ts';
 
-export function BranchNav({ messageId }: { messageId: string }) {
-  const messages = useApp((s) => s.messages);
-  const select = useApp((s) => s.selectBranch);
+export function BranchNav({ message }: { message: Message }) {
+  const switchBranch = useApp((s) => s.switchBranch);
   const busy = useApp((s) => s.generation !== null);
-  const sib = siblingsOf(messages, messageId);
-  if (sib.count < 2) return null;
+  const sibs = message.siblingIds.length ? message.siblingIds : [message.id];
+  if (sibs.length < 2) return null;
+  const i = Math.max(0, sibs.indexOf(message.id));
+  const prev = sibs[i - 1];
+  const next = sibs[i + 1];
   return (
     <span className="branch-nav" data-testid="branch-nav">
-      <button type="button" className="icon-btn" data-testid="branch-prev" disabled={!sib.prevId || busy}
-        onClick={() => sib.prevId && select(sib.prevId)} aria-label="Previous version">‹</button>
-      <span data-testid="branch-label">{sib.index + 1} / {sib.count}</span>
-      <button type="button" className="icon-btn" data-testid="branch-next" disabled={!sib.nextId || busy}
-        onClick={() => sib.nextId && select(sib.nextId)} aria-label="Next version">›</button>
+      <button type="button" className="icon-btn" data-testid="branch-prev" disabled={!prev || busy}
+        onClick={() => prev && void switchBranch(prev)} aria-label="Previous version">‹</button>
+      <span data-testid="branch-label">{i + 1} / {sibs.length}</span>
+      <button type="button" className="icon-btn" data-testid="branch-next" disabled={!next || busy}
+        onClick={() => next && void switchBranch(next)} aria-label="Next version">›</button>
     </span>
   );
 }

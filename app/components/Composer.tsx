@@ -2,6 +2,7 @@
 // Esc stops a running answer. The demo tools toggle lives here, per conversation.
 import { useEffect, useRef } from 'react';
 import { useApp } from '../store/index.ts';
+import { DEMO_SOURCE } from '../store/types.ts';
 
 const MAX_ROWS = 10;
 
@@ -51,18 +52,18 @@ export function Composer() {
 }
 
 function DemoToolsToggle() {
-  const activeId = useApp((s) => s.activeId);
-  const on = useApp((s) => s.list.find((c) => c.id === s.activeId)?.demoTools ?? false);
+  const demo = useApp((s) => s.tools.filter((t) => t.source === DEMO_SOURCE).map((t) => t.spec.function.name).join(','));
+  const on = useApp((s) => {
+    const names = s.tools.filter((t) => t.source === DEMO_SOURCE).map((t) => t.spec.function.name);
+    const declared = s.conversation?.tools ?? [];
+    return names.length > 0 && names.every((n) => declared.includes(n));
+  });
   const setDemoTools = useApp((s) => s.setDemoTools);
-  const newConversation = useApp((s) => s.newConversation);
+  const busy = useApp((s) => s.generation !== null);
   return (
-    <label className="toggle" title="Declare the demo model's tools to this conversation">
-      <input type="checkbox" data-testid="demo-tools-toggle" checked={on}
-        onChange={async (e) => {
-          const want = e.target.checked;
-          if (activeId) await setDemoTools(activeId, want);
-          else await newConversation({ demoTools: want });
-        }} />
+    <label className="toggle" title={`Declare the demo tools to this conversation (${demo || 'none available'})`}>
+      <input type="checkbox" data-testid="demo-tools-toggle" checked={on} disabled={busy || !demo}
+        onChange={(e) => void setDemoTools(e.target.checked)} />
       <span className="toggle-track"><span className="toggle-thumb" /></span>
       Demo tools (weather, time, calculator)
     </label>

@@ -1,7 +1,8 @@
-// MessageItem.tsx — one message of the visible thread. Assistant messages show the reasoning
-// panel, tool-call cards and the markdown answer; user messages can be edited into a new branch.
+// MessageItem.tsx — the rows of the thread. A user row can be edited into a new branch; an
+// assistant turn (assistant → tool → assistant… messages answering one user message) shows each
+// step's reasoning panel, its tool-call cards and the markdown answer.
 import { memo, useEffect, useRef, useState } from 'react';
-import type { MessageView, ToolCallView } from '../contract.ts';
+import type { Message, ToolCallRecord } from '../contract.ts';
 import { fmtMs, fmtRate } from '../format.ts';
 import { Markdown } from '../markdown/Markdown.tsx';
 import { useApp } from '../store/index.ts';
@@ -9,16 +10,9 @@ import { BranchNav } from './BranchNav.tsx';
 import { ReasoningPanel } from './ReasoningPanel.tsx';
 import { ToolCallCard } from './ToolCallCard.tsx';
 
-export const MessageItem = memo(function MessageItem({ message, toolResults, isLast }: {
-  message: MessageView; toolResults?: Record<string, MessageView>; isLast: boolean;
-}) {
-  if (message.role === 'user') return <UserMessage message={message} />;
-  if (message.role === 'tool') return <ToolMessage message={message} />;
-  if (message.role === 'system') return null;
-  return <AssistantMessage message={message} toolResults={toolResults} isLast={isLast} />;
-});
+const COPIED_MS = 1200;
 
-function UserMessage({ message }: { message: MessageView }) {
+export const UserRow = memo(function UserRow({ message }: { message: Message }) {
   const editing = useApp((s) => s.editingId === message.id);
   const setEditing = useApp((s) => s.setEditing);
   const editAndBranch = useApp((s) => s.editAndBranch);
@@ -34,7 +28,7 @@ function UserMessage({ message }: { message: MessageView }) {
           <textarea ref={ref} data-testid="edit-input" value={text} rows={Math.min(10, text.split('\n').length + 1)}
             onChange={(e) => setText(e.target.value)}
             onKeyDown={(e) => {
-              if (e.key === 'Enter' && (e.ctrlKey || e.metaKey || !e.shiftKey)) { e.preventDefault(); void editAndBranch(message.id, text); }
+              if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); void editAndBranch(message.id, text); }
               if (e.key === 'Escape') { e.stopPropagation(); setEditing(null); }
             }} />
           <div className="edit-actions">
@@ -47,7 +41,7 @@ function UserMessage({ message }: { message: MessageView }) {
         <div className="bubble" data-testid="message-content">{message.content}</div>
       )}
       <div className="msg-actions">
-        <BranchNav messageId={message.id} />
+        <BranchNav message={message} />
         {!editing && (
           <button type="button" className="icon-btn" data-testid="edit-button" disabled={busy} title="Edit and branch"
             onClick={() => setEditing(message.id)}>✎ Edit</button>
@@ -55,74 +49,92 @@ function UserMessage({ message }: { message: MessageView }) {
       </div>
     </div>
   );
-}
+});
 
-function ToolMessage({ message }: { message: MessageView }) {
-  return (
-    <div className="msg msg-tool" data-testid="message" data-role="tool" data-id={message.id}>
-      <div className="tool-result-inline"><span className="tool-section-label">{message.toolCallId ?? 'tool'} result</span>
-        <pre>{message.content}</pre></div>
-    </div>
-  );
-}
-
-function withResults(calls: ToolCallView[], results?: Record<string, MessageView>): ToolCallView[] {
-  if (!results) return calls;
+/** Tool results stored as tool messages fill in their cards when the card has none yet. */
+function withResults(calls: ToolCallRecord[], tools: Message[]): ToolCallRecord[] {
   return calls.map((c) => {
-    const r = results[c.id];
-    return r && c.result === undefined ? { ...c, result: r.content, status: c.status === 'pending' || c.status === 'running' ? 'done' : c.status } : c;
+    const r = tools.find((t) => t.toolCallId === c.id);
+    if (!r || c.result !== null) return c;
+    return { ...c, result: r.content, status: c.status === 'error' ? 'error' : 'done' };
   });
 }
 
-function AssistantMessage({ message, toolResults, isLast }: { message: MessageView; toolResults?: Record<string, MessageView>; isLast: boolean }) {
-  const live = useApp((s) => s.generation?.messageId === message.id);
-  const stopping = useApp((s) => s.generation?.messageId === message.id && s.generation.stopping);
+export const AssistantTurn = memo(function AssistantTurn({ messages }: { messages: Message[] }) {
+  const liveId = useApp((s) => s.generation?.messageId ?? null);
   const busy = useApp((s) => s.generation !== null);
   const regenerate = useApp((s) => s.regenerate);
   const [copied, setCopied] = useState(false);
-  const calls = withResults(message.toolCalls, toolResults);
-  const answerStarted = message.content.length > 0 || calls.length > 0;
-  const t = message.timings;
-  const waiting = live && !message.reasoning && !answerStarted;
+  const first = messages.find((m) => m.role === 'assistant') ?? messages[0];
+  const last = messages[messages.length - 1];
+  const live = messages.some((m) => m.id === liveId);
+  const tools = messages.filter((m) => m.role === 'tool');
+  const callIds = new Set(messages.flatMap((m) => m.toolCalls.map((c) => c.id)));
+  const answer = messages.filter((m) => m.role === 'assistant').map((m) => m.content).filter(Boolean).join('\n\n');
+  const t = [...messages].reverse().find((m) => m.timings)?.timings ?? null;
 
   return (
-    <div className={`msg msg-assistant ${live ? 'live' : ''}`} data-testid="message" data-role="assistant" data-id={message.id}
-      data-streaming={live ? 'true' : 'false'} data-finish={message.finishReason ?? ''}>
+    <div className={`msg msg-assistant ${live ? 'live' : ''}`} data-testid="message" data-role="assistant" data-id={first.id}
+      data-streaming={live ? 'true' : 'false'} data-status={last.status}>
       <div className="avatar" aria-hidden>K</div>
       <div className="msg-body">
-        {waiting && <div className="waiting" data-testid="waiting"><span className="dots"><i /><i /><i /></span> Reading the prompt…</div>}
-        {(message.reasoning || (live && !answerStarted && !waiting)) && (
-          <ReasoningPanel messageId={message.id} text={message.reasoning} live={live} answerStarted={answerStarted}
-            storedMs={t?.reasoningMs} storedTokens={t?.reasoningTokens} />
-        )}
-        {calls.map((c) => <ToolCallCard key={`${c.index}:${c.id}`} call={c} />)}
-        {message.content && (
-          <div className="answer" data-testid="message-content">
-            <Markdown text={message.content} streaming={live} />
-            {live && <span className="caret" />}
-          </div>
-        )}
-        {message.finishReason === 'cancelled' && <div className="finish-note" data-testid="finish-cancelled">Stopped</div>}
-        {message.finishReason === 'error' && <div className="finish-note error" data-testid="finish-error">Interrupted — the engine stopped</div>}
-        {message.finishReason === 'length' && <div className="finish-note">Reached the token limit</div>}
-        {!live && (
+        {messages.map((m) => {
+          if (m.role === 'tool') {
+            if (m.toolCallId && callIds.has(m.toolCallId)) return null;
+            return (
+              <div key={m.id} className="tool-result-inline" data-testid="tool-message">
+                <div className="tool-section-label">{m.toolName ?? 'tool'} result</div><pre>{m.content}</pre>
+              </div>
+            );
+          }
+          return <AssistantStep key={m.id} message={m} live={m.id === liveId} tools={tools} />;
+        })}
+        {live ? null : (
           <div className="msg-actions">
-            <BranchNav messageId={message.id} />
+            <BranchNav message={first} />
             <button type="button" className="icon-btn" data-testid="copy-answer" title="Copy answer"
-              onClick={() => { void navigator.clipboard?.writeText(message.content).catch(() => undefined); setCopied(true); setTimeout(() => setCopied(false), 1200); }}>
+              onClick={() => { void navigator.clipboard?.writeText(answer).catch(() => undefined); setCopied(true); setTimeout(() => setCopied(false), COPIED_MS); }}>
               {copied ? '✓ Copied' : '⧉ Copy'}</button>
             <button type="button" className="icon-btn" data-testid="regenerate-button" disabled={busy} title="Regenerate (Alt+R)"
-              onClick={() => void regenerate(message.id)}>↻ Regenerate</button>
-            {t && (t.tokensPerSecond || t.completionTokens) ? (
+              onClick={() => void regenerate(first.id)}>↻ Regenerate</button>
+            {t ? (
               <span className="msg-stats" data-testid="message-stats">
-                {t.completionTokens ? `${t.completionTokens} tokens` : ''}{t.tokensPerSecond ? ` · ${fmtRate(t.tokensPerSecond)}` : ''}
-                {t.ttftMs ? ` · TTFT ${fmtMs(t.ttftMs)}` : ''}
+                {t.completionTokens} tokens · {fmtRate(t.tokensPerSecond)} · TTFT {fmtMs(t.ttftMs)}
               </span>
             ) : null}
           </div>
         )}
-        {live && stopping && <div className="finish-note">Stopping…</div>}
       </div>
+    </div>
+  );
+});
+
+function AssistantStep({ message, live, tools }: { message: Message; live: boolean; tools: Message[] }) {
+  const stopping = useApp((s) => live && (s.generation?.stopping ?? false));
+  const calls = withResults(message.toolCalls, tools);
+  const answerStarted = message.content.length > 0 || calls.length > 0 || message.reasoningMs !== null;
+  const waiting = live && !message.reasoning && !answerStarted;
+  return (
+    <div className="step" data-testid="assistant-step" data-id={message.id} data-status={message.status}>
+      {waiting && <div className="waiting" data-testid="waiting"><span className="dots"><i /><i /><i /></span> Reading the prompt…</div>}
+      {message.reasoning && (
+        <ReasoningPanel messageId={message.id} text={message.reasoning} live={live} answerStarted={answerStarted}
+          storedMs={message.reasoningMs} storedTokens={message.reasoningTokens} />
+      )}
+      {calls.map((c, i) => <ToolCallCard key={`${i}:${c.id}`} call={c} />)}
+      {message.content && (
+        <div className="answer" data-testid="message-content">
+          <Markdown text={message.content} streaming={live} />
+          {live && <span className="caret" />}
+        </div>
+      )}
+      {message.error && <div className="finish-note error" data-testid="message-error">{message.error}</div>}
+      {message.status === 'stopped' && <div className="finish-note" data-testid="finish-stopped">Stopped</div>}
+      {(message.status === 'interrupted' || (message.status === 'error' && !message.error)) && (
+        <div className="finish-note error" data-testid="finish-interrupted">Interrupted — the engine stopped</div>
+      )}
+      {message.finishReason === 'length' && <div className="finish-note">Reached the token limit</div>}
+      {live && stopping && <div className="finish-note">Stopping…</div>}
     </div>
   );
 }

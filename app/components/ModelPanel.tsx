@@ -1,57 +1,77 @@
 // ModelPanel.tsx — what is loaded (the demo model says what it is), open a local K2-family
 // directory, see what it is and a memory plan against this machine, and load it with progress.
 import { useState } from 'react';
-import type { MemoryPlan, ModelSummary } from '../contract.ts';
+import type { MemoryPlan, ModelInspection } from '../contract.ts';
 import { fmtBytes, fmtCount } from '../format.ts';
-import { useApp } from '../store/index.ts';
+import { useApp, type AppState } from '../store/index.ts';
+
+export const selectIsDemo = (s: AppState): boolean => {
+  const dir = s.engine.model?.dir;
+  const local = dir ? s.localModels.find((m) => m.dir === dir) : undefined;
+  return local ? local.source === 'bundled' || /demo/i.test(local.label) : /demo/i.test(s.engine.model?.label ?? '');
+};
 
 export function ModelBadge() {
-  const model = useApp((s) => s.model);
-  const engine = useApp((s) => s.engine);
+  const label = useApp((s) => s.engine.model?.label ?? s.engine.model?.name ?? null);
+  const state = useApp((s) => s.engine.state);
+  const isDemo = useApp(selectIsDemo);
   const setPanel = useApp((s) => s.setPanel);
-  const label = model ? model.name : engine.state === 'loading' ? 'Loading…' : 'No model';
+  const text = label ?? (state === 'loading' ? 'Loading…' : 'No model');
   return (
-    <button type="button" className="model-badge" data-testid="model-badge" data-engine={engine.state} onClick={() => setPanel('model')} title="Model (Ctrl+M)">
-      <span className={`engine-dot ${engine.state}`} data-testid="engine-status" data-state={engine.state} aria-label={`engine ${engine.state}`} />
-      <span className="model-name">{label}</span>
-      {model?.isDemo && <span className="pill" data-testid="demo-label">demo</span>}
+    <button type="button" className="model-badge" data-testid="model-badge" data-engine={state} onClick={() => setPanel('model')} title="Model (Ctrl+M)">
+      <span className={`engine-dot ${state}`} data-testid="engine-status" data-state={state} aria-label={`engine ${state}`} />
+      <span className="model-name">{text}</span>
+      {isDemo && <span className="pill" data-testid="demo-label">demo</span>}
     </button>
   );
 }
 
 export function ModelPanel() {
-  const model = useApp((s) => s.model);
-  const plan = useApp((s) => s.plan);
   const engine = useApp((s) => s.engine);
+  const loaded = useApp((s) => s.loadedInfo);
+  const isDemo = useApp(selectIsDemo);
+  const localModels = useApp((s) => s.localModels);
   const inspection = useApp((s) => s.inspection);
   const inspectError = useApp((s) => s.inspectError);
   const inspecting = useApp((s) => s.inspecting);
+  const loading = useApp((s) => s.loading);
   const inspect = useApp((s) => s.inspectModel);
   const load = useApp((s) => s.loadModel);
-  const progress = useApp((s) => s.loadProgress);
   const close = useApp((s) => s.setPanel);
   const [dir, setDir] = useState('');
+  const progress = engine.state === 'loading' ? engine.progress : null;
 
   return (
     <section className="panel" data-testid="model-panel" aria-label="Model">
       <header className="panel-head"><h2>Model</h2><button type="button" className="icon-btn" onClick={() => close('model')} aria-label="Close">✕</button></header>
       <div className="panel-body">
         <h3>Loaded</h3>
-        {model ? (
-          <>
-            {model.isDemo && (
-              <p className="demo-note" data-testid="demo-note">
-                <strong>Demo model.</strong> A 12.1M-parameter model with Kimi K2's architecture, trained from scratch on synthetic
-                chats. It greets, thinks, and calls the demo weather, time and calculator tools. It knows nothing else — open a real
-                Kimi K2 checkpoint below for real answers.
-              </p>
-            )}
-            <ModelFacts m={model} />
-            {plan && <PlanView plan={plan} />}
-          </>
-        ) : <p className="muted">Engine: {engine.state}{engine.error ? ` — ${engine.error}` : ''}</p>}
+        <p className="engine-line" data-testid="engine-line">
+          <span className={`engine-dot ${engine.state}`} /> Engine {engine.state}
+          {engine.backend ? ` · ${engine.backend}` : ''}{engine.restarts ? ` · ${engine.restarts} restart${engine.restarts > 1 ? 's' : ''}` : ''}
+          {engine.error ? <span className="error-text"> — {engine.error}</span> : null}
+        </p>
+        {engine.model && isDemo && (
+          <p className="demo-note" data-testid="demo-note">
+            <strong>{engine.model.label}.</strong> A 12-million-parameter model with Kimi K2's architecture, trained from scratch on
+            synthetic chats: it greets, thinks, and calls the demo weather, time and calculator tools. It knows nothing else —
+            open a real Kimi K2 checkpoint below for real answers.
+          </p>
+        )}
+        {loaded && <ModelFacts m={loaded} />}
+        {loaded && <PlanView plan={loaded.memory} />}
 
         <h3>Open a local model</h3>
+        {localModels.length > 0 && (
+          <div className="local-models">
+            {localModels.map((m) => (
+              <button type="button" key={m.dir} className="chip" data-testid="local-model" title={m.dir}
+                onClick={() => { setDir(m.dir); void inspect(m.dir); }}>
+                {m.label}{m.loaded ? ' ✓' : ''}
+              </button>
+            ))}
+          </div>
+        )}
         <form className="row" onSubmit={(e) => { e.preventDefault(); if (dir.trim()) void inspect(dir.trim()); }}>
           <input className="input grow" data-testid="model-dir-input" placeholder="/path/to/Kimi-K2-Thinking" value={dir} onChange={(e) => setDir(e.target.value)} />
           <button type="submit" className="btn" data-testid="model-inspect" disabled={!dir.trim() || inspecting}>{inspecting ? 'Reading…' : 'Inspect'}</button>
@@ -59,10 +79,10 @@ export function ModelPanel() {
         {inspectError && <p className="error-text" data-testid="model-error">{inspectError}</p>}
         {inspection && (
           <div className="inspection" data-testid="model-inspection">
-            <ModelFacts m={inspection.model} />
-            <PlanView plan={inspection.plan} />
-            <button type="button" className="btn primary" data-testid="model-load" disabled={progress !== null}
-              onClick={() => void load(inspection.model.dir)}>Load this model</button>
+            <ModelFacts m={inspection} />
+            <PlanView plan={inspection.memory} />
+            <button type="button" className="btn primary" data-testid="model-load" disabled={loading || engine.state === 'loading'}
+              onClick={() => void load(inspection.dir)}>{loading ? 'Loading…' : 'Load this model'}</button>
           </div>
         )}
         {progress && (
@@ -77,20 +97,19 @@ export function ModelPanel() {
   );
 }
 
-function ModelFacts({ m }: { m: ModelSummary }) {
-  const rows: Array<[string, string]> = [
-    ['Name', m.name],
-    ['Architecture', `${m.architecture} (${m.modelType})`],
-    ['Parameters', fmtCount(m.nParams)],
-    ['Layers', String(m.nLayers)],
-    ['Experts', `${m.nExperts} routed, top-${m.topK}${m.nSharedExperts ? ` + ${m.nSharedExperts} shared` : ''}`],
-    ['Quantization', m.quantization],
-    ['Context', fmtCount(m.contextLength)],
-    ['Weights', fmtBytes(m.bytesWeights)],
+function ModelFacts({ m }: { m: ModelInspection }) {
+  const rows: Array<[string, string, string]> = [
+    ['name', 'Name', m.label || m.name],
+    ['architecture', 'Architecture', `${m.architecture} (${m.modelType})`],
+    ['params', 'Parameters', `${fmtCount(m.params.total)} total · ${fmtCount(m.params.activePerToken)} active/token`],
+    ['layers', 'Layers', `${m.layers} (${m.denseLayers} dense)`],
+    ['experts', 'Experts', `${m.experts.routed} routed, top-${m.experts.perToken}${m.experts.shared ? ` + ${m.experts.shared} shared` : ''}`],
+    ['quantization', 'Quantization', m.quantization],
+    ['context', 'Context', `${fmtCount(m.contextLength)} tokens`],
   ];
   return (
     <dl className="facts" data-testid="model-info">
-      {rows.map(([k, v]) => <div key={k}><dt>{k}</dt><dd data-testid={`model-${k.toLowerCase()}`}>{v}</dd></div>)}
+      {rows.map(([id, k, v]) => <div key={id}><dt>{k}</dt><dd data-testid={`model-${id}`}>{v}</dd></div>)}
     </dl>
   );
 }
@@ -98,20 +117,24 @@ function ModelFacts({ m }: { m: ModelSummary }) {
 function PlanView({ plan }: { plan: MemoryPlan }) {
   return (
     <div className="plan" data-testid="memory-plan" data-fits={plan.fits ? 'true' : 'false'}>
-      <MemBar label="RAM" need={plan.ramNeededBytes} have={plan.ramAvailableBytes} />
-      <MemBar label="VRAM" need={plan.vramNeededBytes} have={plan.vramAvailableBytes} />
-      <p className={plan.fits ? 'ok-text' : 'error-text'}>{plan.fits ? 'Fits this machine.' : 'Does not fit this machine.'}{plan.note ? ` ${plan.note}` : ''}</p>
+      <div className="plan-title">Memory plan for {fmtCount(plan.contextLength)} tokens of context</div>
+      <MemBar label="RAM" need={plan.ramNeededBytes} have={plan.ramAvailableBytes} total={plan.ramTotalBytes} />
+      {plan.vramTotalBytes !== null
+        ? <MemBar label="VRAM" need={plan.vramNeededBytes} have={plan.vramTotalBytes} total={plan.vramTotalBytes} hint={plan.gpuName ?? undefined} />
+        : <div className="membar"><span className="membar-label">VRAM</span><span className="muted">no GPU found — CPU plan</span></div>}
+      <p className={plan.fits ? 'ok-text' : 'error-text'} data-testid="memory-fits">{plan.fits ? 'Fits this machine.' : 'Does not fit this machine.'}</p>
+      {plan.notes.map((n) => <p key={n} className="muted small">{n}</p>)}
     </div>
   );
 }
 
-function MemBar({ label, need, have }: { label: string; need: number; have: number }) {
+function MemBar({ label, need, have, total, hint }: { label: string; need: number; have: number; total: number; hint?: string }) {
   const frac = have > 0 ? Math.min(1, need / have) : need > 0 ? 1 : 0;
   return (
-    <div className="membar">
+    <div className="membar" title={hint}>
       <span className="membar-label">{label}</span>
       <span className={`bar ${need > have ? 'over' : ''}`}><span style={{ width: `${Math.max(1, Math.round(frac * 100))}%` }} /></span>
-      <span className="membar-nums">{fmtBytes(need)} of {have > 0 ? fmtBytes(have) : 'none'}</span>
+      <span className="membar-nums">{fmtBytes(need)} of {fmtBytes(have)}{total > have ? ` free (${fmtBytes(total)})` : ''}</span>
     </div>
   );
 }

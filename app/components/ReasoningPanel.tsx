@@ -7,7 +7,7 @@ import { useApp } from '../store/index.ts';
 const TICK_MS = 100;
 
 export function ReasoningPanel({ messageId, text, live, answerStarted, storedMs, storedTokens }: {
-  messageId: string; text: string; live: boolean; answerStarted: boolean; storedMs?: number; storedTokens?: number;
+  messageId: string; text: string; live: boolean; answerStarted: boolean; storedMs: number | null; storedTokens: number | null;
 }) {
   const explicit = useApp((s) => s.expandedReasoning[messageId]);
   const toggle = useApp((s) => s.toggleReasoning);
@@ -30,8 +30,8 @@ export function ReasoningPanel({ messageId, text, live, answerStarted, storedMs,
     if (thinking && expanded && bodyRef.current) bodyRef.current.scrollTop = bodyRef.current.scrollHeight;
   }, [text, thinking, expanded]);
 
-  const elapsed = startedAt !== null ? (endedAt ?? performance.now()) - startedAt : storedMs;
-  const tokens = live ? liveTokens : storedTokens;
+  const elapsed = storedMs ?? (startedAt !== null ? (endedAt ?? performance.now()) - startedAt : null);
+  const tokens = storedTokens ?? (live ? liveTokens : null);
   const label = thinking ? 'Thinking' : 'Thought';
 
   return (
@@ -42,7 +42,7 @@ export function ReasoningPanel({ messageId, text, live, answerStarted, storedMs,
         <span className={`reasoning-dot ${thinking ? 'pulse' : ''}`} aria-hidden />
         <span className="reasoning-label">{label}</span>
         <span className="reasoning-meta" data-testid="reasoning-meta">
-          {elapsed !== undefined && <span data-testid="reasoning-elapsed">{fmtMs(elapsed)}</span>}
+          {elapsed !== null && <span data-testid="reasoning-elapsed">{fmtMs(elapsed)}</span>}
           {tokens ? <span data-testid="reasoning-tokens">{tokens} tokens</span> : null}
         </span>
         <span className="chev" aria-hidden>{expanded ? '▾' : '▸'}</span>

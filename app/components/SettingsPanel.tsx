@@ -1,54 +1,78 @@
-// SettingsPanel.tsx — sampling (defaults from the model's generation config), context length,
-// threads and the system prompt.
+// SettingsPanel.tsx — sampling (empty = the model's generation_config default, shown as the
+// placeholder), context length, threads and the system prompt.
 import { useEffect, useState } from 'react';
-import type { SamplingSettings, Settings } from '../contract.ts';
+import type { Sampling } from '../contract.ts';
 import { useApp } from '../store/index.ts';
 
-export function SettingsPanel() {
-  const settings = useApp((s) => s.settings);
-  const update = useApp((s) => s.updateSettings);
-  const defaults = useApp((s) => s.model?.generationConfig);
-  const close = useApp((s) => s.setPanel);
-  const [system, setSystem] = useState(settings?.systemPrompt ?? '');
-  useEffect(() => { setSystem(settings?.systemPrompt ?? ''); }, [settings?.systemPrompt]);
-  if (!settings) return <section className="panel" data-testid="settings-panel"><p className="muted">Loading settings…</p></section>;
+type SamplingKey = 'temperature' | 'topP' | 'topK' | 'minP' | 'repetitionPenalty' | 'maxTokens' | 'seed';
+const SAMPLING_FIELDS: Array<{ key: SamplingKey; label: string; id: string; step: number; min: number; max: number; int?: boolean }> = [
+  { key: 'temperature', label: 'Temperature', id: 'temperature', step: 0.05, min: 0, max: 5 },
+  { key: 'topP', label: 'Top-p', id: 'top-p', step: 0.01, min: 0.01, max: 1 },
+  { key: 'topK', label: 'Top-k', id: 'top-k', step: 1, min: 0, max: 100_000, int: true },
+  { key: 'minP', label: 'Min-p', id: 'min-p', step: 0.01, min: 0, max: 1 },
+  { key: 'repetitionPenalty', label: 'Repetition penalty', id: 'repetition-penalty', step: 0.01, min: 0.5, max: 3 },
+  { key: 'maxTokens', label: 'Max new tokens', id: 'max-tokens', step: 16, min: 1, max: 1_000_000, int: true },
+  { key: 'seed', label: 'Seed', id: 'seed', step: 1, min: 0, max: 2 ** 32 - 1, int: true },
+];
 
-  const samp = (k: keyof SamplingSettings, v: number) => void update({ sampling: { ...settings.sampling, [k]: v } });
-  const top = (k: keyof Omit<Settings, 'sampling' | 'systemPrompt'>, v: number) => void update({ [k]: v } as Partial<Settings>);
+export function SettingsPanel() {
+  const view = useApp((s) => s.settingsView);
+  const update = useApp((s) => s.updateSettings);
+  const close = useApp((s) => s.setPanel);
+  const [system, setSystem] = useState(view?.settings.systemPrompt ?? '');
+  useEffect(() => { setSystem(view?.settings.systemPrompt ?? ''); }, [view?.settings.systemPrompt]);
+  if (!view) return <section className="panel" data-testid="settings-panel"><p className="muted">Loading settings…</p></section>;
+  const { settings, modelDefaults } = view;
+
+  const setSampling = (k: SamplingKey, v: number | null) => {
+    const next: Sampling = { ...settings.sampling };
+    if (v === null) delete next[k]; else next[k] = v;
+    void update({ sampling: next });
+  };
 
   return (
     <section className="panel" data-testid="settings-panel" aria-label="Settings">
       <header className="panel-head"><h2>Settings</h2><button type="button" className="icon-btn" onClick={() => close('settings')} aria-label="Close">✕</button></header>
       <div className="panel-body">
         <h3>Sampling</h3>
-        <Num label="Temperature" id="temperature" value={settings.sampling.temperature} step={0.05} min={0} max={2} onChange={(v) => samp('temperature', v)} />
-        <Num label="Top-p" id="top-p" value={settings.sampling.topP} step={0.01} min={0} max={1} onChange={(v) => samp('topP', v)} />
-        <Num label="Top-k" id="top-k" value={settings.sampling.topK} step={1} min={0} max={1000} onChange={(v) => samp('topK', v)} />
-        <Num label="Max new tokens" id="max-tokens" value={settings.sampling.maxTokens} step={16} min={1} max={1 << 20} onChange={(v) => samp('maxTokens', v)} />
-        <Num label="Repetition penalty" id="repetition-penalty" value={settings.sampling.repetitionPenalty} step={0.01} min={0.5} max={2} onChange={(v) => samp('repetitionPenalty', v)} />
-        {defaults && (
-          <button type="button" className="btn ghost" data-testid="settings-reset-sampling"
-            onClick={() => void update({ sampling: { ...settings.sampling, ...defaults } })}>Reset to the model's defaults</button>
-        )}
+        <p className="muted small">Empty fields use the model's defaults (from its generation_config.json), shown in grey.</p>
+        {SAMPLING_FIELDS.map((f) => (
+          <Num key={f.key} label={f.label} id={f.id} value={settings.sampling[f.key] ?? null} placeholder={modelDefaults.sampling[f.key]}
+            step={f.step} min={f.min} max={f.max} int={f.int} onChange={(v) => setSampling(f.key, v)} />
+        ))}
+        <button type="button" className="btn ghost" data-testid="settings-reset-sampling" disabled={Object.keys(settings.sampling).length === 0}
+          onClick={() => void update({ sampling: {} })}>Reset to the model's defaults</button>
         <h3>Engine</h3>
-        <Num label="Context length" id="context-length" value={settings.contextLength} step={512} min={256} max={1 << 20} onChange={(v) => top('contextLength', v)} />
-        <Num label="Threads (0 = all)" id="threads" value={settings.threads} step={1} min={0} max={512} onChange={(v) => top('threads', v)} />
+        <Num label="Context length" id="context-length" value={settings.contextLength} placeholder={modelDefaults.contextLength}
+          step={512} min={256} max={1_048_576} int onChange={(v) => void update({ contextLength: v })} />
+        <Num label="Threads (0 = all cores)" id="threads" value={settings.threads} step={1} min={0} max={1024} int
+          onChange={(v) => void update({ threads: v ?? 0 })} />
+        <p className="muted small">Context length and threads apply the next time the model loads.</p>
         <h3>System prompt</h3>
-        <textarea className="input" data-testid="setting-system-prompt" rows={5} value={system} placeholder="You are Kimi, an AI assistant created by Moonshot AI."
+        <textarea className="input" data-testid="setting-system-prompt" rows={5} value={system} placeholder="Empty: the chat template's default"
           onChange={(e) => setSystem(e.target.value)} onBlur={() => { if (system !== settings.systemPrompt) void update({ systemPrompt: system }); }} />
       </div>
     </section>
   );
 }
 
-function Num({ label, id, value, step, min, max, onChange }: { label: string; id: string; value: number; step: number; min: number; max: number; onChange(v: number): void }) {
-  const [text, setText] = useState(String(value));
-  useEffect(() => { setText(String(value)); }, [value]);
-  const commit = () => { const v = Number(text); if (Number.isFinite(v) && v >= min && v <= max && v !== value) onChange(v); else setText(String(value)); };
+function Num({ label, id, value, placeholder, step, min, max, int, onChange }: {
+  label: string; id: string; value: number | null; placeholder?: number; step: number; min: number; max: number; int?: boolean;
+  onChange(v: number | null): void;
+}) {
+  const [text, setText] = useState(value === null ? '' : String(value));
+  useEffect(() => { setText(value === null ? '' : String(value)); }, [value]);
+  const commit = () => {
+    if (text.trim() === '') { if (value !== null) onChange(null); return; }
+    const v = Number(text);
+    if (Number.isFinite(v) && v >= min && v <= max && (!int || Number.isInteger(v))) { if (v !== value) onChange(v); }
+    else setText(value === null ? '' : String(value));
+  };
   return (
     <label className="field">
       <span>{label}</span>
       <input className="input num" data-testid={`setting-${id}`} type="number" step={step} min={min} max={max} value={text}
+        placeholder={placeholder === undefined ? '' : String(placeholder)}
         onChange={(e) => setText(e.target.value)} onBlur={commit} onKeyDown={(e) => { if (e.key === 'Enter') commit(); }} />
     </label>
   );

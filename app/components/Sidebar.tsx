@@ -14,6 +14,7 @@ export function downloadText(filename: string, mime: string, data: string): void
 
 export function Sidebar() {
   const list = useApp((s) => s.list);
+  const hits = useApp((s) => s.hits);
   const query = useApp((s) => s.query);
   const setQuery = useApp((s) => s.setQuery);
   const newConversation = useApp((s) => s.newConversation);
@@ -31,15 +32,19 @@ export function Sidebar() {
         value={query} onChange={(e) => void setQuery(e.target.value)}
         onKeyDown={(e) => { if (e.key === 'Escape') { e.stopPropagation(); void setQuery(''); e.currentTarget.blur(); } }} />
       <nav className="conv-list" data-testid="conversation-list">
-        {list.length === 0 && <div className="empty-list">{query ? 'No conversation matches.' : 'No conversations yet.'}</div>}
-        {list.map((c) => <ConversationRow key={c.id} c={c} />)}
+        {hits ? (
+          hits.length === 0 ? <div className="empty-list">No conversation matches.</div>
+            : hits.map((h) => <ConversationRow key={`${h.conversation.id}:${h.messageId ?? ''}`} c={h.conversation} snippet={h.snippet} />)
+        ) : (
+          list.length === 0 ? <div className="empty-list">No conversations yet.</div> : list.map((c) => <ConversationRow key={c.id} c={c} />)
+        )}
       </nav>
       <div className="sidebar-foot">
         <button type="button" className="btn ghost wide" data-testid="import-button" onClick={() => fileRef.current?.click()}>⇪ Import…</button>
-        <input ref={fileRef} type="file" accept=".json,application/json" hidden data-testid="import-input"
+        <input ref={fileRef} type="file" accept=".json,.md,.markdown,application/json,text/markdown" hidden data-testid="import-input"
           onChange={async (e) => {
             const f = e.target.files?.[0];
-            if (f) await importConversation(await f.text());
+            if (f) await importConversation(await f.text(), /\.(md|markdown)$/i.test(f.name) ? 'md' : 'json');
             e.target.value = '';
           }} />
       </div>
@@ -47,7 +52,7 @@ export function Sidebar() {
   );
 }
 
-function ConversationRow({ c }: { c: ConversationSummary }) {
+function ConversationRow({ c, snippet }: { c: ConversationSummary; snippet?: string }) {
   const active = useApp((s) => s.activeId === c.id);
   const open = useApp((s) => s.openConversation);
   const rename = useApp((s) => s.renameConversation);
@@ -58,10 +63,10 @@ function ConversationRow({ c }: { c: ConversationSummary }) {
   const [title, setTitle] = useState(c.title);
   const [confirm, setConfirm] = useState(false);
 
-  const doExport = async (format: 'markdown' | 'json') => {
+  const doExport = async (format: 'md' | 'json') => {
     setMenu(false);
     const r = await exportConv(c.id, format);
-    if (r) downloadText(r.filename, r.mime, r.data);
+    if (r) downloadText(r.filename, r.mimeType, r.data);
   };
 
   return (
@@ -77,14 +82,15 @@ function ConversationRow({ c }: { c: ConversationSummary }) {
       ) : (
         <button type="button" className="conv-open" data-testid="conversation-open" onClick={() => void open(c.id)} onDoubleClick={() => { setTitle(c.title); setEditing(true); }}>
           <span className="conv-title" data-testid="conversation-title">{c.title || 'New chat'}</span>
-          <span className="conv-meta">{c.demoTools ? 'ƒ tools · ' : ''}{relTime(c.updatedAt)}</span>
+          {snippet && <span className="conv-snippet" data-testid="search-snippet">{snippet}</span>}
+          <span className="conv-meta">{c.generating ? '● answering · ' : ''}{relTime(c.updatedAt)}</span>
         </button>
       )}
       <button type="button" className="icon-btn conv-menu-btn" data-testid="conversation-menu" aria-label="Conversation actions" onClick={() => { setMenu(!menu); setConfirm(false); }}>⋯</button>
       {menu && (
         <div className="menu" role="menu" onMouseLeave={() => setMenu(false)}>
           <button type="button" data-testid="conversation-rename" onClick={() => { setMenu(false); setTitle(c.title); setEditing(true); }}>Rename</button>
-          <button type="button" data-testid="conversation-export-md" onClick={() => void doExport('markdown')}>Export Markdown</button>
+          <button type="button" data-testid="conversation-export-md" onClick={() => void doExport('md')}>Export Markdown</button>
           <button type="button" data-testid="conversation-export-json" onClick={() => void doExport('json')}>Export JSON</button>
           {confirm ? (
             <button type="button" className="danger" data-testid="conversation-delete-confirm" onClick={() => { setMenu(false); void del(c.id); }}>Really delete</button>

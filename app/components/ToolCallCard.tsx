@@ -1,13 +1,13 @@
 // ToolCallCard.tsx — one tool call inline in the answer: name, arguments, status, result, duration.
 import { useState } from 'react';
-import type { ToolCallView } from '../contract.ts';
+import type { ToolCallRecord } from '../contract.ts';
 import { fmtMs, prettyJson } from '../format.ts';
 
-const STATUS_LABEL: Record<ToolCallView['status'], string> = {
-  pending: 'calling…', running: 'running…', done: 'done', error: 'failed',
+const STATUS_LABEL: Record<ToolCallRecord['status'], string> = {
+  streaming: 'writing…', pending: 'queued', running: 'running…', done: 'done', error: 'failed',
 };
 
-export function ToolCallCard({ call }: { call: ToolCallView }) {
+export function ToolCallCard({ call }: { call: ToolCallRecord }) {
   const [open, setOpen] = useState(true);
   return (
     <div className={`tool-card status-${call.status}`} data-testid="tool-call-card" data-name={call.name} data-status={call.status}>
@@ -15,14 +15,20 @@ export function ToolCallCard({ call }: { call: ToolCallView }) {
         <span className="tool-icon" aria-hidden>ƒ</span>
         <span className="tool-name" data-testid="tool-call-name">{call.name || '…'}</span>
         <span className={`tool-status ${call.status}`} data-testid="tool-call-status">{STATUS_LABEL[call.status]}</span>
-        {call.durationMs !== undefined && <span className="tool-duration" data-testid="tool-call-duration">{fmtMs(call.durationMs)}</span>}
+        {call.durationMs !== null && <span className="tool-duration" data-testid="tool-call-duration">{fmtMs(call.durationMs)}</span>}
         <span className="chev" aria-hidden>{open ? '▾' : '▸'}</span>
       </button>
       {open && (
         <div className="tool-body">
           <div className="tool-section-label">Arguments</div>
           <pre className="tool-args" data-testid="tool-call-args">{prettyJson(call.arguments) || ' '}</pre>
-          {call.result !== undefined && (
+          {call.error && (
+            <>
+              <div className="tool-section-label">Error</div>
+              <pre className="tool-result error-text" data-testid="tool-call-error">{call.error}</pre>
+            </>
+          )}
+          {call.result !== null && (
             <>
               <div className="tool-section-label">Result</div>
               <pre className="tool-result" data-testid="tool-call-result">{prettyJson(call.result)}</pre>

@@ -1,179 +1,154 @@
-// chat.ts — sending, stopping, regenerating, branching, and folding the core's streaming events
-// into the open conversation's messages and the performance strip.
-import type { CoreEvent, GenerationHandle, MessageView, ToolCallView } from '../contract.ts';
-import { ROOT, visiblePath } from './tree.ts';
-import type { AppState, ChatSlice, GenerationState, PerfState, SliceCreator } from './types.ts';
+// chat.ts — sending, stopping, regenerating, branching, and folding the core's streaming
+// generation events into the visible path and the performance strip.
+import type { GenerationEvent, Message, ToolCallRecord } from '../contract.ts';
+import { blankMessage, patchMessage, placeMessage } from './path.ts';
+import type { AppState, ChatSlice, GenerationState, PendingUser, PerfState, SliceCreator } from './types.ts';
 
-const EMPTY_PERF: PerfState = { prefillFraction: null, ttftMs: null, tokensPerSecond: null, contextUsed: null, contextMax: null };
+export const EMPTY_PERF: PerfState = { promptProcessed: null, promptTotal: null, ttftMs: null, tokensPerSecond: null, contextUsed: null, contextLength: null };
 
-function now(): number { return typeof performance !== 'undefined' ? performance.now() : Date.now(); }
+const clock = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-function blankAssistant(conversationId: string, id: string, parentId: string | null): MessageView {
-  return { id, conversationId, parentId, role: 'assistant', content: '', reasoning: '', toolCalls: [], createdAt: Date.now(), finishReason: null };
-}
-
-function freshGeneration(conversationId: string, messageId: string): GenerationState {
+export function freshGeneration(conversationId: string, messageId: string, pendingUser: PendingUser | null = null, startedAt = clock()): GenerationState {
   return {
-    conversationId, messageId, startedAt: now(), firstTokenAt: null, reasoningStartedAt: null, reasoningEndedAt: null,
-    reasoningTokens: 0, contentTokens: 0, prefillDone: 0, prefillTotal: 0, stopping: false,
+    conversationId, messageId, startedAt, firstTokenAt: null, reasoningStartedAt: null, reasoningEndedAt: null,
+    reasoningTokens: 0, stopping: false, pendingUser,
   };
 }
 
-function upsertTool(calls: ToolCallView[], index: number, patch: Partial<ToolCallView>): ToolCallView[] {
-  const i = calls.findIndex((c) => c.index === index);
-  if (i < 0) return [...calls, { id: '', index, name: '', arguments: '', status: 'pending', ...patch }];
+function upsertCall(calls: ToolCallRecord[], index: number, patch: Partial<ToolCallRecord>): ToolCallRecord[] {
+  if (index < calls.length) return calls.map((c, i) => (i === index ? { ...c, ...patch } : c));
   const next = calls.slice();
-  next[i] = { ...next[i], ...patch };
+  while (next.length < index) next.push({ id: '', name: '', arguments: '', status: 'streaming', result: null, error: null, durationMs: null });
+  next.push({ id: '', name: '', arguments: '', status: 'streaming', result: null, error: null, durationMs: null, ...patch });
   return next;
 }
 
-/** Pure reducer: the state after one event. Exported for tests. */
-export function reduceEvent(s: AppState, e: CoreEvent): Partial<AppState> {
-  switch (e.type) {
-    case 'engine.status': {
-      const patch: Partial<AppState> = { engine: e.status };
-      if (e.status.state === 'crashed' && s.generation) {
-        patch.generation = null;
-        if (s.messages[s.generation.messageId]) {
-          const m = s.messages[s.generation.messageId];
-          patch.messages = { ...s.messages, [m.id]: { ...m, finishReason: 'error' } };
-        }
-      }
-      if (e.status.state === 'ready') patch.loadProgress = null;
-      return patch;
-    }
-    case 'model.progress':
-      return { loadProgress: { stage: e.stage, fraction: e.fraction } };
-    case 'conversations.changed':
-      return {};
-    default: break;
-  }
+function replaceCall(calls: ToolCallRecord[], call: ToolCallRecord): ToolCallRecord[] {
+  const i = calls.findIndex((c) => c.id === call.id);
+  return i < 0 ? [...calls, call] : calls.map((c, j) => (j === i ? call : c));
+}
 
+/** Pure: the state after one generation event. Exported for the unit tests. */
+export function reduceGeneration(s: AppState, e: GenerationEvent): Partial<AppState> {
+  const t = clock();
   const active = e.conversationId === s.activeId;
   let gen = s.generation;
-  let messages = s.messages;
-  const t = now();
 
-  if (e.type === 'generation.start') {
-    gen = freshGeneration(e.conversationId, e.messageId);
-    const patch: Partial<AppState> = { generation: gen, perf: { ...EMPTY_PERF, prefillFraction: 0 }, error: null };
+  if (e.type === 'tool_message') {
+    if (!active) return {};
+    return { messages: placeMessage(s.messages, e.message) };
+  }
+
+  if (e.type === 'started') {
+    // A tool turn continues in a new message: the clock of the turn keeps running.
+    const continuing = gen && gen.conversationId === e.conversationId;
+    gen = continuing
+      ? { ...gen!, messageId: e.messageId, reasoningStartedAt: null, reasoningEndedAt: null, reasoningTokens: 0, stopping: gen!.stopping }
+      : freshGeneration(e.conversationId, e.messageId);
+    const patch: Partial<AppState> = { generation: gen, error: null };
+    if (!continuing) patch.perf = { ...EMPTY_PERF, contextLength: s.perf.contextLength };
     if (active) {
-      messages = { ...messages };
-      let sel = s.selected;
-      if (e.userMessage) {
-        messages[e.userMessage.id] = e.userMessage;
-        sel = { ...sel, [e.userMessage.parentId ?? ROOT]: e.userMessage.id };
+      let path = s.messages;
+      const pu = gen.pendingUser;
+      if (e.parentId !== null && !path.some((m) => m.id === e.parentId) && pu) {
+        // The user message was stored before its id reached us: show it now.
+        path = placeMessage(path, blankMessage({ id: e.parentId, conversationId: e.conversationId, parentId: pu.parentId, role: 'user', content: pu.text, status: 'complete' }));
       }
-      messages[e.messageId] = messages[e.messageId] ?? blankAssistant(e.conversationId, e.messageId, e.parentId);
-      sel = { ...sel, [e.parentId ?? ROOT]: e.messageId };
-      patch.messages = messages;
-      patch.selected = sel;
+      path = placeMessage(path, blankMessage({ id: e.messageId, conversationId: e.conversationId, parentId: e.parentId, role: 'assistant', model: e.model }));
+      patch.messages = path;
     }
     return patch;
   }
 
   if (!gen || gen.messageId !== e.messageId) {
-    // An event for a generation this window did not start (another tab): adopt it.
+    // Events of a generation this window did not start (another window): adopt it.
     gen = freshGeneration(e.conversationId, e.messageId);
   }
-  const msg = active ? (messages[e.messageId] ?? blankAssistant(e.conversationId, e.messageId, null)) : null;
-  const put = (m: MessageView): Record<string, MessageView> => ({ ...messages, [m.id]: m });
+  const upd = (fn: (m: Message) => Message): Message[] | undefined => {
+    if (!active) return undefined;
+    const path = s.messages.some((m) => m.id === e.messageId)
+      ? s.messages
+      : placeMessage(s.messages, blankMessage({ id: e.messageId, conversationId: e.conversationId, parentId: s.messages[s.messages.length - 1]?.id ?? null, role: 'assistant' }));
+    return patchMessage(path, e.messageId, fn);
+  };
+  const withMessages = (p: Partial<AppState>, m: Message[] | undefined): Partial<AppState> => (m ? { ...p, messages: m } : p);
+  const firstToken = (g: GenerationState): GenerationState => (g.firstTokenAt === null ? { ...g, firstTokenAt: t } : g);
+  const ttft = (g: GenerationState, p: PerfState): PerfState => (p.ttftMs === null && g.firstTokenAt !== null ? { ...p, ttftMs: g.firstTokenAt - g.startedAt } : p);
 
   switch (e.type) {
-    case 'prefill.progress': {
-      gen = { ...gen, prefillDone: e.done, prefillTotal: e.total };
-      return { generation: gen, perf: { ...s.perf, prefillFraction: e.total > 0 ? e.done / e.total : null } };
+    case 'prompt_progress':
+      return { generation: gen, perf: { ...s.perf, promptProcessed: e.processed, promptTotal: e.total } };
+    case 'reasoning': {
+      gen = firstToken({ ...gen, reasoningStartedAt: gen.reasoningStartedAt ?? t, reasoningTokens: gen.reasoningTokens + 1 });
+      return withMessages({ generation: gen, perf: ttft(gen, s.perf) }, upd((m) => ({ ...m, reasoning: m.reasoning + e.delta })));
     }
-    case 'reasoning.delta': {
-      gen = {
-        ...gen,
-        firstTokenAt: gen.firstTokenAt ?? t,
-        reasoningStartedAt: gen.reasoningStartedAt ?? t,
-        reasoningTokens: gen.reasoningTokens + 1,
-      };
-      const patch: Partial<AppState> = { generation: gen, perf: perfNow(s.perf, gen, t) };
-      if (msg) patch.messages = put({ ...msg, reasoning: msg.reasoning + e.delta });
-      return patch;
+    case 'reasoning_end': {
+      gen = { ...gen, reasoningEndedAt: gen.reasoningEndedAt ?? t };
+      return withMessages({ generation: gen }, upd((m) => ({ ...m, reasoningMs: e.reasoningMs, reasoningTokens: e.reasoningTokens })));
     }
-    case 'content.delta': {
-      gen = {
-        ...gen,
-        firstTokenAt: gen.firstTokenAt ?? t,
-        reasoningEndedAt: gen.reasoningStartedAt !== null ? (gen.reasoningEndedAt ?? t) : gen.reasoningEndedAt,
-        contentTokens: gen.contentTokens + 1,
-      };
-      const patch: Partial<AppState> = { generation: gen, perf: perfNow(s.perf, gen, t) };
-      if (msg) patch.messages = put({ ...msg, content: msg.content + e.delta });
-      return patch;
+    case 'content': {
+      gen = firstToken({ ...gen, reasoningEndedAt: gen.reasoningStartedAt !== null ? (gen.reasoningEndedAt ?? t) : null });
+      return withMessages({ generation: gen, perf: ttft(gen, s.perf) }, upd((m) => ({ ...m, content: m.content + e.delta })));
     }
-    case 'toolcall.begin': {
-      gen = { ...gen, firstTokenAt: gen.firstTokenAt ?? t, reasoningEndedAt: gen.reasoningStartedAt !== null ? (gen.reasoningEndedAt ?? t) : null };
-      const patch: Partial<AppState> = { generation: gen };
-      if (msg) patch.messages = put({ ...msg, toolCalls: upsertTool(msg.toolCalls, e.index, { id: e.id, name: e.name, status: 'pending' }) });
-      return patch;
+    case 'tool_call_begin': {
+      gen = firstToken({ ...gen, reasoningEndedAt: gen.reasoningStartedAt !== null ? (gen.reasoningEndedAt ?? t) : null });
+      return withMessages({ generation: gen, perf: ttft(gen, s.perf) },
+        upd((m) => ({ ...m, toolCalls: upsertCall(m.toolCalls, e.index, { id: e.id, name: e.name, status: 'streaming' }) })));
     }
-    case 'toolcall.delta': {
-      if (!msg) return {};
-      const cur = msg.toolCalls.find((c) => c.index === e.index);
-      return { messages: put({ ...msg, toolCalls: upsertTool(msg.toolCalls, e.index, { arguments: (cur?.arguments ?? '') + e.delta }) }) };
-    }
-    case 'toolcall.end': {
-      if (!msg) return {};
+    case 'tool_call_delta':
+      return withMessages({}, upd((m) => ({ ...m, toolCalls: upsertCall(m.toolCalls, e.index, { arguments: (m.toolCalls[e.index]?.arguments ?? '') + e.delta }) })));
+    case 'tool_call_end':
+      return withMessages({}, upd((m) => ({ ...m, toolCalls: upsertCall(m.toolCalls, e.index, e.call) })));
+    case 'tool_status':
+      return withMessages({}, upd((m) => ({ ...m, toolCalls: replaceCall(m.toolCalls, e.call) })));
+    case 'error':
+      return withMessages({}, upd((m) => ({ ...m, error: e.message })));
+    case 'stats':
       return {
-        messages: put({
-          ...msg,
-          toolCalls: upsertTool(msg.toolCalls, e.index, {
-            id: e.id, name: e.name, arguments: e.arguments, status: e.status, result: e.result, durationMs: e.durationMs,
-          }),
-        }),
+        generation: gen,
+        perf: { ...s.perf, tokensPerSecond: e.tokensPerSecond, contextUsed: e.contextUsed, contextLength: e.contextLength },
       };
-    }
-    case 'generation.finish': {
-      const perf: PerfState = {
-        prefillFraction: s.perf.prefillFraction !== null ? 1 : null,
-        ttftMs: e.timings.ttftMs ?? s.perf.ttftMs,
-        tokensPerSecond: e.timings.tokensPerSecond ?? s.perf.tokensPerSecond,
-        contextUsed: e.contextUsed ?? s.perf.contextUsed,
-        contextMax: e.contextMax ?? s.perf.contextMax,
-      };
-      const reasoningMs = gen.reasoningStartedAt !== null ? (gen.reasoningEndedAt ?? t) - gen.reasoningStartedAt : undefined;
-      const patch: Partial<AppState> = { generation: null, perf };
-      if (msg) {
-        const base = e.message ? { ...e.message } : msg;
-        const timings = { reasoningMs, reasoningTokens: gen.reasoningTokens || undefined, ...base.timings, ...e.timings };
-        patch.messages = put({ ...base, finishReason: e.reason, timings });
-      }
-      return patch;
-    }
-    case 'generation.error': {
-      const patch: Partial<AppState> = { generation: null, error: e.message };
-      if (msg) patch.messages = put({ ...msg, finishReason: 'error' });
-      return patch;
+    case 'finish': {
+      const tm = e.timings;
+      const perf: PerfState = tm
+        ? { ...s.perf, ttftMs: tm.ttftMs, tokensPerSecond: tm.tokensPerSecond, contextUsed: tm.contextUsed, contextLength: tm.contextLength, promptProcessed: tm.promptTokens, promptTotal: tm.promptTokens }
+        : s.perf;
+      const status: Message['status'] = e.reason === 'cancelled' ? 'stopped' : e.reason === 'error' ? 'error' : 'complete';
+      const messages = upd((m) => ({
+        ...m, status, finishReason: e.reason, timings: tm ?? m.timings, error: e.error ?? m.error,
+        reasoningMs: m.reasoningMs ?? (gen!.reasoningStartedAt !== null ? (gen!.reasoningEndedAt ?? t) - gen!.reasoningStartedAt : null),
+        reasoningTokens: m.reasoningTokens ?? (gen!.reasoningTokens || null),
+      }));
+      // A tool turn goes on in the next message ('started' follows); otherwise the answer is done.
+      const next: GenerationState | null = e.continuedBy ? { ...gen, messageId: e.continuedBy } : null;
+      return withMessages({ generation: next, perf, error: e.reason === 'error' && e.error ? e.error : s.error }, messages);
     }
   }
 }
 
-function perfNow(prev: PerfState, gen: GenerationState, t: number): PerfState {
-  const ttft = gen.firstTokenAt !== null ? gen.firstTokenAt - gen.startedAt : null;
-  const tokens = gen.reasoningTokens + gen.contentTokens;
-  const span = gen.firstTokenAt !== null ? (t - gen.firstTokenAt) / 1000 : 0;
-  const tps = tokens > 1 && span > 0 ? (tokens - 1) / span : prev.tokensPerSecond;
-  const ctx = gen.prefillTotal > 0 ? gen.prefillTotal + tokens : prev.contextUsed;
-  return { ...prev, prefillFraction: prev.prefillFraction !== null ? 1 : null, ttftMs: ttft, tokensPerSecond: tps, contextUsed: ctx };
-}
-
-export const createChatSlice: SliceCreator<ChatSlice> = (set, get, client) => {
-  async function startWith(p: Promise<GenerationHandle>): Promise<void> {
-    try {
-      const h = await p;
-      // The start event normally arrives first; if not, make the live message exist now.
-      const s = get();
-      if (!s.generation || s.generation.messageId !== h.assistantMessageId) {
-        set({ generation: freshGeneration(h.conversationId, h.assistantMessageId), perf: { ...EMPTY_PERF, prefillFraction: 0 } });
-      }
-    } catch (e) {
-      set({ error: (e as Error).message });
+export const createChatSlice: SliceCreator<ChatSlice> = (set, get, api) => {
+  /** After the core accepted a request: make sure the messages it created are on screen. */
+  function accepted(conversationId: string, userId: string | null, assistantId: string, pu: PendingUser | null) {
+    const s = get();
+    let path = s.messages;
+    if (s.activeId === conversationId) {
+      if (userId && pu) path = placeMessage(path, blankMessage({ id: userId, conversationId, parentId: pu.parentId, role: 'user', content: pu.text, status: 'complete' }));
+      const parentId = userId ?? s.messages.find((m) => m.id === assistantId)?.parentId ?? null;
+      if (!path.some((m) => m.id === assistantId)) path = placeMessage(path, blankMessage({ id: assistantId, conversationId, parentId, role: 'assistant' }));
     }
+    const g = s.generation;
+    const gen = g && g.conversationId === conversationId ? { ...g, pendingUser: null } : g;
+    set({ messages: path, generation: gen });
+  }
+
+  function begin(conversationId: string, pu: PendingUser | null) {
+    // A placeholder generation: the 'started' event fills in the message id.
+    set({ generation: freshGeneration(conversationId, '', pu), perf: { ...EMPTY_PERF, contextLength: get().perf.contextLength }, error: null });
+  }
+
+  function failed(e: unknown) {
+    set({ generation: null, error: msg(e) });
   }
 
   return {
@@ -190,48 +165,55 @@ export const createChatSlice: SliceCreator<ChatSlice> = (set, get, client) => {
       let convId = get().activeId;
       if (!convId) convId = await get().newConversation();
       if (!convId) return;
-      const { messages, selected } = get();
-      const path = visibleLeaf(messages, selected);
+      const path = get().messages;
+      const pu: PendingUser = { text, parentId: path.length ? path[path.length - 1].id : null };
       set({ draft: '' });
-      await startWith(client.call('chat.send', { conversationId: convId, content: text, parentId: path }));
-      void get().refreshList();
+      begin(convId, pu);
+      try {
+        const r = await api.sendMessage({ conversationId: convId, content: text });
+        accepted(convId, r.userMessageId, r.assistantMessageId, pu);
+      } catch (e) { failed(e); set({ draft: text }); }
     },
 
     async stop() {
       const g = get().generation;
       if (!g) return;
       set({ generation: { ...g, stopping: true } });
-      try { await client.call('chat.stop', { conversationId: g.conversationId }); }
-      catch (e) { set({ error: (e as Error).message }); }
+      try { await api.stopGeneration({ conversationId: g.conversationId }); }
+      catch (e) { set({ error: msg(e) }); }
     },
 
     async regenerate(messageId) {
       const conv = get().activeId;
       if (!conv || get().generation) return;
-      await startWith(client.call('chat.regenerate', { conversationId: conv, messageId }));
+      begin(conv, null);
+      try {
+        const r = await api.regenerate({ messageId });
+        accepted(conv, null, r.assistantMessageId, null);
+      } catch (e) { failed(e); }
     },
 
     async editAndBranch(messageId, content) {
       const conv = get().activeId;
       const text = content.trim();
-      if (!conv || !text || get().generation) return;
+      const orig = get().messages.find((m) => m.id === messageId);
+      if (!conv || !text || !orig || get().generation) return;
       set({ editingId: null });
-      await startWith(client.call('chat.editAndBranch', { conversationId: conv, messageId, content: text }));
-      void get().refreshList();
+      const pu: PendingUser = { text, parentId: orig.parentId };
+      begin(conv, pu);
+      try {
+        const r = await api.editAndBranch({ messageId, newContent: text });
+        accepted(conv, r.userMessageId, r.assistantMessageId, pu);
+      } catch (e) { failed(e); }
     },
 
-    applyEvent(e) {
-      const patch = reduceEvent(get(), e);
+    applyGenerationEvent(e) {
+      const patch = reduceGeneration(get(), e);
       if (Object.keys(patch).length) set(patch);
-      if (e.type === 'generation.finish' || e.type === 'conversations.changed') void get().refreshList();
-      if (e.type === 'engine.status' && e.status.state === 'ready') void get().refreshModel();
+      // The answer is complete: take the stored version (ids, siblings, timings) from the core.
+      if (e.type === 'finish' && !e.continuedBy && e.conversationId === get().activeId) void get().reloadConversation();
     },
 
     clearError() { set({ error: null }); },
   };
 };
-
-function visibleLeaf(messages: Record<string, MessageView>, selected: Record<string, string>): string | null {
-  const p = visiblePath(messages, selected);
-  return p.length ? p[p.length - 1].id : null;
-}

@@ -1,116 +1,155 @@
-// conversations.ts — the conversation list (with search) and the open conversation's message tree.
-import type { ConversationFull, MessageView } from '../contract.ts';
-import { selectionFor, visiblePath } from './tree.ts';
-import type { ConversationsSlice, SliceCreator } from './types.ts';
+// conversations.ts — the conversation list (with search) and the open conversation.
+import type { Conversation } from '../contract.ts';
+import { DEMO_SOURCE, type ConversationsSlice, type SliceCreator } from './types.ts';
 
-export function indexMessages(msgs: MessageView[]): Record<string, MessageView> {
-  const out: Record<string, MessageView> = {};
-  for (const m of msgs) out[m.id] = m;
-  return out;
-}
+const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-export function selectionForConversation(c: ConversationFull, messages: Record<string, MessageView>): Record<string, string> {
-  if (c.activeLeafId && messages[c.activeLeafId]) return selectionFor(messages, c.activeLeafId);
-  return {};
-}
-
-export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set, get, client) => ({
-  list: [],
-  query: '',
-  activeId: null,
-  messages: {},
-  selected: {},
-  loadingConversation: false,
-
-  async refreshList() {
-    const q = get().query.trim();
-    try {
-      const list = await client.call('conversations.list', q ? { query: q } : {});
-      if (get().query.trim() === q) set({ list });
-    } catch (e) { get().showToast(`Could not list conversations: ${(e as Error).message}`); }
-  },
-
-  async setQuery(q) {
-    set({ query: q });
-    await get().refreshList();
-  },
-
-  async openConversation(id) {
-    if (id === null) { set({ activeId: null, messages: {}, selected: {} }); return; }
-    set({ activeId: id, loadingConversation: true, editingId: null });
-    try {
-      const c = await client.call('conversations.get', { id });
-      if (get().activeId !== id) return;
-      const messages = indexMessages(c.messages);
-      // A generation streaming into this conversation keeps its live message.
-      const gen = get().generation;
-      if (gen && gen.conversationId === id) {
-        const live = get().messages[gen.messageId];
-        if (live && !messages[live.id]) messages[live.id] = live;
-      }
-      set({ messages, selected: selectionForConversation(c, messages), loadingConversation: false });
-    } catch (e) {
-      set({ loadingConversation: false });
-      get().showToast(`Could not open conversation: ${(e as Error).message}`);
+export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set, get, api) => {
+  function show(c: Conversation) {
+    // A generation streaming into this conversation keeps its live messages.
+    const gen = get().generation;
+    let messages = c.messages;
+    if (gen && gen.conversationId === c.id && !messages.some((m) => m.id === gen.messageId)) {
+      const live = get().messages;
+      const cut = live.findIndex((m) => !messages.some((x) => x.id === m.id));
+      if (cut >= 0) messages = [...messages, ...live.slice(cut)];
     }
-  },
+    set({ conversation: c, messages, activeId: c.id, loadingConversation: false });
+  }
 
-  async newConversation(opts) {
-    try {
-      const c = await client.call('conversations.create', { demoTools: opts?.demoTools ?? false });
-      set({ list: [c, ...get().list.filter((x) => x.id !== c.id)], activeId: c.id, messages: {}, selected: {}, draft: '' });
-      get().focusComposer();
-      return c.id;
-    } catch (e) {
-      get().showToast(`Could not create a conversation: ${(e as Error).message}`);
-      return null;
-    }
-  },
+  return {
+    list: [],
+    query: '',
+    hits: null,
+    activeId: null,
+    conversation: null,
+    messages: [],
+    tools: [],
+    loadingConversation: false,
 
-  async renameConversation(id, title) {
-    const t = title.trim();
-    if (!t) return;
-    try {
-      const c = await client.call('conversations.rename', { id, title: t });
-      set({ list: get().list.map((x) => (x.id === id ? { ...x, ...c } : x)) });
-    } catch (e) { get().showToast(`Rename failed: ${(e as Error).message}`); }
-  },
+    async refreshList() {
+      const q = get().query.trim();
+      try {
+        if (q) {
+          const hits = await api.searchConversations({ query: q });
+          if (get().query.trim() === q) set({ hits });
+        } else {
+          const list = await api.listConversations({});
+          set({ list, hits: get().query.trim() ? get().hits : null });
+        }
+        if (!get().tools.length) set({ tools: await api.listTools({}) });
+      } catch (e) { get().showToast(`Could not list conversations: ${msg(e)}`); }
+    },
 
-  async deleteConversation(id) {
-    try {
-      await client.call('conversations.delete', { id });
-      set({ list: get().list.filter((x) => x.id !== id) });
-      if (get().activeId === id) await get().openConversation(null);
-    } catch (e) { get().showToast(`Delete failed: ${(e as Error).message}`); }
-  },
-
-  async setDemoTools(id, on) {
-    try {
-      const c = await client.call('conversations.update', { id, demoTools: on });
-      set({ list: get().list.map((x) => (x.id === id ? { ...x, ...c } : x)) });
-    } catch (e) { get().showToast(`Could not change tools: ${(e as Error).message}`); }
-  },
-
-  async exportConversation(id, format) {
-    try { return await client.call('conversations.export', { id, format }); }
-    catch (e) { get().showToast(`Export failed: ${(e as Error).message}`); return null; }
-  },
-
-  async importConversation(data) {
-    try {
-      const c = await client.call('conversations.import', { data });
+    async setQuery(q) {
+      set({ query: q, hits: q.trim() ? get().hits : null });
       await get().refreshList();
-      await get().openConversation(c.id);
-      get().showToast(`Imported “${c.title}”`);
-    } catch (e) { get().showToast(`Import failed: ${(e as Error).message}`); }
-  },
+    },
 
-  selectBranch(messageId) {
-    const { messages, selected } = get();
-    const m = messages[messageId];
-    if (!m) return;
-    set({ selected: { ...selected, [m.parentId ?? '__root__']: messageId } });
-  },
-});
+    async openConversation(id) {
+      if (id === null) { set({ activeId: null, conversation: null, messages: [], editingId: null }); return; }
+      set({ activeId: id, loadingConversation: true, editingId: null });
+      try {
+        const c = await api.getConversation({ conversationId: id });
+        if (get().activeId === id) show(c);
+      } catch (e) {
+        set({ loadingConversation: false });
+        get().showToast(`Could not open the conversation: ${msg(e)}`);
+      }
+    },
 
-export { visiblePath };
+    async reloadConversation() {
+      const id = get().activeId;
+      if (!id) return;
+      try {
+        const c = await api.getConversation({ conversationId: id });
+        if (get().activeId === id) show(c);
+      } catch { /* the next event or reload will try again */ }
+    },
+
+    async newConversation() {
+      try {
+        const c = await api.createConversation({});
+        const { messages: _m, headId: _h, tools: _t, systemPrompt: _s, ...summary } = c;
+        set({ list: [summary, ...get().list.filter((x) => x.id !== c.id)], draft: '' });
+        show(c);
+        get().focusComposer();
+        return c.id;
+      } catch (e) {
+        get().showToast(`Could not create a conversation: ${msg(e)}`);
+        return null;
+      }
+    },
+
+    async renameConversation(id, title) {
+      const t = title.trim();
+      if (!t) return;
+      try {
+        const s = await api.renameConversation({ conversationId: id, title: t });
+        set({ list: get().list.map((x) => (x.id === id ? s : x)) });
+        const c = get().conversation;
+        if (c && c.id === id) set({ conversation: { ...c, title: s.title } });
+      } catch (e) { get().showToast(`Rename failed: ${msg(e)}`); }
+    },
+
+    async deleteConversation(id) {
+      try {
+        await api.deleteConversation({ conversationId: id });
+        set({ list: get().list.filter((x) => x.id !== id) });
+        if (get().activeId === id) await get().openConversation(null);
+      } catch (e) { get().showToast(`Delete failed: ${msg(e)}`); }
+    },
+
+    async setDemoTools(on) {
+      let id = get().activeId;
+      if (!id) id = await get().newConversation();
+      if (!id) return;
+      const demo = get().tools.filter((t) => t.source === DEMO_SOURCE).map((t) => t.spec.function.name);
+      const cur = get().conversation?.tools ?? [];
+      const next = on ? [...new Set([...cur, ...demo])] : cur.filter((n) => !demo.includes(n));
+      try {
+        const c = await api.setConversationTools({ conversationId: id, tools: next });
+        const cur2 = get().conversation;
+        if (cur2 && cur2.id === id) set({ conversation: { ...cur2, tools: c.tools } });
+      } catch (e) { get().showToast(`Could not change tools: ${msg(e)}`); }
+    },
+
+    async exportConversation(id, format) {
+      try { return await api.exportConversation({ conversationId: id, format }); }
+      catch (e) { get().showToast(`Export failed: ${msg(e)}`); return null; }
+    },
+
+    async importConversation(data, format) {
+      try {
+        const c = await api.importConversation(format ? { data, format } : { data });
+        await get().refreshList();
+        show(c);
+        get().showToast(`Imported “${c.title}”`);
+      } catch (e) { get().showToast(`Import failed: ${msg(e)}`); }
+    },
+
+    async switchBranch(messageId) {
+      if (get().generation) return;
+      try {
+        const c = await api.switchBranch({ messageId });
+        if (get().activeId === c.id) show(c);
+      } catch (e) { get().showToast(`Could not switch branch: ${msg(e)}`); }
+    },
+
+    applyConversationEvent(e) {
+      if (e.type === 'deleted') {
+        set({ list: get().list.filter((x) => x.id !== e.conversationId) });
+        if (get().activeId === e.conversationId) void get().openConversation(null);
+        return;
+      }
+      const s = e.conversation;
+      const list = get().list;
+      const i = list.findIndex((x) => x.id === s.id);
+      const next = i >= 0 ? list.map((x) => (x.id === s.id ? s : x)) : [s, ...list];
+      next.sort((a, b) => b.updatedAt - a.updatedAt);
+      set({ list: next });
+      const c = get().conversation;
+      if (c && c.id === s.id && c.title !== s.title) set({ conversation: { ...c, title: s.title } });
+    },
+  };
+};

@@ -1,8 +1,8 @@
-// index.ts — one zustand store from the slices, bound to a contract client; components read it
+// index.ts — one zustand store from the slices, bound to a transport; components read it
 // through useApp(selector) and select single values.
 import { createContext, createElement, useContext, type ReactNode } from 'react';
 import { createStore, useStore, type StoreApi } from 'zustand';
-import type { ContractClient } from '../transport/client.ts';
+import type { Transport } from '../transport/index.ts';
 import { createChatSlice } from './chat.ts';
 import { createConversationsSlice } from './conversations.ts';
 import { createModelSlice } from './model.ts';
@@ -13,23 +13,26 @@ import { createUiSlice } from './ui.ts';
 export type { AppState } from './types.ts';
 export type AppStore = StoreApi<AppState>;
 
-export function createAppStore(client: ContractClient): AppStore {
+export function createAppStore(transport: Transport): AppStore {
+  const api = transport.api;
   const store = createStore<AppState>()((set, get) => ({
-    ...createConversationsSlice(set, get, client),
-    ...createChatSlice(set, get, client),
-    ...createSettingsSlice(set, get, client),
-    ...createModelSlice(set, get, client),
-    ...createUiSlice(set, get, client),
+    ...createConversationsSlice(set, get, api),
+    ...createChatSlice(set, get, api),
+    ...createSettingsSlice(set, get, api),
+    ...createModelSlice(set, get, api),
+    ...createUiSlice(set, get, api),
   }));
-  client.onEvent((e) => store.getState().applyEvent(e));
-  client.onConnection((c) => {
-    const wasClosed = store.getState().connection === 'closed';
-    store.getState().setConnection(c);
+  api.on('generation', (e) => store.getState().applyGenerationEvent(e));
+  api.on('engineStatus', (e) => store.getState().applyEngineStatus(e));
+  api.on('conversation', (e) => store.getState().applyConversationEvent(e));
+  transport.onConnection((c) => {
+    const was = store.getState().connected;
+    store.getState().setConnected(c);
     // After a reconnect the core may have moved on: reload what is on screen.
-    if (c === 'open' && wasClosed) {
+    if (c && was === false) {
       const s = store.getState();
-      void s.refreshList(); void s.refreshModel();
-      if (s.activeId) void s.openConversation(s.activeId);
+      if (s.generation) store.setState({ generation: null });
+      void s.refreshList(); void s.refreshModel(); void s.reloadConversation();
     }
   });
   return store;

@@ -1,38 +1,66 @@
-// model.ts — the engine's state (loading / ready / crashed / restarting), the loaded model and
-// the model panel's inspection of a local directory.
+// model.ts — the engine's state (loading / ready / crashed / restarting), what the loaded model
+// is, and the model panel's look at a local directory.
+import type { EngineStatus } from '../contract.ts';
 import type { ModelSlice, SliceCreator } from './types.ts';
 
-export const createModelSlice: SliceCreator<ModelSlice> = (set, get, client) => ({
-  engine: { state: 'idle' },
-  model: null,
-  plan: null,
-  inspection: null,
-  inspectError: null,
-  inspecting: false,
-  loadProgress: null,
+const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-  async refreshModel() {
-    try {
-      const st = await client.call('model.status', undefined);
-      set({ engine: st.engine, model: st.model, plan: st.plan ?? null });
-    } catch (e) { set({ engine: { ...get().engine, error: (e as Error).message } }); }
-  },
+export const INITIAL_ENGINE: EngineStatus = { state: 'idle', model: null, progress: null, error: null, pid: null, restarts: 0, backend: null };
 
-  async inspectModel(dir) {
-    set({ inspecting: true, inspectError: null, inspection: null });
-    try { set({ inspection: await client.call('model.inspect', { dir }), inspecting: false }); }
-    catch (e) { set({ inspectError: (e as Error).message, inspecting: false }); }
-  },
+export const createModelSlice: SliceCreator<ModelSlice> = (set, get, api) => {
+  async function describeLoaded(st: EngineStatus) {
+    const dir = st.model?.dir;
+    if (!dir || get().loadedInfo?.dir === dir) return;
+    try { set({ loadedInfo: await api.inspectModel({ dir }) }); } catch { /* the badge still names the model */ }
+  }
 
-  async loadModel(dir) {
-    set({ loadProgress: { stage: 'starting', fraction: 0 } });
-    try { await client.call('model.load', { dir }); await get().refreshModel(); }
-    catch (e) { set({ loadProgress: null, inspectError: (e as Error).message }); }
-  },
+  return {
+    engine: INITIAL_ENGINE,
+    loadedInfo: null,
+    localModels: [],
+    inspection: null,
+    inspectError: null,
+    inspecting: false,
+    loading: false,
 
-  async restartEngine() {
-    set({ engine: { ...get().engine, state: 'restarting' } });
-    try { await client.call('engine.restart', undefined); await get().refreshModel(); }
-    catch (e) { set({ engine: { ...get().engine, state: 'crashed', error: (e as Error).message } }); }
-  },
-});
+    async refreshModel() {
+      try {
+        const [st, local] = await Promise.all([api.getModelStatus({}), api.listLocalModels({}).catch(() => get().localModels)]);
+        set({ localModels: local });
+        get().applyEngineStatus(st);
+      } catch (e) { get().showToast(`Could not read the engine status: ${msg(e)}`); }
+    },
+
+    async inspectModel(dir) {
+      set({ inspecting: true, inspectError: null, inspection: null });
+      try { set({ inspection: await api.inspectModel({ dir }), inspecting: false }); }
+      catch (e) { set({ inspectError: msg(e), inspecting: false }); }
+    },
+
+    async loadModel(dir) {
+      set({ loading: true, inspectError: null });
+      try { get().applyEngineStatus(await api.loadModel({ dir })); }
+      catch (e) { set({ inspectError: msg(e) }); }
+      finally { set({ loading: false }); }
+    },
+
+    async restartEngine() {
+      set({ engine: { ...get().engine, state: 'restarting' } });
+      try { get().applyEngineStatus(await api.restartEngine({})); }
+      catch (e) { set({ engine: { ...get().engine, state: 'crashed', error: msg(e) } }); }
+    },
+
+    applyEngineStatus(st) {
+      const g = get().generation;
+      if ((st.state === 'crashed' || st.state === 'error') && g) {
+        // The answer in flight was cut: mark it, keep its text.
+        set({
+          generation: null,
+          messages: get().messages.map((m) => (m.id === g.messageId ? { ...m, status: 'interrupted', finishReason: 'error' } : m)),
+        });
+      }
+      set({ engine: st });
+      if (st.state === 'ready') void describeLoaded(st);
+    },
+  };
+};

@@ -1,49 +1,54 @@
 // types.ts — the store's shape: one zustand store assembled from slices.
 import type { StoreApi } from 'zustand';
 import type {
-  ConversationSummary, CoreEvent, EngineStatus, MemoryPlan, MessageView, ModelInspection, ModelSummary, Settings,
+  Conversation, ConversationEvent, ConversationSummary, EngineStatus, GenerationEvent, KarakoramApi, LocalModel,
+  Message, ModelInspection, SearchHit, SettingsPatch, SettingsView, ToolInfo,
 } from '../contract.ts';
-import type { ConnectionState, ContractClient } from '../transport/client.ts';
 
 export interface ConversationsSlice {
   list: ConversationSummary[];
   query: string;
+  hits: SearchHit[] | null;            // search results while a query is typed
   activeId: string | null;
-  messages: Record<string, MessageView>;
-  selected: Record<string, string>;
+  conversation: Conversation | null;   // the open one's metadata (title, tools, head)
+  messages: Message[];                 // the visible path, root → head
+  tools: ToolInfo[];
   loadingConversation: boolean;
   refreshList(): Promise<void>;
   setQuery(q: string): Promise<void>;
   openConversation(id: string | null): Promise<void>;
-  newConversation(opts?: { demoTools?: boolean }): Promise<string | null>;
+  reloadConversation(): Promise<void>;
+  newConversation(): Promise<string | null>;
   renameConversation(id: string, title: string): Promise<void>;
   deleteConversation(id: string): Promise<void>;
-  setDemoTools(id: string, on: boolean): Promise<void>;
-  exportConversation(id: string, format: 'markdown' | 'json'): Promise<{ filename: string; mime: string; data: string } | null>;
-  importConversation(data: string): Promise<void>;
-  selectBranch(messageId: string): void;
+  setDemoTools(on: boolean): Promise<void>;
+  exportConversation(id: string, format: 'md' | 'json'): Promise<{ filename: string; mimeType: string; data: string } | null>;
+  importConversation(data: string, format?: 'md' | 'json'): Promise<void>;
+  switchBranch(messageId: string): Promise<void>;
+  applyConversationEvent(e: ConversationEvent): void;
 }
+
+export interface PendingUser { text: string; parentId: string | null }
 
 export interface GenerationState {
   conversationId: string;
-  messageId: string;
+  messageId: string;                   // the assistant message streaming now
   startedAt: number;
   firstTokenAt: number | null;
   reasoningStartedAt: number | null;
   reasoningEndedAt: number | null;
   reasoningTokens: number;
-  contentTokens: number;
-  prefillDone: number;
-  prefillTotal: number;
   stopping: boolean;
+  pendingUser: PendingUser | null;     // the user message being sent, until its id is known
 }
 
 export interface PerfState {
-  prefillFraction: number | null;
+  promptProcessed: number | null;
+  promptTotal: number | null;
   ttftMs: number | null;
   tokensPerSecond: number | null;
   contextUsed: number | null;
-  contextMax: number | null;
+  contextLength: number | null;
 }
 
 export interface ChatSlice {
@@ -56,34 +61,35 @@ export interface ChatSlice {
   stop(): Promise<void>;
   regenerate(assistantMessageId: string): Promise<void>;
   editAndBranch(userMessageId: string, content: string): Promise<void>;
-  applyEvent(e: CoreEvent): void;
+  applyGenerationEvent(e: GenerationEvent): void;
   clearError(): void;
 }
 
 export interface SettingsSlice {
-  settings: Settings | null;
+  settingsView: SettingsView | null;
   loadSettings(): Promise<void>;
-  updateSettings(patch: Partial<Settings>): Promise<void>;
+  updateSettings(patch: SettingsPatch): Promise<void>;
 }
 
 export interface ModelSlice {
   engine: EngineStatus;
-  model: ModelSummary | null;
-  plan: MemoryPlan | null;
-  inspection: ModelInspection | null;
+  loadedInfo: ModelInspection | null;    // what the loaded model is (inspected once per load)
+  localModels: LocalModel[];
+  inspection: ModelInspection | null;    // a directory the user is looking at
   inspectError: string | null;
   inspecting: boolean;
-  loadProgress: { stage: string; fraction: number } | null;
+  loading: boolean;
   refreshModel(): Promise<void>;
   inspectModel(dir: string): Promise<void>;
   loadModel(dir: string): Promise<void>;
   restartEngine(): Promise<void>;
+  applyEngineStatus(s: EngineStatus): void;
 }
 
 export type Panel = 'none' | 'model' | 'settings' | 'help';
 
 export interface UiSlice {
-  connection: ConnectionState;
+  connected: boolean | null;             // null: first connection not made yet
   panel: Panel;
   expandedReasoning: Record<string, boolean>;
   editingId: string | null;
@@ -96,7 +102,7 @@ export interface UiSlice {
   focusSearch(): void;
   focusComposer(): void;
   showToast(msg: string | null): void;
-  setConnection(s: ConnectionState): void;
+  setConnected(c: boolean): void;
 }
 
 export type AppState = ConversationsSlice & ChatSlice & SettingsSlice & ModelSlice & UiSlice;
@@ -104,5 +110,7 @@ export type AppState = ConversationsSlice & ChatSlice & SettingsSlice & ModelSli
 export type SliceCreator<T> = (
   set: StoreApi<AppState>['setState'],
   get: StoreApi<AppState>['getState'],
-  client: ContractClient,
+  api: KarakoramApi,
 ) => T;
+
+export const DEMO_SOURCE = 'builtin-demo';

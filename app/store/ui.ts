@@ -2,7 +2,7 @@
 import type { SliceCreator, UiSlice } from './types.ts';
 
 export const createUiSlice: SliceCreator<UiSlice> = (set, get) => ({
-  connection: 'connecting',
+  connected: null,
   panel: 'none',
   expandedReasoning: {},
   editingId: null,
@@ -18,5 +18,5 @@ export const createUiSlice: SliceCreator<UiSlice> = (set, get) => ({
   focusSearch() { set({ searchFocusTick: get().searchFocusTick + 1 }); },
   focusComposer() { set({ composerFocusTick: get().composerFocusTick + 1 }); },
   showToast(msg) { set({ toast: msg }); },
-  setConnection(s) { set({ connection: s }); },
+  setConnected(c) { set({ connected: c }); },
 });
