@@ -129,12 +129,12 @@ export function reduceGeneration(s: AppState, e: GenerationEvent): Partial<AppSt
 
 export const createChatSlice: SliceCreator<ChatSlice> = (set, get, api) => {
   /** After the core accepted a request: make sure the messages it created are on screen. */
-  function accepted(conversationId: string, userId: string | null, assistantId: string, pu: PendingUser | null) {
+  function accepted(conversationId: string, userId: string | null, assistantId: string, pu: PendingUser | null, assistantParent: string | null) {
     const s = get();
     let path = s.messages;
     if (s.activeId === conversationId) {
       if (userId && pu) path = placeMessage(path, blankMessage({ id: userId, conversationId, parentId: pu.parentId, role: 'user', content: pu.text, status: 'complete' }));
-      const parentId = userId ?? s.messages.find((m) => m.id === assistantId)?.parentId ?? null;
+      const parentId = userId ?? assistantParent;
       if (!path.some((m) => m.id === assistantId)) path = placeMessage(path, blankMessage({ id: assistantId, conversationId, parentId, role: 'assistant' }));
     }
     const g = s.generation;
@@ -171,7 +171,7 @@ export const createChatSlice: SliceCreator<ChatSlice> = (set, get, api) => {
       begin(convId, pu);
       try {
         const r = await api.sendMessage({ conversationId: convId, content: text });
-        accepted(convId, r.userMessageId, r.assistantMessageId, pu);
+        accepted(convId, r.userMessageId, r.assistantMessageId, pu, r.userMessageId);
       } catch (e) { failed(e); set({ draft: text }); }
     },
 
@@ -186,10 +186,11 @@ export const createChatSlice: SliceCreator<ChatSlice> = (set, get, api) => {
     async regenerate(messageId) {
       const conv = get().activeId;
       if (!conv || get().generation) return;
+      const parent = get().messages.find((m) => m.id === messageId)?.parentId ?? null;
       begin(conv, null);
       try {
         const r = await api.regenerate({ messageId });
-        accepted(conv, null, r.assistantMessageId, null);
+        accepted(conv, null, r.assistantMessageId, null, parent);
       } catch (e) { failed(e); }
     },
 
@@ -203,7 +204,7 @@ export const createChatSlice: SliceCreator<ChatSlice> = (set, get, api) => {
       begin(conv, pu);
       try {
         const r = await api.editAndBranch({ messageId, newContent: text });
-        accepted(conv, r.userMessageId, r.assistantMessageId, pu);
+        accepted(conv, r.userMessageId, r.assistantMessageId, pu, r.userMessageId);
       } catch (e) { failed(e); }
     },
 

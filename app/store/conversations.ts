@@ -63,7 +63,8 @@ export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set, 
       if (!id) return;
       try {
         const c = await api.getConversation({ conversationId: id });
-        if (get().activeId === id) show(c);
+        // A generation that began meanwhile owns the view; its own finish reloads again.
+        if (get().activeId === id && !get().generation) show(c);
       } catch { /* the next event or reload will try again */ }
     },
 
