@@ -2,16 +2,17 @@
 // fonts (KaTeX's fonts are emitted as local assets), no inline scripts, so a strict CSP holds.
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
-import { fileURLToPath } from 'node:url';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
+// import.meta.dirname, not node:path/url: app/ imports no Node built-ins (the lint rule), and
+// this file is only ever run by Vite under Node, which provides it.
+const here = import.meta.dirname;
 
 export default defineConfig({
   root: here,
   base: './',
   plugins: [react()],
   build: {
-    outDir: fileURLToPath(new URL('../dist/app', import.meta.url)),
+    outDir: `${here}/../dist/app`,
     emptyOutDir: true,
     sourcemap: false,
     // Inlined assets would become data: URLs; keep every asset a file so the CSP stays 'self'.

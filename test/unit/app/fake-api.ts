@@ -3,11 +3,12 @@
 import type { Conversation, EventName, EventPayload, KarakoramApi, Message, RequestName } from '../../../common/contract.ts';
 import type { Transport } from '../../../app/transport/index.ts';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each test types its own params
 type Handler = (params: any) => unknown;
 
 export interface FakeApi {
   transport: Transport;
-  calls: Array<{ method: RequestName; params: any }>;
+  calls: Array<{ method: RequestName; params: unknown }>;
   handle(method: RequestName, fn: Handler): void;
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
   setConnected(c: boolean): void;
