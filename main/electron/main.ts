@@ -1,0 +1,144 @@
+// main.ts — the Electron main process: one sandboxed window on the built renderer (dist/app,
+// served from the app:// scheme with a strict CSP), the core in this process, and the engine in
+// an Electron utilityProcess so a native fault never takes the window down. The renderer reaches
+// the core only through the preload's verbs (contextIsolation, sandbox, no Node).
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, normalize, sep } from 'node:path';
+import { IPC_EVENT_CHANNEL, IPC_REQUEST_CHANNEL } from '../../common/contract.ts';
+import { REPO_ROOT } from '../engine/native.ts';
+import { ENGINE_ENTRY, type EngineProcess, type EngineSpawner } from '../host/spawn.ts';
+import type { FromEngine } from '../host/protocol.ts';
+import { securityHeaders } from '../server/static.ts';
+import { Core } from '../services/core.ts';
+import type { BrowserWindowInstance, ElectronMain } from './electron-api.ts';
+
+const APP_SCHEME = 'app';
+const APP_ORIGIN = `${APP_SCHEME}://karakoram`;
+const APP_DIR = join(REPO_ROOT, 'dist', 'app');
+const PRELOAD_SRC = join(REPO_ROOT, 'main', 'electron', 'preload.ts');
+const PRELOAD_OUT = join(REPO_ROOT, 'build', 'electron', 'preload.cjs');
+const WINDOW = { width: 1280, height: 860, minWidth: 720, minHeight: 480 };
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.woff2': 'font/woff2', '.woff': 'font/woff',
+  '.ttf': 'font/ttf', '.ico': 'image/x-icon', '.wasm': 'application/wasm',
+};
+
+/** Electron is an optional dependency: imported by a computed name so type-checking never needs it. */
+async function loadElectron(): Promise<ElectronMain> {
+  const name = 'electron';
+  const mod = (await import(name)) as ElectronMain & { default?: ElectronMain };
+  return mod.default ?? mod;
+}
+
+/** Sandboxed preloads cannot run TypeScript or ESM: bundle preload.ts to CommonJS once. */
+async function buildPreload(): Promise<string> {
+  if (existsSync(PRELOAD_OUT) && statSync(PRELOAD_OUT).mtimeMs >= statSync(PRELOAD_SRC).mtimeMs) return PRELOAD_OUT;
+  const esbuild = await import('esbuild');
+  mkdirSync(join(REPO_ROOT, 'build', 'electron'), { recursive: true });
+  await esbuild.build({ entryPoints: [PRELOAD_SRC], outfile: PRELOAD_OUT, bundle: true, minify: true, format: 'cjs', platform: 'node', external: ['electron'], target: 'es2022' });
+  return PRELOAD_OUT;
+}
+
+function utilitySpawner(electron: ElectronMain): EngineSpawner {
+  return () => {
+    const child = electron.utilityProcess.fork(ENGINE_ENTRY, [], { serviceName: 'Karakoram engine', stdio: 'inherit' });
+    let exited = false;
+    child.on('exit', () => { exited = true; });
+    const proc: EngineProcess = {
+      get pid() { return child.pid ?? null; },
+      send(msg) { if (!exited) child.postMessage(msg); },
+      onMessage(cb) { child.on('message', (m) => cb(m as FromEngine)); },
+      // utilityProcess reports only a code; a crash shows as a non-zero code.
+      onExit(cb) { child.on('exit', (code) => cb(code, null)); },
+      kill() { if (!exited) child.kill(); },
+    };
+    return proc;
+  };
+}
+
+/** app://karakoram/PATH → a file under dist/app, with the renderer's security headers. */
+function serveApp(url: string): Response {
+  const headers = securityHeaders(null);
+  let pathname: string;
+  try { pathname = decodeURIComponent(new URL(url).pathname); } catch { return new Response('bad url', { status: 400, headers }); }
+  const rel = normalize(pathname).replace(/^([/\\])+/, '');
+  let file = join(APP_DIR, rel);
+  if (!file.startsWith(APP_DIR + sep) && file !== APP_DIR) return new Response('forbidden', { status: 403, headers });
+  if (!existsSync(file) || statSync(file).isDirectory()) {
+    if (extname(rel)) return new Response('not found', { status: 404, headers });
+    file = join(APP_DIR, 'index.html');
+  }
+  if (!existsSync(file)) {
+    return new Response('<!doctype html><meta charset="utf-8"><h1>Karakoram</h1><p>The renderer is not built: run <code>npm run build:app</code>.</p>',
+      { status: 503, headers: { ...headers, 'content-type': 'text/html; charset=utf-8' } });
+  }
+  return new Response(readFileSync(file), { status: 200, headers: { ...headers, 'content-type': MIME[extname(file)] ?? 'application/octet-stream' } });
+}
+
+async function main(): Promise<void> {
+  const electron = await loadElectron();
+  const { app, BrowserWindow, ipcMain, protocol, session, shell } = electron;
+  // The app:// scheme was registered as privileged in entry.mjs, before the app was ready.
+  await app.whenReady();
+
+  const dataDir = process.env.KARAKORAM_DATA_DIR ?? app.getPath('userData');
+  const core = new Core({ dataDir, modelDir: process.env.KARAKORAM_MODEL, spawner: utilitySpawner(electron) });
+  const preload = await buildPreload();
+
+  protocol.handle(APP_SCHEME, (req) => serveApp(req.url));
+  // No camera, microphone, notifications, geolocation...: the app needs none.
+  session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+
+  // Requests only from our own frames.
+  ipcMain.handle(IPC_REQUEST_CHANNEL, (e, method, params) => {
+    if (!e.senderFrame || !e.senderFrame.url.startsWith(`${APP_ORIGIN}/`)) {
+      return { kind: 'response', id: 0, ok: false, error: { code: 'bad_request', message: 'request from a foreign frame' } };
+    }
+    return core.handle(0, String(method), params);
+  });
+  const windows = new Set<BrowserWindowInstance>();
+  core.bus.subscribe((event, payload) => {
+    for (const w of windows) if (!w.isDestroyed() && !w.webContents.isDestroyed()) w.webContents.send(IPC_EVENT_CHANNEL, event, payload);
+  });
+
+  app.on('web-contents-created', (_e, wc) => {
+    // No navigation away from the app and no new windows; http(s) links open in the browser.
+    wc.on('will-navigate', (ev, url) => { if (!url.startsWith(`${APP_ORIGIN}/`)) ev.preventDefault(); });
+    wc.setWindowOpenHandler(({ url }) => {
+      if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+      return { action: 'deny' };
+    });
+  });
+
+  const createWindow = () => {
+    const win = new BrowserWindow({
+      ...WINDOW, show: false, title: 'Karakoram', backgroundColor: '#101114',
+      webPreferences: { preload, contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, allowRunningInsecureContent: false, spellcheck: false },
+    });
+    windows.add(win);
+    win.on('ready-to-show', () => win.show());
+    win.on('closed', () => windows.delete(win));
+    win.webContents.on('render-process-gone', (_e, d) => console.error(`karakoram: renderer gone (${d.reason})`));
+    void win.loadURL(`${APP_ORIGIN}/index.html`);
+  };
+
+  core.start();
+  createWindow();
+  app.on('activate', () => { if (BrowserWindow.getAllWindows().length === 0) createWindow(); });
+  app.on('window-all-closed', () => { if (process.platform !== 'darwin') app.quit(); });
+  let quitting = false;
+  app.on('before-quit', (e) => {
+    if (quitting) return;
+    quitting = true;
+    e.preventDefault();
+    core.shutdown().finally(() => app.quit());
+  });
+}
+
+main().catch((e) => {
+  console.error('karakoram: failed to start', e);
+  process.exit(1);
+});
