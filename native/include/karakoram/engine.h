@@ -121,6 +121,9 @@ struct SynthOptions {
   uint64_t seed = 1;
   double routing_skew = 0;      // Zipf exponent for router correction bias; 0 = flat
   std::string out_dir;
+  // Storage formats (K2-Thinking's by default; the others exercise the loader's conversions):
+  std::string expert_format = "int4";  // "int4" (compressed-tensors) | "bf16" | "fp8" (block e4m3)
+  std::string dense_format = "bf16";   // non-expert Linear weights: "bf16" | "fp8"
 };
 Status write_synthetic(const SynthOptions& opts, const ProgressFn& progress);
 

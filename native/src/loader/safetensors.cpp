@@ -167,14 +167,14 @@ Status SafetensorsFile::read_f32(const std::string& name, std::vector<float>* ou
   out->resize(n);
   if (t->dtype == "F32") {
     std::memcpy(out->data(), t->data, n * 4);
-  } else if (t->dtype == "BF16") {
+  } else if (t->dtype == "BF16" || t->dtype == "F16") {
     for (size_t i = 0; i < n; i++) {
       uint16_t h;
       std::memcpy(&h, t->data + 2 * i, 2);
-      (*out)[i] = bf16_to_f32(h);
+      (*out)[i] = t->dtype == "BF16" ? bf16_to_f32(h) : f16_to_f32(h);
     }
   } else {
-    return terr(path_, name, "dtype " + t->dtype + " where F32 or BF16 was expected");
+    return terr(path_, name, "dtype " + t->dtype + " where F32, F16 or BF16 was expected");
   }
   if (shape) *shape = t->shape;
   return Status::OK();

@@ -44,7 +44,7 @@ class SafetensorsFile {
   // Keeps the mapping alive for as long as any view into it is used.
   std::shared_ptr<void> mapping() const { return mapping_; }
 
-  // Convenience copies (for references and small tensors). read_f32 accepts F32 and BF16;
+  // Convenience copies (for references and small tensors). read_f32 accepts F32, F16 and BF16;
   // read_i32 accepts I32 (and I64 values that fit). Errors name the file and the tensor.
   Status read_f32(const std::string& name, std::vector<float>* out,
                   std::vector<int64_t>* shape = nullptr) const;

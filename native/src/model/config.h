@@ -49,4 +49,8 @@ struct ModelConfig {
 // Parses config.json text; the error names `path` and the missing or bad field.
 Status parse_model_config(const std::string& json_text, const std::string& path, ModelConfig* out);
 
+// The inverse: a config.json (HF key names, K2-Thinking's quantization_config layout) that
+// parse_model_config reads back to an equal ModelConfig.
+std::string model_config_to_json(const ModelConfig& c);
+
 }  // namespace kk

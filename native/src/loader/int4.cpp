@@ -1,0 +1,69 @@
+// int4.cpp — see int4.h. block_q4 keeps weight j of a block in the low nibble of qs[j] and weight
+// j+16 in the high nibble of qs[j]; compressed-tensors keeps weight i in bits 4*(i%8) of word i/8.
+#include "loader/int4.h"
+
+#include <cfloat>
+#include <cmath>
+#include "core/tensor.h"
+
+namespace kk {
+
+static_assert(KK_Q4_GROUP == 32 && KK_Q4_GROUP % kInt4PerWord == 0, "repack assumes groups of 32");
+
+void int4_packed_to_q4_row(const uint32_t* packed, const uint16_t* scales_bf16, int64_t cols, block_q4* out) {
+  const int64_t nb = cols / KK_Q4_GROUP;
+  for (int64_t b = 0; b < nb; b++) {
+    const uint32_t* w = packed + b * (KK_Q4_GROUP / kInt4PerWord);
+    uint8_t nib[KK_Q4_GROUP];
+    for (int i = 0; i < KK_Q4_GROUP; i++) nib[i] = (w[i / kInt4PerWord] >> (4 * (i % kInt4PerWord))) & 0xF;
+    out[b].scale_bf16 = scales_bf16[b];
+    for (int j = 0; j < KK_Q4_GROUP / 2; j++) out[b].qs[j] = uint8_t(nib[j] | (nib[j + KK_Q4_GROUP / 2] << 4));
+  }
+}
+
+static inline uint32_t nibble_at(const block_q4& blk, int i) {
+  return i < KK_Q4_GROUP / 2 ? (blk.qs[i] & 0xF) : (blk.qs[i - KK_Q4_GROUP / 2] >> 4);
+}
+
+uint32_t q4_packed_word(const block_q4* row, int64_t w) {
+  const block_q4& blk = row[w * kInt4PerWord / KK_Q4_GROUP];
+  const int first = int((w * kInt4PerWord) % KK_Q4_GROUP);
+  uint32_t word = 0;
+  for (int k = 0; k < kInt4PerWord; k++) word |= nibble_at(blk, first + k) << (4 * k);
+  return word;
+}
+
+void q4_row_to_int4_packed(const block_q4* blocks, int64_t cols, uint32_t* packed, uint16_t* scales_bf16) {
+  const int64_t nb = cols / KK_Q4_GROUP;
+  for (int64_t w = 0; w < cols / kInt4PerWord; w++) packed[w] = q4_packed_word(blocks, w);
+  for (int64_t b = 0; b < nb; b++) scales_bf16[b] = blocks[b].scale_bf16;
+}
+
+void quantize_row_q4(const float* x, int64_t cols, block_q4* out) {
+  const int64_t nb = cols / KK_Q4_GROUP;
+  for (int64_t b = 0; b < nb; b++) {
+    const float* g = x + b * KK_Q4_GROUP;
+    float amax = 0.f;
+    for (int i = 0; i < KK_Q4_GROUP; i++) amax = std::fmax(amax, std::fabs(g[i]));
+    float scale = std::fmax(amax / float(kInt4QuantMax), FLT_EPSILON);
+    uint16_t sb = f32_to_bf16(scale);
+    const float s = bf16_to_f32(sb);
+    uint8_t nib[KK_Q4_GROUP];
+    for (int i = 0; i < KK_Q4_GROUP; i++) {
+      float q = std::nearbyint(g[i] / s);  // default rounding mode: half to even, as torch.round
+      q = std::fmin(std::fmax(q, -8.f), 7.f);
+      nib[i] = uint8_t(int(q) + 8);
+    }
+    out[b].scale_bf16 = sb;
+    for (int j = 0; j < KK_Q4_GROUP / 2; j++) out[b].qs[j] = uint8_t(nib[j] | (nib[j + KK_Q4_GROUP / 2] << 4));
+  }
+}
+
+void dequantize_row_q4(const block_q4* blocks, int64_t cols, float* out) {
+  for (int64_t b = 0; b < cols / KK_Q4_GROUP; b++) {
+    const float s = bf16_to_f32(blocks[b].scale_bf16);
+    for (int i = 0; i < KK_Q4_GROUP; i++) out[b * KK_Q4_GROUP + i] = (int(nibble_at(blocks[b], i)) - 8) * s;
+  }
+}
+
+}  // namespace kk
