@@ -1,0 +1,131 @@
+// The chat service end to end with the real engine process and the demo model: reasoning then
+// answer, a weather tool call answered by the demo tool and continued, stop, regenerate, edit and
+// branch, and kill -9 of the engine mid-answer. Skips (saying why) where the engine cannot load
+// the demo model (addon not built yet).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Core } from '../../../main/services/core.ts';
+import { DEMO_MODEL_DIR } from '../../../main/services/model-service.ts';
+import { addonPath } from '../../../main/engine/native.ts';
+import type { GenerationEvent } from '../../../common/contract.ts';
+
+let dir: string;
+let core: Core;
+let unavailable: string | null = addonPath() ? null : 'the native addon is not built';
+const events: GenerationEvent[] = [];
+/** Runs synchronously inside the event bus, so a stop or kill lands while tokens still flow. */
+let onEvent: ((e: GenerationEvent) => void) | null = null;
+
+beforeAll(async () => {
+  if (unavailable) return;
+  dir = mkdtempSync(join(tmpdir(), 'kk-chat-'));
+  core = new Core({ dataDir: dir, noModel: true });
+  core.store.settings.update({ sampling: { temperature: 0 }, threads: 1 });
+  core.models.setOptions({ threads: 1 });
+  core.bus.subscribe((ev, p) => { if (ev === 'generation') { events.push(p as GenerationEvent); onEvent?.(p as GenerationEvent); } });
+  try { await core.models.load(DEMO_MODEL_DIR); } catch (e) { unavailable = `the engine cannot load the demo model: ${(e as Error).message}`; }
+});
+afterAll(async () => {
+  await core?.shutdown();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function finished(messageId: string, timeoutMs = 60_000): Promise<GenerationEvent & { type: 'finish' }> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const poll = () => {
+      const f = events.find((e) => e.type === 'finish' && e.messageId === messageId);
+      if (f) resolve(f as GenerationEvent & { type: 'finish' });
+      else if (Date.now() - t0 > timeoutMs) reject(new Error(`no finish for ${messageId}`));
+      else setTimeout(poll, 10);
+    };
+    poll();
+  });
+}
+
+describe('chat with the demo model', () => {
+  it('streams reasoning, then the answer, and stores both', async (ctx) => {
+    if (unavailable) ctx.skip(unavailable);
+    const conv = core.chat.getConversation(core.store.chats.createConversation({ title: 'New chat' }));
+    const { assistantMessageId: id } = core.chat.sendMessage(conv.id, 'Who are you?');
+    const fin = await finished(id);
+    expect(fin.reason).toBe('stop');
+    const mine = events.filter((e) => 'messageId' in e && e.messageId === id);
+    const kinds = mine.map((e) => e.type);
+    const firstContent = kinds.indexOf('content');
+    expect(kinds.indexOf('reasoning')).toBeGreaterThan(-1);
+    expect(kinds.indexOf('reasoning_end')).toBeGreaterThan(kinds.indexOf('reasoning'));
+    expect(firstContent).toBeGreaterThan(kinds.indexOf('reasoning_end'));
+    const m = core.store.chats.getMessage(id);
+    expect(m.status).toBe('complete');
+    expect(m.reasoning).toBe('The user asks who I am.');
+    expect(m.content).toMatch(/^I am the Karakoram demo model/);
+    expect(m.timings!.completionTokens).toBeGreaterThan(10);
+    expect(m.timings!.promptTokens).toBeGreaterThan(10);
+    expect(m.reasoningTokens).toBeGreaterThan(0);
+    expect(core.chat.getConversation(conv.id).title).toBe('Who are you?');
+  });
+
+  it('calls the weather tool, runs it, and continues the answer', async (ctx) => {
+    if (unavailable) ctx.skip(unavailable);
+    const c = core.store.chats.createConversation({ tools: ['get_weather'] });
+    const { assistantMessageId: id } = core.chat.sendMessage(c, "What's the weather like in Paris today?");
+    const fin = await finished(id);
+    expect(fin.reason).toBe('tool_calls');
+    expect(fin.continuedBy).toBeTruthy();
+    const first = core.store.chats.getMessage(id);
+    expect(first.toolCalls).toHaveLength(1);
+    expect(first.toolCalls[0]).toMatchObject({ name: 'get_weather', status: 'done' });
+    expect(JSON.parse(first.toolCalls[0].arguments)).toEqual({ city: 'Paris' });
+    expect(JSON.parse(first.toolCalls[0].result!).source).toMatch(/demo/);
+    const statuses = events.filter((e) => e.type === 'tool_status' && e.messageId === id).map((e) => (e as { call: { status: string } }).call.status);
+    expect(statuses).toEqual(['running', 'done']);
+    const fin2 = await finished(fin.continuedBy!);
+    expect(fin2.reason).toBe('stop');
+    const conv = core.chat.getConversation(c);
+    expect(conv.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
+    expect(conv.messages[3].content.length).toBeGreaterThan(0);
+  });
+
+  it('stops, regenerates and branches', async (ctx) => {
+    if (unavailable) ctx.skip(unavailable);
+    const c = core.store.chats.createConversation({});
+    let stopped: Promise<boolean> | null = null;
+    onEvent = (e) => { if (e.type === 'reasoning' && !stopped) { onEvent = null; stopped = core.chat.stop(c); } };
+    const { userMessageId, assistantMessageId: a1 } = core.chat.sendMessage(c, 'Who are you?');
+    await finished(a1);
+    expect(await stopped).toBe(true);
+    expect((await finished(a1)).reason).toBe('cancelled');
+    expect(core.store.chats.getMessage(a1).status).toBe('stopped');
+    const { assistantMessageId: a2 } = core.chat.regenerate(a1);
+    await finished(a2);
+    expect(core.store.chats.getMessage(a2).siblingIds).toEqual([a1, a2]);
+    const { userMessageId: u2, assistantMessageId: a3 } = core.chat.editAndBranch(userMessageId, 'What is 7 + 5?');
+    await finished(a3);
+    const conv = core.chat.getConversation(c);
+    expect(conv.messages.map((m) => m.id)).toEqual([u2, a3]);
+    expect(conv.messages[0].siblingIds).toEqual([userMessageId, u2]);
+    expect(core.chat.switchBranch(userMessageId).messages.map((m) => m.id)).toEqual([userMessageId, a2]);
+  });
+
+  it('survives kill -9 of the engine mid-answer', async (ctx) => {
+    if (unavailable) ctx.skip(unavailable);
+    const c = core.store.chats.createConversation({});
+    const pid = core.host.status().pid!;
+    onEvent = (e) => { if (e.type === 'reasoning') { onEvent = null; process.kill(pid, 'SIGKILL'); } };
+    const { assistantMessageId: id } = core.chat.sendMessage(c, 'Who are you?');
+    const fin = await finished(id);
+    expect(fin.reason).toBe('error');
+    expect(fin.error).toMatch(/killed/);
+    const m = core.store.chats.getMessage(id);
+    expect(m.status).toBe('error');
+    expect(m.reasoning.length).toBeGreaterThan(0);
+    // The host restarts the engine by itself once; the conversation goes on.
+    const { assistantMessageId: again } = core.chat.regenerate(id);
+    expect((await finished(again)).reason).toBe('stop');
+    expect(core.host.status().pid).not.toBe(pid);
+    expect(core.store.chats.getMessage(again).content).toMatch(/demo model/);
+  });
+});
