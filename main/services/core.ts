@@ -1,6 +1,8 @@
 // core.ts — the core behind the contract: store + engine host + model/chat services, and one
 // dispatcher that validates a request's params against common/contract.ts, runs it and returns
 // a wire response. Electron IPC and the WebSocket server both call `handle`.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { ZodError } from 'zod';
 import {
   ContractError, isRequestName, requests, type ErrorCode, type RequestName, type RequestParams, type RequestResult,
@@ -52,7 +54,9 @@ export class Core {
   /** Loads the start-up model in the background; failures show in the engine status. */
   start(): void {
     if (this.options.noModel) return;
-    const dir = this.options.modelDir ?? this.lastModel() ?? DEMO_MODEL_DIR;
+    const last = this.lastModel();
+    // A remembered model that has since been moved or deleted falls back to the bundled demo.
+    const dir = this.options.modelDir ?? (last && existsSync(join(last, 'config.json')) ? last : DEMO_MODEL_DIR);
     this.models.load(dir).catch((e) => {
       console.error(`karakoram: could not load ${dir}: ${(e as Error).message}`);
     });
@@ -122,8 +126,17 @@ export class Core {
       getSettings: () => this.settingsView(),
       updateSettings: (patch) => {
         if (patch.defaultTools) this.chat.checkTools(patch.defaultTools);
+        const before = this.store.settings.get();
         const s = this.store.settings.update(patch);
         this.models.setOptions({ threads: s.threads, contextLength: s.contextLength });
+        // Threads and context size are fixed at load: reload the model when they change.
+        const loaded = this.models.loaded;
+        if (loaded && (s.threads !== before.threads || s.contextLength !== before.contextLength)) {
+          void (async () => {
+            await Promise.all(chats.listConversations().map((c) => this.chat.stop(c.id)));
+            await this.models.load(loaded.dir);
+          })().catch((e) => console.error(`karakoram: reload after a settings change failed: ${(e as Error).message}`));
+        }
         return this.settingsView();
       },
       getModelStatus: () => this.models.status(),

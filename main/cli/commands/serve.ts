@@ -41,6 +41,8 @@ export async function run(argv: string[]): Promise<number> {
   const log = (s: string) => process.stderr.write(`${s}\n`);
   if (!values['no-build']) ensureRendererBuilt(log);
 
+  // A bug in one request must not take the server (and everyone's chats) down: log and go on.
+  process.on('unhandledRejection', (e) => log(`karakoram serve: unhandled rejection: ${(e as Error)?.stack ?? String(e)}`));
   const core = new Core({ dataDir: values['data-dir'] ?? defaultDataDir(), modelDir: values.model, noModel: values['no-model'] });
   if (core.store.recovered) log(`karakoram serve: recovered ${core.store.recovered} message(s) cut off by the last shutdown`);
   const srv = await startServer(core, { host: values.host, port, appDir: APP_DIR });
