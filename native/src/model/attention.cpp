@@ -1,0 +1,121 @@
+// attention.cpp — Multi-head Latent Attention (DeepSeek-V2/V3, K2).
+//   q    = q_b(rmsnorm(q_a(h)))  or q_proj(h)        [n][H][dn | P]
+//   kv_a = kv_a_proj_with_mqa(h)                      [n][R | P]
+//   cache row = [rmsnorm(kv_a[:R]) | rope(kv_a[R:])] — all a token keeps (R + P floats per layer)
+//   naive:    k_nope | v = kv_b · c_kv per head, softmax(q·k) · v
+//   absorbed: q_lat = W_UKᵀ q_nope, attention over c_kv directly, o = W_UV · o_lat   (decode)
+//   out = o_proj(o)
+#include <algorithm>
+#include <cstring>
+#include <vector>
+#include "model/model.h"
+
+namespace kk {
+
+void Model::attention(const OpDispatch& ops, int l, const Batch& b, const float* h, bool absorbed,
+                      float* out) const {
+  const ModelConfig& c = w_.config;
+  const AttentionWeights& a = w_.layers[l].attn;
+  const int H = c.num_attention_heads, dn = c.qk_nope_head_dim, P = c.qk_rope_head_dim;
+  const int dv = c.v_head_dim, R = c.kv_lora_rank;
+  const int64_t n = b.n_tokens(), qw = int64_t(H) * (dn + P);
+  const float eps = float(c.rms_norm_eps);
+
+  std::vector<float> q(n * qw), kva(n * (R + P));
+  if (c.q_lora_rank > 0) {
+    std::vector<float> qa(n * c.q_lora_rank);
+    ops.matmul(a.q_a_proj, h, n, qa.data());
+    ops.rmsnorm(qa.data(), static_cast<const float*>(a.q_a_norm.data), n, c.q_lora_rank, eps, qa.data());
+    ops.matmul(a.q_b_proj, qa.data(), n, q.data());
+  } else {
+    ops.matmul(a.q_proj, h, n, q.data());
+  }
+  ops.matmul(a.kv_a_proj_with_mqa, h, n, kva.data());
+
+  // Rotate, normalise and append each new token to its sequence's cache.
+  int64_t t = 0;
+  for (const Span& s : b.spans) {
+    for (int64_t i = 0; i < s.n; ++i, ++t) {
+      const int64_t pos = s.pos0 + i;
+      float* row = s.kv.layer(l) + pos * (R + P);
+      const float* kv = kva.data() + t * (R + P);
+      ops.rmsnorm(kv, static_cast<const float*>(a.kv_a_norm.data), 1, R, eps, row);
+      std::memcpy(row + R, kv + R, P * sizeof(float));
+      rope_.apply(row + R, pos);
+      for (int hd = 0; hd < H; ++hd) rope_.apply(q.data() + t * qw + int64_t(hd) * (dn + P) + dn, pos);
+    }
+  }
+
+  // Spans of several tokens (prefill) use the expanded form; single tokens (decode) and, when
+  // forced, every span go through one batched absorbed pass.
+  std::vector<float> o(n * H * dv);
+  t = 0;
+  for (const Span& s : b.spans) {
+    if (!absorbed && s.n > 1) attend_naive(ops, l, s, q.data() + t * qw, o.data() + t * H * dv);
+    t += s.n;
+  }
+  attend_absorbed(ops, l, b, q.data(), o.data(), absorbed);
+  ops.matmul(a.o_proj, o.data(), n, out);
+}
+
+// Naive (expanded) causal attention for one span: k_nope | v for every cached token via kv_b.
+void Model::attend_naive(const OpDispatch& ops, int l, const Span& s, const float* q, float* o) const {
+  const ModelConfig& c = w_.config;
+  const int H = c.num_attention_heads, dn = c.qk_nope_head_dim, P = c.qk_rope_head_dim;
+  const int dv = c.v_head_dim, R = c.kv_lora_rank;
+  const int64_t n_ctx = s.pos0 + s.n;
+  const float* cache = s.kv.layer(l);
+  std::vector<float> c_kv(n_ctx * R), kv(n_ctx * H * (dn + dv));
+  for (int64_t t = 0; t < n_ctx; ++t) std::memcpy(&c_kv[t * R], cache + t * (R + P), R * sizeof(float));
+  ops.matmul(w_.layers[l].attn.kv_b_proj, c_kv.data(), n_ctx, kv.data());
+  MlaPrefillArgs args{H, dn, dv, R, P, s.n, n_ctx, rope_.softmax_scale};
+  ops.mla_prefill_attention(args, q, kv.data(), cache, o);
+}
+
+}  // namespace kk
+
+namespace kk {
+
+// Absorbed attention for every token of single-token spans (all spans when `all`):
+//   q_lat[h] = W_UK[h]ᵀ q_nope[h]  [R];  o_lat[h] = Σ_t softmax(scale·(q_lat·c_kv[t] + q_pe·k_pe[t])) c_kv[t]
+//   o[h] = W_UV[h] o_lat[h]  [dv]    — the W_UK / W_UV matmuls run over all such tokens at once.
+void Model::attend_absorbed(const OpDispatch& ops, int l, const Batch& b, const float* q, float* o,
+                            bool all) const {
+  const ModelConfig& c = w_.config;
+  const int H = c.num_attention_heads, dn = c.qk_nope_head_dim, P = c.qk_rope_head_dim;
+  const int dv = c.v_head_dim, R = c.kv_lora_rank;
+  const int64_t qw = int64_t(H) * (dn + P);
+  struct Item { int64_t t; const float* cache; int64_t n_ctx; };
+  std::vector<Item> items;
+  int64_t t = 0;
+  for (const Span& s : b.spans) {
+    if (all || s.n == 1)
+      for (int64_t i = 0; i < s.n; ++i) items.push_back({t + i, s.kv.layer(l), s.pos0 + i + 1});
+    t += s.n;
+  }
+  const int64_t m = int64_t(items.size());
+  if (m == 0) return;
+  const Absorbed& ab = absorbed_[l];
+  std::vector<float> q_lat(m * H * R), q_pe(m * H * P), o_lat(m * H * R);
+  std::vector<float> xs(m * std::max(dn, R)), ys(m * std::max(dv, R));
+  for (int h = 0; h < H; ++h) {
+    for (int64_t e = 0; e < m; ++e)
+      std::memcpy(&xs[e * dn], q + items[e].t * qw + int64_t(h) * (dn + P), dn * sizeof(float));
+    ops.matmul(ab.uk_t[h], xs.data(), m, ys.data());
+    for (int64_t e = 0; e < m; ++e) {
+      std::memcpy(&q_lat[(e * H + h) * R], &ys[e * R], R * sizeof(float));
+      std::memcpy(&q_pe[(e * H + h) * P], q + items[e].t * qw + int64_t(h) * (dn + P) + dn, P * sizeof(float));
+    }
+  }
+  for (int64_t e = 0; e < m; ++e)
+    ops.mla_decode_attention(&q_lat[e * H * R], &q_pe[e * H * P], items[e].cache, items[e].n_ctx, H,
+                             R, P, rope_.softmax_scale, &o_lat[e * H * R]);
+  for (int h = 0; h < H; ++h) {
+    for (int64_t e = 0; e < m; ++e) std::memcpy(&xs[e * R], &o_lat[(e * H + h) * R], R * sizeof(float));
+    ops.matmul(ab.uv[h], xs.data(), m, ys.data());
+    for (int64_t e = 0; e < m; ++e)
+      std::memcpy(o + items[e].t * H * dv + int64_t(h) * dv, &ys[e * dv], dv * sizeof(float));
+  }
+}
+
+}  // namespace kk

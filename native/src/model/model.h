@@ -1,0 +1,76 @@
+// model.h — the K2 / DeepSeek-V3 forward over a batch of token spans, each span the next tokens
+// of one sequence with its own latent KV cache.
+#pragma once
+#include <cstdint>
+#include <vector>
+#include "backend/backend.h"
+#include "karakoram/engine.h"
+#include "model/profile.h"
+#include "model/rope.h"
+#include "model/weights.h"
+
+namespace kk {
+
+// The latent cache of one sequence: per layer, rows of [c_kv (kv_lora_rank) | k_pe (rope dim)].
+struct KvView {
+  float* base = nullptr;     // layer l starts at base + l * layer_stride
+  int64_t layer_stride = 0;  // floats
+  float* layer(int l) const { return base + l * layer_stride; }
+};
+
+// `n` new tokens of one sequence at positions pos0 .. pos0+n-1 (cache rows < pos0 already filled).
+struct Span { KvView kv; int64_t pos0 = 0, n = 0; };
+
+struct Batch {
+  const int32_t* ids = nullptr;  // all spans' tokens, span after span
+  std::vector<Span> spans;
+  int64_t n_tokens() const { int64_t n = 0; for (auto& s : spans) n += s.n; return n; }
+};
+
+struct ForwardOptions {
+  bool all_logits = false;      // logits for every token (else: the last token of each span)
+  bool hidden = false;          // capture hidden states (embedding, each layer, final norm)
+  bool router_topk = false;     // capture each MoE layer's chosen experts
+  bool force_absorbed = false;  // spans of n > 1 use the absorbed (decode) attention too
+  Profile* profile = nullptr;
+};
+
+class Model {
+ public:
+  // Takes the weights and derives what the absorbed attention needs (per head W_UKᵀ and W_UV).
+  Status init(ModelWeights&& w);
+  const ModelConfig& config() const { return w_.config; }
+  const ModelWeights& weights() const { return w_; }
+  const Rope& rope() const { return rope_; }
+  int kv_row() const { return w_.config.kv_lora_rank + w_.config.qk_rope_head_dim; }
+  int64_t derived_bytes() const { return derived_bytes_; }
+
+  // Runs the batch, writes every new token's latent + rope key into its span's cache, and fills
+  // out->logits ([n_tokens or n_spans][vocab]) and the captures `opt` asks for.
+  void forward(const OpDispatch& ops, const Batch& b, const ForwardOptions& opt,
+               ForwardResult* out) const;
+
+  // One attention block (exposed for the naive vs absorbed test). h [n][hidden] -> out [n][hidden].
+  void attention(const OpDispatch& ops, int l, const Batch& b, const float* h, bool absorbed,
+                 float* out) const;
+
+ private:
+  void embed(const int32_t* ids, int64_t n, float* x) const;
+  void mlp(const OpDispatch& ops, const MlpWeights& m, const float* h, int64_t n, float* out) const;
+  void moe(const OpDispatch& ops, int l, const float* h, int64_t n, float* out,
+           std::vector<int32_t>* topk) const;
+  void attend_naive(const OpDispatch& ops, int l, const Span& s, const float* q, float* o) const;
+  void attend_absorbed(const OpDispatch& ops, int l, const Batch& b, const float* q, float* o,
+                       bool all) const;
+
+  ModelWeights w_;
+  Rope rope_;
+  struct Absorbed {
+    std::vector<Tensor> uk_t;  // per head [R][dn]: q_lat = W_UKᵀ·q_nope
+    std::vector<Tensor> uv;    // per head [dv][R]: o = W_UV·o_lat
+  };
+  std::vector<Absorbed> absorbed_;
+  int64_t derived_bytes_ = 0;
+};
+
+}  // namespace kk
