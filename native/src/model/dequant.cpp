@@ -4,8 +4,10 @@
 #include <cstring>
 
 namespace kk {
+namespace {
 
-float fp8_e4m3_to_f32(uint8_t v) {
+// e4m3fn: 1 sign, 4 exponent (bias 7), 3 mantissa bits.
+float e4m3_to_f32(uint8_t v) {
   const int sign = v >> 7, exp = (v >> 3) & 0xF, man = v & 7;
   float f;
   if (exp == 0xF && man == 7) f = NAN;                          // e4m3fn: no infinities
@@ -13,6 +15,8 @@ float fp8_e4m3_to_f32(uint8_t v) {
   else f = std::ldexp(1.f + float(man) / 8.f, exp - 7);
   return sign ? -f : f;
 }
+
+}  // namespace
 
 bool dequantize_rows(const Tensor& W, int64_t r0, int64_t r1, float* out) {
   const int64_t cols = W.cols();
@@ -48,7 +52,7 @@ bool dequantize_rows(const Tensor& W, int64_t r0, int64_t r1, float* out) {
         const int64_t tiles_per_row = (cols + KK_FP8_BLOCK - 1) / KK_FP8_BLOCK;
         for (int64_t c = 0; c < cols; ++c) {
           const float s = W.fp8_scale_inv ? W.fp8_scale_inv[(r / KK_FP8_BLOCK) * tiles_per_row + c / KK_FP8_BLOCK] : 1.f;
-          o[c] = fp8_e4m3_to_f32(row[c]) * s;
+          o[c] = e4m3_to_f32(row[c]) * s;
         }
         break;
       }

@@ -9,6 +9,4 @@ namespace kk {
 // Returns false for a dtype it cannot read (I32/I64).
 bool dequantize_rows(const Tensor& W, int64_t r0, int64_t r1, float* out);
 
-float fp8_e4m3_to_f32(uint8_t v);
-
 }  // namespace kk

@@ -1,0 +1,209 @@
+// test_forward.cpp — the K2 forward on tiny-k2: eval passes (exact and fast); prefill equals
+// token-by-token decode; absorbed MLA equals naive; batched decode equals decoding alone; a fork
+// equals re-prefilling; generate honours max tokens, stop ids and cancellation.
+#include <cmath>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <sys/stat.h>
+#include "engine/engine_impl.h"
+#include "test_util.h"
+
+using namespace kk;
+
+namespace {
+
+std::string shared_dir() {
+  if (const char* s = std::getenv("KK_SHARED")) return s;
+  return "../shared";
+}
+bool exists(const std::string& p) { struct stat st; return stat(p.c_str(), &st) == 0; }
+
+double max_abs(const std::vector<float>& a, const float* b, size_t n) {
+  double m = 0;
+  for (size_t i = 0; i < n; ++i) m = std::max(m, std::fabs(double(a[i]) - double(b[i])));
+  return m;
+}
+
+// Prefill `ids` on a fresh sequence and return it.
+SeqId prefill(Engine& e, const std::vector<int32_t>& ids, ForwardResult* r, bool all = false) {
+  SeqId s = -1;
+  CHECK(e.new_sequence(&s).ok(), "new_sequence");
+  ForwardRequest req;
+  req.all_logits = all;
+  Status st = e.forward(s, ids.data(), int(ids.size()), req, r);
+  CHECK(st.ok(), "forward: %s", st.message().c_str());
+  return s;
+}
+
+}  // namespace
+
+int main() {
+  const std::string dir = shared_dir() + "/fixtures/tiny-k2";
+  if (!exists(dir + "/config.json")) { std::printf("skip: no %s\n", dir.c_str()); return KK_TEST_SKIP; }
+
+  // 1. eval against HF transformers, exact and fast.
+  for (const char* mode : {"exact", "fast"}) {
+    EvalOptions o;
+    o.load.mode = mode;
+    o.load.threads = 2;
+    EvalReport rep;
+    Status s = run_eval(dir, dir + "/reference.safetensors", o, [](const std::string& l) { std::printf("  %s\n", l.c_str()); }, &rep);
+    CHECK(s.ok(), "eval %s: %s", mode, s.message().c_str());
+    CHECK(rep.pass, "eval %s: %s", mode, rep.summary_line.c_str());
+  }
+
+  LoadOptions lo;
+  lo.threads = 2;
+  lo.max_sequences = 8;
+  lo.max_context = 512;
+  std::unique_ptr<Engine> eng;
+  Status st = Engine::load(dir, lo, nullptr, &eng);
+  CHECK(st.ok(), "load: %s", st.message().c_str());
+  if (!st.ok()) return kk_test::finish("test_forward");
+  EngineImpl& e = static_cast<EngineImpl&>(*eng);
+  const int V = e.info().vocab;
+  std::mt19937 rng(42);
+  auto random_ids = [&](int n) {
+    std::vector<int32_t> v(n);
+    for (auto& x : v) x = int32_t(rng() % V);
+    return v;
+  };
+
+  // 2. Batched prefill (naive attention) equals token-by-token decode (absorbed, through the cache).
+  {
+    const auto ids = random_ids(40);
+    ForwardResult all;
+    SeqId a = prefill(e, ids, &all, true);
+    SeqId b;
+    CHECK(e.new_sequence(&b).ok(), "new_sequence");
+    double err = 0;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      ForwardResult r;
+      CHECK(e.forward(b, &ids[i], 1, ForwardRequest(), &r).ok(), "decode step");
+      err = std::max(err, max_abs(r.logits, all.logits.data() + i * V, V));
+    }
+    CHECK(err < 1e-4, "prefill vs token-by-token decode: max abs logit diff %.3e", err);
+    std::printf("prefill vs decode: %.3e\n", err);
+    e.free_sequence(a);
+    e.free_sequence(b);
+  }
+
+  // 3. Absorbed MLA equals naive attention on the same inputs (layer 0, a cached prefix + 9 new).
+  {
+    const auto ids = random_ids(23);
+    ForwardResult r;
+    SeqId s = prefill(e, ids, &r);
+    const ModelConfig& c = e.model().config();
+    const int n = 9;
+    std::vector<float> h(size_t(n) * c.hidden_size);
+    std::normal_distribution<float> nd(0.f, 1.f);
+    for (auto& x : h) x = nd(rng);
+    Batch b;
+    std::vector<int32_t> dummy(n, 0);
+    b.ids = dummy.data();
+    b.spans.push_back(Span{e.kv_view(s), int64_t(ids.size()), n});
+    double worst = 0;
+    for (int l = 0; l < c.num_hidden_layers; ++l) {
+      std::vector<float> naive(h.size()), absorbed(h.size());
+      e.model().attention(e.ops(), l, b, h.data(), false, naive.data());
+      e.model().attention(e.ops(), l, b, h.data(), true, absorbed.data());
+      double mag = 0;
+      for (float v : naive) mag = std::max(mag, double(std::fabs(v)));
+      worst = std::max(worst, max_abs(naive, absorbed.data(), naive.size()) / mag);
+    }
+    CHECK(worst < 1e-5, "absorbed vs naive attention: max rel diff %.3e", worst);
+    std::printf("absorbed vs naive: %.3e\n", worst);
+    e.free_sequence(s);
+  }
+
+  // 4. decode_batch over 3 sequences of different lengths equals decoding each alone.
+  {
+    const std::vector<int> lens{5, 17, 31};
+    std::vector<std::vector<int32_t>> prompts;
+    std::vector<SeqId> batch, alone;
+    for (int len : lens) {
+      prompts.push_back(random_ids(len));
+      ForwardResult r;
+      batch.push_back(prefill(e, prompts.back(), &r));
+      alone.push_back(prefill(e, prompts.back(), &r));
+    }
+    double err = 0;
+    for (int step = 0; step < 4; ++step) {
+      const auto next = random_ids(3);
+      std::vector<std::vector<float>> bl;
+      st = e.decode_batch(batch, next, &bl);
+      CHECK(st.ok(), "decode_batch: %s", st.message().c_str());
+      for (int i = 0; i < 3 && st.ok(); ++i) {
+        ForwardResult r;
+        CHECK(e.forward(alone[i], &next[i], 1, ForwardRequest(), &r).ok(), "alone step");
+        err = std::max(err, max_abs(bl[i], r.logits.data(), V));
+      }
+    }
+    CHECK(err < 1e-5, "decode_batch vs alone: %.3e", err);
+    std::printf("decode_batch vs alone: %.3e\n", err);
+    for (int i = 0; i < 3; ++i) CHECK(e.sequence_length(batch[i]) == lens[i] + 4, "length after batch decode");
+    std::vector<std::vector<float>> bl;
+    CHECK(!e.decode_batch({batch[0], batch[0]}, {1, 2}, &bl).ok(), "a sequence twice in a batch is an error");
+    for (SeqId s : batch) e.free_sequence(s);
+    for (SeqId s : alone) e.free_sequence(s);
+  }
+
+  // 5. fork_sequence from a cached prefix equals re-prefilling prefix + continuation.
+  {
+    const auto ids = random_ids(30);
+    ForwardResult r;
+    SeqId src = prefill(e, ids, &r);
+    SeqId f;
+    CHECK(e.fork_sequence(src, 20, &f).ok(), "fork");
+    CHECK(e.sequence_length(f) == 20, "fork length");
+    const std::vector<int32_t> cont{7, 8, 9, 10};
+    ForwardResult rf, rr;
+    CHECK(e.forward(f, cont.data(), 4, ForwardRequest(), &rf).ok(), "forward on fork");
+    std::vector<int32_t> full(ids.begin(), ids.begin() + 20);
+    full.insert(full.end(), cont.begin(), cont.end());
+    SeqId g = prefill(e, full, &rr);
+    const double err = max_abs(rf.logits, rr.logits.data(), V);
+    CHECK(err < 1e-4, "fork vs re-prefill: %.3e", err);
+    SeqId bad;
+    CHECK(!e.fork_sequence(src, 31, &bad).ok(), "fork past the end is an error");
+    e.free_sequence(src);
+    e.free_sequence(f);
+    e.free_sequence(g);
+  }
+
+  // 6. generate: greedy matches argmax decoding, max tokens, stop ids, cancellation.
+  {
+    const auto prompt = random_ids(12);
+    SamplingParams sp;
+    sp.max_tokens = 6;
+    GenerateResult g;
+    CHECK(e.generate(prompt, sp, nullptr, &g).ok(), "generate");
+    CHECK(g.output_ids.size() == 6 && g.finish_reason == "length", "max tokens: %zu %s", g.output_ids.size(), g.finish_reason.c_str());
+    // The same tokens by hand.
+    ForwardResult r;
+    SeqId s = prefill(e, prompt, &r);
+    bool same = true;
+    for (int i = 0; i < 6; ++i) {
+      int best = 0;
+      for (int j = 1; j < V; ++j) if (r.logits[j] > r.logits[best]) best = j;
+      same = same && best == g.output_ids[i];
+      CHECK(e.forward(s, &best, 1, ForwardRequest(), &r).ok(), "step");
+    }
+    CHECK(same, "generate greedy equals argmax decoding");
+    e.free_sequence(s);
+    sp.stop_ids = {g.output_ids[2]};
+    GenerateResult g2;
+    CHECK(e.generate(prompt, sp, nullptr, &g2).ok(), "generate with stop");
+    CHECK(g2.finish_reason == "stop" && g2.output_ids.size() <= 3 && g2.output_ids.back() == g.output_ids[2],
+          "stop id ends generation (kept as last token): %s n=%zu", g2.finish_reason.c_str(), g2.output_ids.size());
+    GenerateResult g3;
+    int seen = 0;
+    sp.stop_ids.clear();
+    CHECK(e.generate(prompt, sp, [&](int32_t) { return ++seen < 2; }, &g3).ok(), "generate cancelled");
+    CHECK(g3.finish_reason == "cancelled" && g3.output_ids.size() == 2, "cancel after 2: %s %zu", g3.finish_reason.c_str(), g3.output_ids.size());
+    const auto m = e.memory_stats();
+    CHECK(m.kv_bytes_used == 0 && m.kv_bytes_capacity > 0 && m.weights_bytes > 0, "memory stats after generate");
+  }
+  return kk_test::finish("test_forward");
+}

@@ -1,0 +1,25 @@
+// kk_bench — stand-alone `karakoram bench`: prints one JSON object.
+#include <cstdio>
+#include "karakoram/engine.h"
+#include "kk_args.h"
+
+int main(int argc, char** argv) {
+  KkArgs a;
+  if (!a.parse(argc, argv) || (a.has("model") == a.has("synthetic"))) {
+    std::fprintf(stderr, "usage: kk_bench --model DIR | --synthetic k2[:layers=N][:experts=N][:vocab=N]|tiny "
+                         "[--prompt-len N] [--gen N] [--threads T] [--mode exact|fast]\n");
+    return 2;
+  }
+  kk::BenchOptions o;
+  o.model_dir = a.str("model");
+  o.synthetic = a.str("synthetic");
+  o.prompt_len = int(a.num("prompt-len", 64));
+  o.gen = int(a.num("gen", 16));
+  o.threads = int(a.num("threads", 0));
+  o.mode = a.str("mode", "exact");
+  std::string json;
+  kk::Status s = kk::run_bench(o, &json);
+  if (!s.ok()) { std::fprintf(stderr, "bench: error: %s\n", s.message().c_str()); return 2; }
+  std::printf("%s\n", json.c_str());
+  return 0;
+}
