@@ -31,6 +31,7 @@ class EngineImpl : public Engine {
   // Internals for tests and the bench.
   const Model& model() const { return model_; }
   const OpDispatch& ops() const { return ops_; }
+  ThreadPool& thread_pool() { return *pool_threads_; }
   KvView kv_view(SeqId seq) const { return pool_.view(seq); }
   // forward() with model-level options (profile, forced absorbed attention).
   Status forward_ex(SeqId seq, const int32_t* ids, int n, const ForwardOptions& fo, ForwardResult* out);

@@ -13,7 +13,7 @@
 namespace kk {
 
 void Model::attention(const OpDispatch& ops, int l, const Batch& b, const float* h, bool absorbed,
-                      float* out) const {
+                      float* out, Profile* profile) const {
   const ModelConfig& c = w_.config;
   const AttentionWeights& a = w_.layers[l].attn;
   const int H = c.num_attention_heads, dn = c.qk_nope_head_dim, P = c.qk_rope_head_dim;
@@ -49,12 +49,14 @@ void Model::attention(const OpDispatch& ops, int l, const Batch& b, const float*
   // Spans of several tokens (prefill) use the expanded form; single tokens (decode) and, when
   // forced, every span go through one batched absorbed pass.
   std::vector<float> o(n * H * dv);
+  ProfileScope core(profile, "attention.core");
   t = 0;
   for (const Span& s : b.spans) {
     if (!absorbed && s.n > 1) attend_naive(ops, l, s, q.data() + t * qw, o.data() + t * H * dv);
     t += s.n;
   }
   attend_absorbed(ops, l, b, q.data(), o.data(), absorbed);
+  core.stop();
   ops.matmul(a.o_proj, o.data(), n, out);
 }
 

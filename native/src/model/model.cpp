@@ -83,13 +83,13 @@ void Model::forward(const OpDispatch& ops, const Batch& b, const ForwardOptions&
     {
       ProfileScope p(opt.profile, "attention");
       ops.rmsnorm(x.data(), static_cast<const float*>(lw.input_layernorm.data), n, D, eps, h.data());
-      attention(ops, l, b, h.data(), opt.force_absorbed, y.data());
+      attention(ops, l, b, h.data(), opt.force_absorbed, y.data(), opt.profile);
       add_into(x.data(), y.data(), n * D);
     }
     {
       ProfileScope p(opt.profile, lw.is_moe ? "moe" : "dense_mlp");
       ops.rmsnorm(x.data(), static_cast<const float*>(lw.post_attention_layernorm.data), n, D, eps, h.data());
-      if (lw.is_moe) moe(ops, l, h.data(), n, y.data(), opt.router_topk ? &out->router_topk[l] : nullptr);
+      if (lw.is_moe) moe(ops, l, h.data(), n, y.data(), opt.router_topk ? &out->router_topk[l] : nullptr, opt.profile);
       else mlp(ops, lw.mlp, h.data(), n, y.data());
       add_into(x.data(), y.data(), n * D);
     }

@@ -52,13 +52,13 @@ class Model {
 
   // One attention block (exposed for the naive vs absorbed test). h [n][hidden] -> out [n][hidden].
   void attention(const OpDispatch& ops, int l, const Batch& b, const float* h, bool absorbed,
-                 float* out) const;
+                 float* out, Profile* profile = nullptr) const;
 
  private:
   void embed(const int32_t* ids, int64_t n, float* x) const;
   void mlp(const OpDispatch& ops, const MlpWeights& m, const float* h, int64_t n, float* out) const;
   void moe(const OpDispatch& ops, int l, const float* h, int64_t n, float* out,
-           std::vector<int32_t>* topk) const;
+           std::vector<int32_t>* topk, Profile* profile) const;
   void attend_naive(const OpDispatch& ops, int l, const Span& s, const float* q, float* o) const;
   void attend_absorbed(const OpDispatch& ops, int l, const Batch& b, const float* q, float* o,
                        bool all) const;

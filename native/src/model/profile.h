@@ -17,8 +17,11 @@ class ProfileScope {
   ProfileScope(Profile* p, const char* stage) : p_(p), stage_(stage) {
     if (p_) t0_ = std::chrono::steady_clock::now();
   }
-  ~ProfileScope() {
+  ~ProfileScope() { stop(); }
+  // Ends the scope early (idempotent).
+  void stop() {
     if (p_) p_->add(stage_, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0_).count());
+    p_ = nullptr;
   }
  private:
   Profile* p_;
