@@ -11,7 +11,7 @@
 
 namespace kk {
 
-enum class Op : int { MatMul = 0, Moe, RmsNorm, MlaDecodeAttention, MlaPrefillAttention, Count };
+enum class Op : int { MatMul = 0, HeadMatmul, Moe, RmsNorm, MlaDecodeAttention, MlaPrefillAttention, Count };
 const char* op_name(Op op);
 
 // Every op of every backend runs under this context (the CPU backend uses pool/kernels/fast;
@@ -29,10 +29,16 @@ struct MlaPrefillArgs {
   float scale;
 };
 
+// One matmul per head over stacked W [H, rows, cols] (MLA's absorbed W_UK / W_UV), heads in parallel:
+//   y[t*ldy + h*y_hs + r] = Σ_c W[h][r][c] · x[t*ldx + h*x_hs + c]     t < n, h < H, r < rows
+struct HeadMatmulArgs { int64_t n, ldx, x_hs, ldy, y_hs; };
+
 struct Backend {
   const char* name;
   bool (*supports)(Op op, DType weight_type);
   void (*matmul)(const OpContext& ctx, const Tensor& W, const float* x, int64_t n, float* y);
+  void (*head_matmul)(const OpContext& ctx, const Tensor& W, const HeadMatmulArgs& a, const float* x,
+                      float* y);
   void (*moe)(const OpContext& ctx, const Tensor& gate, const Tensor& up, const Tensor& down,
               const float* x, int64_t n, int top_k, const int32_t* ids, const float* weights,
               float* y, const uint8_t* expert_mask);
@@ -60,6 +66,9 @@ class OpDispatch {
   }
   void matmul(const Tensor& W, const float* x, int64_t n, float* y) const {
     pick(Op::MatMul, W.type).matmul(ctx_, W, x, n, y);
+  }
+  void head_matmul(const Tensor& W, const HeadMatmulArgs& a, const float* x, float* y) const {
+    pick(Op::HeadMatmul, W.type).head_matmul(ctx_, W, a, x, y);
   }
   void moe(const Tensor& gate, const Tensor& up, const Tensor& down, const float* x, int64_t n,
            int top_k, const int32_t* ids, const float* weights, float* y) const {

@@ -3,6 +3,8 @@
 
 namespace kk {
 
+void cpu_head_matmul(const OpContext& ctx, const Tensor& W, const HeadMatmulArgs& a, const float* x,
+                     float* y);
 void cpu_mla_prefill_attention(const OpContext& ctx, const MlaPrefillArgs& a, const float* q,
                                const float* kv, const float* cache, float* out);
 
@@ -29,6 +31,7 @@ void cpu_mla_decode(const OpContext& ctx, const float* q_lat, const float* q_pe,
 const char* op_name(Op op) {
   switch (op) {
     case Op::MatMul: return "matmul";
+    case Op::HeadMatmul: return "head_matmul";
     case Op::Moe: return "moe";
     case Op::RmsNorm: return "rmsnorm";
     case Op::MlaDecodeAttention: return "mla_decode_attention";
@@ -38,7 +41,7 @@ const char* op_name(Op op) {
 }
 
 const Backend& backend_cpu() {
-  static const Backend b = {"cpu", cpu_supports, cpu_matmul, cpu_moe, cpu_rmsnorm, cpu_mla_decode,
+  static const Backend b = {"cpu", cpu_supports, cpu_matmul, cpu_head_matmul, cpu_moe, cpu_rmsnorm, cpu_mla_decode,
                             cpu_mla_prefill_attention};
   return b;
 }

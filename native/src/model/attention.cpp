@@ -80,7 +80,7 @@ namespace kk {
 
 // Absorbed attention for every token of single-token spans (all spans when `all`):
 //   q_lat[h] = W_UK[h]ᵀ q_nope[h]  [R];  o_lat[h] = Σ_t softmax(scale·(q_lat·c_kv[t] + q_pe·k_pe[t])) c_kv[t]
-//   o[h] = W_UV[h] o_lat[h]  [dv]    — the W_UK / W_UV matmuls run over all such tokens at once.
+//   o[h] = W_UV[h] o_lat[h]  [dv]    — the W_UK / W_UV head matmuls run over all such tokens at once.
 void Model::attend_absorbed(const OpDispatch& ops, int l, const Batch& b, const float* q, float* o,
                             bool all) const {
   const ModelConfig& c = w_.config;
@@ -98,26 +98,19 @@ void Model::attend_absorbed(const OpDispatch& ops, int l, const Batch& b, const 
   const int64_t m = int64_t(items.size());
   if (m == 0) return;
   const Absorbed& ab = absorbed_[l];
-  std::vector<float> q_lat(m * H * R), q_pe(m * H * P), o_lat(m * H * R);
-  std::vector<float> xs(m * std::max(dn, R)), ys(m * std::max(dv, R));
-  for (int h = 0; h < H; ++h) {
-    for (int64_t e = 0; e < m; ++e)
-      std::memcpy(&xs[e * dn], q + items[e].t * qw + int64_t(h) * (dn + P), dn * sizeof(float));
-    ops.matmul(ab.uk_t[h], xs.data(), m, ys.data());
-    for (int64_t e = 0; e < m; ++e) {
-      std::memcpy(&q_lat[(e * H + h) * R], &ys[e * R], R * sizeof(float));
-      std::memcpy(&q_pe[(e * H + h) * P], q + items[e].t * qw + int64_t(h) * (dn + P) + dn, P * sizeof(float));
-    }
+  std::vector<float> qs(m * qw), q_lat(m * H * R), q_pe(m * H * P), o_lat(m * H * R), os(m * H * dv);
+  for (int64_t e = 0; e < m; ++e) {
+    std::memcpy(&qs[e * qw], q + items[e].t * qw, qw * sizeof(float));
+    for (int h = 0; h < H; ++h)
+      std::memcpy(&q_pe[(e * H + h) * P], &qs[e * qw + int64_t(h) * (dn + P) + dn], P * sizeof(float));
   }
+  ops.head_matmul(ab.uk_t, HeadMatmulArgs{m, qw, dn + P, int64_t(H) * R, R}, qs.data(), q_lat.data());
   for (int64_t e = 0; e < m; ++e)
     ops.mla_decode_attention(&q_lat[e * H * R], &q_pe[e * H * P], items[e].cache, items[e].n_ctx, H,
                              R, P, rope_.softmax_scale, &o_lat[e * H * R]);
-  for (int h = 0; h < H; ++h) {
-    for (int64_t e = 0; e < m; ++e) std::memcpy(&xs[e * R], &o_lat[(e * H + h) * R], R * sizeof(float));
-    ops.matmul(ab.uv[h], xs.data(), m, ys.data());
-    for (int64_t e = 0; e < m; ++e)
-      std::memcpy(o + items[e].t * H * dv + int64_t(h) * dv, &ys[e * dv], dv * sizeof(float));
-  }
+  ops.head_matmul(ab.uv, HeadMatmulArgs{m, int64_t(H) * R, R, int64_t(H) * dv, dv}, o_lat.data(), os.data());
+  for (int64_t e = 0; e < m; ++e)
+    std::memcpy(o + items[e].t * H * dv, &os[e * H * dv], H * dv * sizeof(float));
 }
 
 }  // namespace kk

@@ -41,18 +41,16 @@ Status Model::init(ModelWeights&& w) {
       else static_cast<float*>(dst.data)[i] = v;
     };
     Absorbed& a = absorbed_[l];
+    a.uk_t = make_tensor(kvb.name + ".uk_t", t, {H, R, dn});
+    a.uv = make_tensor(kvb.name + ".uv", t, {H, dv, R});
     for (int h = 0; h < H; ++h) {
       const float* rows = f.data() + size_t(h) * (dn + dv) * R;
-      Tensor uk = make_tensor(kvb.name + ".uk_t." + std::to_string(h), t, {R, dn});
       for (int r = 0; r < R; ++r)
-        for (int j = 0; j < dn; ++j) put(uk, int64_t(r) * dn + j, rows[int64_t(j) * R + r]);
-      Tensor uv = make_tensor(kvb.name + ".uv." + std::to_string(h), t, {dv, R});
+        for (int j = 0; j < dn; ++j) put(a.uk_t, (int64_t(h) * R + r) * dn + j, rows[int64_t(j) * R + r]);
       for (int v = 0; v < dv; ++v)
-        for (int r = 0; r < R; ++r) put(uv, int64_t(v) * R + r, rows[int64_t(dn + v) * R + r]);
-      derived_bytes_ += uk.nbytes() + uv.nbytes();
-      a.uk_t.push_back(std::move(uk));
-      a.uv.push_back(std::move(uv));
+        for (int r = 0; r < R; ++r) put(a.uv, (int64_t(h) * dv + v) * R + r, rows[int64_t(dn + v) * R + r]);
     }
+    derived_bytes_ += a.uk_t.nbytes() + a.uv.nbytes();
   }
   return Status::OK();
 }

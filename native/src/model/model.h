@@ -66,8 +66,8 @@ class Model {
   ModelWeights w_;
   Rope rope_;
   struct Absorbed {
-    std::vector<Tensor> uk_t;  // per head [R][dn]: q_lat = W_UKᵀ·q_nope
-    std::vector<Tensor> uv;    // per head [dv][R]: o = W_UV·o_lat
+    Tensor uk_t;  // [H, R, dn]: q_lat[h] = W_UK[h]ᵀ·q_nope[h]
+    Tensor uv;    // [H, dv, R]: o[h] = W_UV[h]·o_lat[h]
   };
   std::vector<Absorbed> absorbed_;
   int64_t derived_bytes_ = 0;
