@@ -145,6 +145,29 @@ static void test_load_tiny() {
     CHECK(L.moe.shared.gate_proj.shape == (std::vector<int64_t>{64, 256}), "shared");
     CHECK(L.attn.q_b_proj.shape == (std::vector<int64_t>{4 * 48, 128}) && L.attn.kv_a_norm.type == DType::F32, "attn");
   }
+  // End to end against the HF reference: hidden.0 is the embedding of the input ids, and
+  // logits = hidden.4 @ lm_head^T, so the embedding and lm_head views are laid out as HF reads them.
+  std::shared_ptr<SafetensorsFile> ref;
+  CHECK(SafetensorsFile::open(tiny_dir() + "/reference.safetensors", &ref).ok(), "reference");
+  if (ref) {
+    std::vector<int32_t> ids;
+    std::vector<float> h0, h4, logits;
+    CHECK(ref->read_i32("p0.input_ids", &ids).ok() && ref->read_f32("p0.hidden.0", &h0).ok() &&
+          ref->read_f32("p0.hidden.4", &h4).ok() && ref->read_f32("p0.logits", &logits).ok(), "reference tensors");
+    const uint16_t* emb = static_cast<const uint16_t*>(w.embed_tokens.data);
+    const uint16_t* lm = static_cast<const uint16_t*>(w.lm_head.data);
+    double emb_err = 0, logit_err = 0;
+    for (size_t t = 0; t < ids.size(); t++)
+      for (int c = 0; c < 256; c++) emb_err = std::max(emb_err, double(std::fabs(bf16_to_f32(emb[ids[t] * 256 + c]) - h0[t * 256 + c])));
+    for (size_t t = 0; t < ids.size(); t++)
+      for (int v = 0; v < 2048; v += 97) {
+        double acc = 0;
+        for (int c = 0; c < 256; c++) acc += double(h4[t * 256 + c]) * bf16_to_f32(lm[v * 256 + c]);
+        logit_err = std::max(logit_err, std::fabs(acc - logits[t * 2048 + v]));
+      }
+    CHECK(emb_err == 0 && logit_err < 1e-4, "embedding err %g, lm_head logit err %g", emb_err, logit_err);
+    if (std::getenv("KK_VERBOSE")) std::printf("reference: embedding err %g, lm_head logit err %g\n", emb_err, logit_err);
+  }
   // Dequantized INT4 values equal ((nibble - 8) * bf16 scale) straight from the packed words.
   struct Probe { int layer, expert; const char* proj; int row; };
   for (Probe p : {Probe{1, 0, "gate_proj", 0}, Probe{2, 5, "up_proj", 63}, Probe{3, 15, "down_proj", 200}}) {

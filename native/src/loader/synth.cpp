@@ -113,11 +113,16 @@ class Synth {
   void bf16(const std::string& name, std::vector<int64_t> shape, double stdev) {
     const uint64_t key = name_key(seed_, name);
     const float half = float(stdev * kUniformStdToHalfWidth);
-    w_->add(name, "BF16", shape, [key, half](uint8_t* d, size_t off, size_t len) {
-      for (size_t i = off / 2; i < (off + len) / 2; i++) {
-        float v = float(unit(hash2(key, i)) * 2.0 - 1.0) * half;
-        uint16_t h = f32_to_bf16(v);
-        std::memcpy(d + (i * 2 - off), &h, 2);
+    // One 64-bit hash gives four 16-bit uniforms (element i uses bits 16*(i%4) of hash i/4).
+    const float step = 2.f * half / 65536.f;
+    w_->add(name, "BF16", shape, [key, half, step](uint8_t* d, size_t off, size_t len) {
+      const size_t first = off / 2, last = (off + len) / 2;
+      uint64_t h = hash2(key, first / 4);
+      for (size_t i = first; i < last; i++) {
+        if (i % 4 == 0) h = hash2(key, i / 4);
+        float v = float((h >> (16 * (i % 4))) & 0xffff) * step - half;
+        uint16_t b = f32_to_bf16(v);
+        std::memcpy(d + (i * 2 - off), &b, 2);
       }
     });
   }

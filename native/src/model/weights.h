@@ -1,7 +1,10 @@
 // weights.h — the loaded model: what the loader produces and the forward consumes.
 // Matrices are [out, in] row-major (HF Linear layout). Norm weights and the router bias are F32.
 // Routed experts are stacked per layer into one [E, out, in] tensor per projection, already in the
-// engine's kernel layout (block_q4 rows, or BF16 when requantize is off).
+// engine's kernel layout (block_q4 rows, or as stored — BF16/F16/F32, or F8_E4M3 — when requantize
+// is off). Stacked F8_E4M3 experts carry E consecutive [ceil(out/128)][ceil(in/128)] scale grids
+// in fp8_scale_inv. Non-expert matrices are zero-copy views into the mapping where aligned (owner
+// null), F8_E4M3 with fp8_scale_inv for block-FP8 checkpoints, or Q4 if the checkpoint quantized them.
 #pragma once
 #include <memory>
 #include <vector>
