@@ -187,8 +187,15 @@ export class ChatService {
 
     let model: LoadedModel;
     try {
-      model = await this.models.ready(ENGINE_READY_TIMEOUT_MS);
+      // Waiting for a loading engine ends at once when the user stops.
+      const aborted = new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(new Error('stopped'));
+        signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true });
+      });
+      aborted.catch(() => { /* only raced */ });
+      model = await Promise.race([this.models.ready(ENGINE_READY_TIMEOUT_MS), aborted]);
     } catch (e) {
+      if (signal.aborted) return fail('cancelled', null, null, 'stopped');
       return fail('error', (e as Error).message);
     }
     if (signal.aborted) return fail('cancelled', null, null, 'stopped');
@@ -348,7 +355,8 @@ export class ChatService {
       writer.setToolCall(i, running);
       this.emit({ type: 'tool_status', ...base, call: running });
       const start = performance.now();
-      const out = this.tools.run(call.name, call.arguments);
+      let out: { result: string; isError: boolean };
+      try { out = this.tools.run(call.name, call.arguments); } catch (e) { out = { result: JSON.stringify({ error: (e as Error).message }), isError: true }; }
       const done: ToolCallRecord = { ...running, status: out.isError ? 'error' : 'done', result: out.result, error: out.isError ? out.result : null, durationMs: performance.now() - start };
       writer.setToolCall(i, done);
       this.emit({ type: 'tool_status', ...base, call: done });
