@@ -70,6 +70,8 @@ export const ToolCallRecordSchema = z.object({
   result: z.string().nullable(),
   error: z.string().nullable(),
   durationMs: z.number().min(0).nullable(),
+  /** Shown on the card beside the result, e.g. "Demo data, not a real forecast". */
+  note: z.string().nullable().optional(),
 });
 export type ToolCallRecord = z.infer<typeof ToolCallRecordSchema>;
 

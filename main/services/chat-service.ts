@@ -355,9 +355,9 @@ export class ChatService {
       writer.setToolCall(i, running);
       this.emit({ type: 'tool_status', ...base, call: running });
       const start = performance.now();
-      let out: { result: string; isError: boolean };
+      let out: { result: string; isError: boolean; note?: string };
       try { out = this.tools.run(call.name, call.arguments); } catch (e) { out = { result: JSON.stringify({ error: (e as Error).message }), isError: true }; }
-      const done: ToolCallRecord = { ...running, status: out.isError ? 'error' : 'done', result: out.result, error: out.isError ? out.result : null, durationMs: performance.now() - start };
+      const done: ToolCallRecord = { ...running, status: out.isError ? 'error' : 'done', result: out.result, error: out.isError ? out.result : null, durationMs: performance.now() - start, note: out.note ?? null };
       writer.setToolCall(i, done);
       this.emit({ type: 'tool_status', ...base, call: done });
       const toolMsg = this.chats.addMessage({ conversationId, parentId, role: 'tool', content: out.result, toolCallId: call.id, toolName: call.name, status: 'complete' });

@@ -5,7 +5,8 @@ import type { ToolSpec } from '../../../common/chat-types.ts';
 import type { ToolInfo } from '../../../common/contract.ts';
 import { calculate } from './calculator.ts';
 
-export interface ToolRun { result: string; isError: boolean }
+/** result: what the model reads; note: what the card adds for people (never sent to the model). */
+export interface ToolRun { result: string; isError: boolean; note?: string }
 export interface LocalTool { info: ToolInfo; run(args: Record<string, unknown>, now: Date): ToolRun }
 
 const CONDITIONS = ['sunny', 'cloudy', 'rainy', 'windy', 'snowy', 'foggy'];
@@ -44,8 +45,22 @@ const timeSpec: ToolSpec = {
   },
 };
 
-function ok(v: unknown): ToolRun { return { result: JSON.stringify(v), isError: false }; }
-function fail(message: string): ToolRun { return { result: JSON.stringify({ error: message }), isError: true }; }
+/**
+ * JSON as Python's json.dumps writes it (", " and ": " separators, non-ASCII escaped): the demo
+ * model was trained on tool results in exactly this form and answers from nothing else.
+ */
+export function pyJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') {
+    return JSON.stringify(v).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  }
+  if (Array.isArray(v)) return `[${v.map(pyJson).join(', ')}]`;
+  return `{${Object.entries(v).map(([k, x]) => `${pyJson(k)}: ${pyJson(x)}`).join(', ')}}`;
+}
+
+function ok(v: unknown, note?: string): ToolRun { return { result: pyJson(v), isError: false, ...(note ? { note } : {}) }; }
+function fail(message: string): ToolRun { return { result: pyJson({ error: message }), isError: true }; }
+
+export const WEATHER_NOTE = 'Demo data, not a real forecast';
 
 export const BUILTIN_TOOLS: LocalTool[] = [
   {
@@ -54,14 +69,19 @@ export const BUILTIN_TOOLS: LocalTool[] = [
       const city = typeof args.city === 'string' ? args.city.trim() : '';
       if (!city) return fail('get_weather needs a "city" string');
       const h = hash(city);
-      return ok({ city, weather: CONDITIONS[h % CONDITIONS.length], temp_c: TEMP_MIN_C + ((h >>> 8) % TEMP_RANGE_C), source: 'demo data (not a real forecast)' });
+      return ok({ city, weather: CONDITIONS[h % CONDITIONS.length], temp_c: TEMP_MIN_C + ((h >>> 8) % TEMP_RANGE_C) }, WEATHER_NOTE);
     },
   },
   {
     info: { spec: calculatorSpec, source: 'builtin-demo', label: 'Calculator (exact arithmetic)' },
     run(args) {
       if (typeof args.expression !== 'string') return fail('calculator needs an "expression" string');
-      try { return ok({ expression: args.expression, result: calculate(args.expression) }); } catch (e) { return fail((e as Error).message); }
+      try {
+        const text = calculate(args.expression);
+        // Whole numbers the way the model saw them in training: a JSON number.
+        const n = Number(text);
+        return ok({ result: /^-?\d+$/.test(text) && Number.isSafeInteger(n) ? n : text });
+      } catch (e) { return fail((e as Error).message); }
     },
   },
   {
@@ -70,7 +90,7 @@ export const BUILTIN_TOOLS: LocalTool[] = [
       const tz = typeof args.timezone === 'string' && args.timezone ? args.timezone : Intl.DateTimeFormat().resolvedOptions().timeZone;
       try {
         const local = new Intl.DateTimeFormat('en-GB', { timeZone: tz, dateStyle: 'full', timeStyle: 'long' }).format(now);
-        return ok({ timezone: tz, time: local, iso: now.toISOString() });
+        return ok({ timezone: tz, time: local }, `Clock of this computer (${now.toISOString()})`);
       } catch {
         return fail(`unknown time zone '${tz}'`);
       }
