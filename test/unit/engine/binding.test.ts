@@ -1,0 +1,83 @@
+// The N-API binding against the real engine and the demo model: async load with progress,
+// streaming generation, AbortSignal cancellation, and errors as JS Errors (never a crash).
+import { mkdtempSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { addonPath, loadBinding, REPO_ROOT } from '../../../main/engine/native.ts';
+import type { NativeModel } from '../../../main/engine/types.ts';
+
+const DEMO = join(REPO_ROOT, 'assets/models/demo-k2');
+const built = addonPath() !== null;
+if (!built) console.warn('binding tests skipped: the addon is not built (npm run build:native)');
+
+// A prompt from the demo goldens ("Who are you?" rendered by the chat template).
+const goldens = JSON.parse(readFileSync(join(REPO_ROOT, '../shared/fixtures/demo-k2-reference/chat-goldens.json'), 'utf8'));
+const greeting = (Array.isArray(goldens) ? goldens : goldens.cases)[0];
+
+describe.skipIf(!built)('native binding', () => {
+  let model: NativeModel;
+
+  it('loads the demo model with progress and describes it', async () => {
+    const stages = new Set<string>();
+    model = await loadBinding().loadModel(DEMO, { threads: 2 }, (p) => { stages.add(p.stage); expect(p.fraction).toBeGreaterThanOrEqual(0); });
+    const info = model.info();
+    expect(info.modelType).toBe('kimi_k2');
+    expect(info.nLayers).toBe(4);
+    expect(info.nExperts).toBe(32);
+    expect(info.topK).toBe(4);
+    expect(info.nParams).toBeGreaterThan(10_000_000);
+    expect(stages.size).toBeGreaterThan(0);
+  });
+
+  it('streams the greedy continuation the goldens record', async () => {
+    const seen: number[] = [];
+    const r = await model.generate(greeting.prompt_ids, { maxTokens: greeting.output_ids.length + 4, stopIds: [2146] }, (id) => seen.push(id));
+    expect(r.outputIds).toEqual(seen);
+    expect(r.outputIds.slice(0, greeting.output_ids.length)).toEqual(greeting.output_ids);
+    expect(r.promptTokens).toBe(greeting.prompt_ids.length);
+  });
+
+  it('stops at max tokens with finishReason length', async () => {
+    const r = await model.generate(greeting.prompt_ids, { maxTokens: 3 }, () => {});
+    expect(r.outputIds).toHaveLength(3);
+    expect(r.finishReason).toBe('length');
+  });
+
+  it('cancels through an AbortSignal', async () => {
+    const ac = new AbortController();
+    let n = 0;
+    const r = await model.generate(greeting.prompt_ids, { maxTokens: 200, temperature: 1, seed: 7, signal: ac.signal }, () => {
+      n += 1;
+      if (n === 2) ac.abort();
+    });
+    expect(r.finishReason).toBe('cancelled');
+    expect(r.outputIds.length).toBeLessThan(200);
+  });
+
+  it('is reproducible for a seed', async () => {
+    const opts = { maxTokens: 12, temperature: 1.0, topP: 0.95, seed: 42 };
+    const a = await model.generate(greeting.prompt_ids, opts, () => {});
+    const b = await model.generate(greeting.prompt_ids, opts, () => {});
+    expect(a.outputIds).toEqual(b.outputIds);
+  });
+
+  it('rejects bad arguments with TypeErrors instead of crashing', async () => {
+    await expect(model.generate([], {}, () => {})).rejects.toThrow(/must not be empty/);
+    await expect(model.generate([1, -2], {}, () => {})).rejects.toThrow(/non-negative integers/);
+    await expect(model.generate([1], { topP: 2 }, () => {})).rejects.toThrow(/out of range/);
+  });
+
+  it('rejects a broken checkpoint with an Error naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kk-broken-'));
+    cpSync(DEMO, dir, { recursive: true });
+    writeFileSync(join(dir, 'model-00002-of-00002.safetensors'), Buffer.from([1, 2, 3]));
+    await expect(loadBinding().loadModel(dir, {})).rejects.toThrow(/model-00002-of-00002\.safetensors/);
+    await expect(loadBinding().loadModel(join(dir, 'nope'), {})).rejects.toThrow(/config\.json/);
+  });
+
+  it('refuses use after dispose', async () => {
+    model.dispose();
+    expect(() => model.info()).toThrow(/disposed/);
+  });
+});
