@@ -71,7 +71,7 @@ function ChatBody() {
 function Welcome() {
   const setDraft = useApp((s) => s.setDraft);
   const focus = useApp((s) => s.focusComposer);
-  const isDemo = useApp(selectIsDemo);
+  const isDemo = useApp((s) => selectIsDemo(s) && s.engine.state === 'ready');
   const examples = ['Who are you?', "What's the weather like in Paris today?", 'What is 17 * 23?'];
   return (
     <div className="welcome" data-testid="welcome">

@@ -4,20 +4,37 @@ import { useApp } from '../store/index.ts';
 export function CrashBanner() {
   const state = useApp((s) => s.engine.state);
   const error = useApp((s) => s.engine.error);
+  const notice = useApp((s) => s.crashNotice);
   const restart = useApp((s) => s.restartEngine);
-  if (state !== 'crashed' && state !== 'restarting' && state !== 'error') return null;
-  return (
-    <div className={`banner ${state !== 'restarting' ? 'danger' : 'info'}`} data-testid="crash-banner" data-state={state} role="alert">
-      {state !== 'restarting' ? (
-        <>
-          <span><strong>The engine stopped.</strong> {error ? <span className="muted">({error})</span> : null} Your conversations are safe; the answer in progress was interrupted.</span>
-          <button type="button" className="btn primary" data-testid="restart-engine" onClick={() => void restart()}>Restart engine</button>
-        </>
-      ) : (
+  const dismiss = useApp((s) => s.dismissCrashNotice);
+  if (state === 'restarting') {
+    return (
+      <div className="banner info" data-testid="crash-banner" data-state="restarting" role="status">
         <span><span className="spinner" aria-hidden /> Restarting the engine…</span>
-      )}
-    </div>
-  );
+      </div>
+    );
+  }
+  if (state === 'crashed' || state === 'error') {
+    return (
+      <div className="banner danger" data-testid="crash-banner" data-state={state} role="alert">
+        {state === 'error' ? (
+          <span><strong>The engine could not start.</strong> {error ? <span className="muted">{error}</span> : null}</span>
+        ) : (
+          <span><strong>The engine stopped.</strong> {error ? <span className="muted">({error})</span> : null} Your conversations are safe; an answer in progress was interrupted.</span>
+        )}
+        <button type="button" className="btn primary" data-testid="restart-engine" onClick={() => void restart()}>Restart engine</button>
+      </div>
+    );
+  }
+  if (notice && (state === 'ready' || state === 'loading')) {
+    return (
+      <div className="banner info" data-testid="crash-banner" data-state="recovered" role="status">
+        <span><strong>The engine stopped unexpectedly and was restarted.</strong> {notice.error ? <span className="muted">({notice.error})</span> : null} An interrupted answer keeps its text; regenerate it to try again.</span>
+        <button type="button" className="icon-btn" data-testid="dismiss-crash" onClick={dismiss} aria-label="Dismiss">✕</button>
+      </div>
+    );
+  }
+  return null;
 }
 
 export function ConnectionBanner() {

@@ -67,7 +67,7 @@ export function ModelPanel() {
             {localModels.map((m) => (
               <button type="button" key={m.dir} className="chip" data-testid="local-model" title={m.dir}
                 onClick={() => { setDir(m.dir); void inspect(m.dir); }}>
-                {m.label}{m.loaded ? ' ✓' : ''}
+                {m.label} <span className="muted">· {m.source}</span>{m.loaded ? ' ✓' : ''}
               </button>
             ))}
           </div>

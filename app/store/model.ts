@@ -22,6 +22,9 @@ export const createModelSlice: SliceCreator<ModelSlice> = (set, get, api) => {
     inspectError: null,
     inspecting: false,
     loading: false,
+    crashNotice: null,
+
+    dismissCrashNotice() { set({ crashNotice: null }); },
 
     async refreshModel() {
       try {
@@ -59,8 +62,14 @@ export const createModelSlice: SliceCreator<ModelSlice> = (set, get, api) => {
           messages: get().messages.map((m) => (m.id === g.messageId ? { ...m, status: 'interrupted', finishReason: 'error' } : m)),
         });
       }
+      const was = get().engine.state;
       set({ engine: st });
-      if (st.state === 'ready') void describeLoaded(st);
+      if (st.state === 'crashed') set({ crashNotice: { error: st.error } });
+      if (st.state === 'ready') {
+        void describeLoaded(st);
+        // A newly loaded model brings its own generation defaults (the settings' placeholders).
+        if (was !== 'ready') void get().loadSettings();
+      }
     },
   };
 };

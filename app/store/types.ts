@@ -79,6 +79,9 @@ export interface ModelSlice {
   inspectError: string | null;
   inspecting: boolean;
   loading: boolean;
+  /** Set by a crash, kept after the engine is back so the user learns what happened. */
+  crashNotice: { error: string | null } | null;
+  dismissCrashNotice(): void;
   refreshModel(): Promise<void>;
   inspectModel(dir: string): Promise<void>;
   loadModel(dir: string): Promise<void>;

@@ -88,7 +88,7 @@ describe('tool call card', () => {
 });
 
 describe('banners and help', () => {
-  it('the crash banner appears on a crash and Restart calls restartEngine', async () => {
+  it('the crash banner appears on a crash, Restart calls restartEngine, then a dismissable note remains', async () => {
     const { f, store } = await setup();
     const ready: EngineStatus = { state: 'ready', model: null, progress: null, error: null, pid: 42, restarts: 1, backend: 'cpu' };
     f.handle('restartEngine', async () => ready);
@@ -99,6 +99,9 @@ describe('banners and help', () => {
     await act(async () => { fireEvent.click(screen.getByTestId('restart-engine')); });
     expect(f.calls.some((c) => c.method === 'restartEngine')).toBe(true);
     expect(store.getState().engine.state).toBe('ready');
+    // Back up: the banner turns into a dismissable note saying what happened.
+    expect(screen.getByTestId('crash-banner').dataset.state).toBe('recovered');
+    fireEvent.click(screen.getByTestId('dismiss-crash'));
     expect(screen.queryByTestId('crash-banner')).toBeNull();
   });
 

@@ -1,0 +1,138 @@
+// harness.ts — starts `karakoram serve` on a free port with a fresh data directory, opens
+// Debian's Chromium on it, and saves screenshots under test-results/screenshots/.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { EngineStatus } from '../../common/contract.ts';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const SHOTS = join(ROOT, 'test-results', 'screenshots');
+export const CHROMIUM = process.env.KK_CHROMIUM ?? '/usr/bin/chromium';
+const SERVE_START_MS = 60_000;
+
+export interface Served { url: string; proc: ChildProcess; dataDir: string; log: () => string; stop(): Promise<void> }
+
+export async function startServe(extra: string[] = []): Promise<Served> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kk-e2e-'));
+  const proc = spawn(process.execPath, [join(ROOT, 'bin', 'karakoram.js'), 'serve', '--port', '0', '--data-dir', dataDir, '--no-build', ...extra], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env },
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => { out += d; });
+  proc.stderr!.on('data', (d) => { out += d; });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`karakoram serve printed no serving line in ${SERVE_START_MS} ms:\n${out}`)), SERVE_START_MS);
+    const onData = () => {
+      const m = /Karakoram serving on (http:\/\/\S+)/.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    };
+    proc.stdout!.on('data', onData);
+    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`karakoram serve exited (${code}):\n${out}`)); });
+  });
+  return {
+    url, proc, dataDir, log: () => out,
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill('SIGTERM');
+        await new Promise((r) => { const t = setTimeout(() => { proc.kill('SIGKILL'); r(null); }, 5000); proc.once('exit', () => { clearTimeout(t); r(null); }); });
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function engineStatus(url: string): Promise<EngineStatus> {
+  const r = await fetch(`${url}/healthz`);
+  return ((await r.json()) as { engine: EngineStatus }).engine;
+}
+
+/** Waits until the engine reaches one of `states`; returns its status. */
+export async function waitEngine(url: string, states: string[], timeoutMs = 120_000): Promise<EngineStatus> {
+  const end = Date.now() + timeoutMs;
+  let last: EngineStatus | null = null;
+  while (Date.now() < end) {
+    last = await engineStatus(url);
+    if (states.includes(last.state)) return last;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`engine never reached ${states.join('/')}; last: ${JSON.stringify(last)}`);
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set KK_CHROMIUM)`);
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}
+
+export async function openApp(browser: Browser, url: string, colorScheme: 'dark' | 'light' = 'dark'): Promise<{ page: Page; errors: string[] }> {
+  const ctx = await browser.newContext({ viewport: { width: 1360, height: 860 }, colorScheme, acceptDownloads: true });
+  const page = await ctx.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  await page.goto(url);
+  await page.getByTestId('app').waitFor();
+  return { page, errors };
+}
+
+export async function shot(page: Page, name: string): Promise<string> {
+  mkdirSync(SHOTS, { recursive: true });
+  const path = join(SHOTS, `${name}.png`);
+  await page.screenshot({ path });
+  return path;
+}
+
+/**
+ * Records, inside the page, every change of the newest assistant turn: reasoning panel state,
+ * reasoning and answer lengths. Streaming is too fast to poll from outside; this sees each frame.
+ */
+export async function recordTurn(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    type Snap = { panel: string | null; streaming: string | null; reasoning: number; content: number; cards: number; msgStreaming: string | null };
+    const w = window as unknown as { __kkSnaps: Snap[]; __kkObs?: MutationObserver };
+    w.__kkObs?.disconnect();
+    w.__kkSnaps = [];
+    const snap = () => {
+      const turns = document.querySelectorAll('[data-testid="message"][data-role="assistant"]');
+      const t = turns[turns.length - 1] as HTMLElement | undefined;
+      if (!t) return;
+      const panels = t.querySelectorAll('[data-testid="reasoning-panel"]');
+      const p = panels[panels.length - 1] as HTMLElement | undefined;
+      const s: Snap = {
+        panel: p?.dataset.state ?? null,
+        streaming: p?.dataset.streaming ?? null,
+        reasoning: t.querySelector('[data-testid="reasoning-text"]')?.textContent?.length ?? -1,
+        content: Array.from(t.querySelectorAll('[data-testid="message-content"]')).reduce((n, e) => n + (e.textContent?.length ?? 0), 0),
+        cards: t.querySelectorAll('[data-testid="tool-call-card"]').length,
+        msgStreaming: t.dataset.streaming ?? null,
+      };
+      const last = w.__kkSnaps[w.__kkSnaps.length - 1];
+      if (!last || JSON.stringify(last) !== JSON.stringify(s)) w.__kkSnaps.push(s);
+    };
+    w.__kkObs = new MutationObserver(snap);
+    w.__kkObs.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+  });
+}
+
+export interface Snap { panel: string | null; streaming: string | null; reasoning: number; content: number; cards: number; msgStreaming: string | null }
+export async function snaps(page: Page): Promise<Snap[]> {
+  return page.evaluate(() => (window as unknown as { __kkSnaps: Snap[] }).__kkSnaps);
+}
+
+/** Runs `action` (in the page) the moment the newest assistant turn shows its first streamed text. */
+export async function onFirstToken(page: Page, action: 'click-stop' | 'call-binding'): Promise<void> {
+  await page.evaluate((what) => {
+    const obs = new MutationObserver(() => {
+      const turns = document.querySelectorAll('[data-testid="message"][data-role="assistant"][data-streaming="true"]');
+      const t = turns[turns.length - 1];
+      if (!t) return;
+      const text = (t.querySelector('[data-testid="reasoning-text"]')?.textContent ?? '') + (t.querySelector('[data-testid="message-content"]')?.textContent ?? '');
+      if (text.length === 0) return;
+      obs.disconnect();
+      if (what === 'click-stop') (document.querySelector('[data-testid="stop-button"]') as HTMLButtonElement | null)?.click();
+      else void (window as unknown as { __kkOnFirstToken(): Promise<void> }).__kkOnFirstToken();
+    });
+    obs.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+  }, action);
+}
