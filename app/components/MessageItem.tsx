@@ -94,7 +94,7 @@ export const AssistantTurn = memo(function AssistantTurn({ messages }: { message
             <BranchNav message={first} />
             <button type="button" className="icon-btn" data-testid="copy-answer" title="Copy answer"
               onClick={() => { void navigator.clipboard?.writeText(answer).catch(() => undefined); setCopied(true); setTimeout(() => setCopied(false), COPIED_MS); }}>
-              {copied ? '✓ Copied' : '⧉ Copy'}</button>
+              {copied ? '✓ Copied' : 'Copy'}</button>
             <button type="button" className="icon-btn" data-testid="regenerate-button" disabled={busy} title="Regenerate (Alt+R)"
               onClick={() => void regenerate(first.id)}>↻ Regenerate</button>
             {t ? (

@@ -122,7 +122,8 @@ export function reduceGeneration(s: AppState, e: GenerationEvent): Partial<AppSt
       }));
       // A tool turn goes on in the next message ('started' follows); otherwise the answer is done.
       const next: GenerationState | null = e.continuedBy ? { ...gen, messageId: e.continuedBy } : null;
-      return withMessages({ generation: next, perf, error: e.reason === 'error' && e.error ? e.error : s.error }, messages);
+      // A failed answer says why on the message itself (no second, global banner).
+      return withMessages({ generation: next, perf }, messages);
     }
   }
 }

@@ -108,11 +108,10 @@ export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set, 
       const demo = get().tools.filter((t) => t.source === DEMO_SOURCE).map((t) => t.spec.function.name);
       const cur = get().conversation?.tools ?? [];
       const next = on ? [...new Set([...cur, ...demo])] : cur.filter((n) => !demo.includes(n));
-      try {
-        const c = await api.setConversationTools({ conversationId: id, tools: next });
-        const cur2 = get().conversation;
-        if (cur2 && cur2.id === id) set({ conversation: { ...cur2, tools: c.tools } });
-      } catch (e) { get().showToast(`Could not change tools: ${msg(e)}`); }
+      const put = (tools: string[]) => { const c = get().conversation; if (c && c.id === id) set({ conversation: { ...c, tools } }); };
+      put(next);   // the toggle answers at once; the core's answer confirms or reverts it
+      try { put((await api.setConversationTools({ conversationId: id, tools: next })).tools); }
+      catch (e) { put(cur); get().showToast(`Could not change tools: ${msg(e)}`); }
     },
 
     async exportConversation(id, format) {

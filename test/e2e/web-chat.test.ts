@@ -33,6 +33,16 @@ async function answered(): Promise<void> {
   await page.getByTestId('send-button').waitFor({ timeout: ANSWER_MS });
 }
 
+/** New chat; returns its id once the app has opened it. */
+async function newChat(): Promise<string> {
+  const before = await activeId();
+  await page.getByTestId('new-chat').click();
+  await expect.poll(activeId).not.toBe(before);
+  const id = await activeId();
+  expect(id.length).toBeGreaterThan(0);
+  return id;
+}
+
 async function openConversation(id: string): Promise<void> {
   await page.locator(`[data-testid="conversation-item"][data-id="${id}"] [data-testid="conversation-open"]`).click();
   await expect.poll(activeId).toBe(id);
@@ -60,8 +70,7 @@ describe.skipIf(NO_ENGINE !== null)('web mode with the real engine and the demo 
   });
 
   it('"Who are you?": the reasoning panel streams, collapses, and the answer follows', async () => {
-    await page.getByTestId('new-chat').click();
-    convIds.who = await activeId();
+    convIds.who = await newChat();
     await recordTurn(page);
     await ask('Who are you?');
     try {
@@ -94,8 +103,7 @@ describe.skipIf(NO_ENGINE !== null)('web mode with the real engine and the demo 
   });
 
   it('with the demo tools declared, the weather question shows a get_weather card for Paris', async () => {
-    await page.getByTestId('new-chat').click();
-    convIds.weather = await activeId();
+    convIds.weather = await newChat();
     await page.getByTestId('demo-tools-toggle').check({ force: true });
     await expect.poll(() => page.getByTestId('demo-tools-toggle').isChecked()).toBe(true);
     await ask("What's the weather like in Paris today?");
@@ -111,7 +119,7 @@ describe.skipIf(NO_ENGINE !== null)('web mode with the real engine and the demo 
   });
 
   it('stops a generation', async () => {
-    await page.getByTestId('new-chat').click();
+    await newChat();
     await onFirstToken(page, 'click-stop');
     await ask('Who are you?');
     await answered();
@@ -162,7 +170,7 @@ describe.skipIf(NO_ENGINE !== null)('web mode with the real engine and the demo 
   });
 
   it('killing the engine mid-answer shows the crash banner; the app recovers', async () => {
-    await page.getByTestId('new-chat').click();
+    await newChat();
     const before = await engineStatus(served.url);
     expect(before.state).toBe('ready');
     expect(before.pid).toBeGreaterThan(0);
