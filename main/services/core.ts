@@ -146,10 +146,15 @@ export class Core {
       },
       loadModel: async ({ dir }) => {
         await Promise.all([...chats.listConversations()].map((c) => this.chat.stop(c.id)));
+        const previous = this.models.model?.dir ?? null;
         try {
           const m = await this.models.load(dir);
           this.rememberModel(m.dir);
         } catch (e) {
+          // Go back to the model that worked, so a bad directory does not leave the app without one.
+          if (previous && previous !== dir) {
+            this.models.load(previous).catch((err) => console.error(`karakoram: could not reload ${previous}: ${(err as Error).message}`));
+          }
           throw new ContractError('engine', (e as Error).message);
         }
         return this.models.status();

@@ -128,6 +128,11 @@ describe('websocket', () => {
     expect(renamed.title).toBe('Weather chat');
     expect((await api.listConversations({})).map((x) => x.id)).toContain(c.id);
     expect((await api.listTools({})).map((t) => t.spec.function.name).sort()).toEqual(['calculator', 'get_time', 'get_weather']);
+    const withTools = await api.setConversationTools({ conversationId: c.id, tools: ['get_weather', 'calculator', 'get_time'] });
+    expect(withTools.tools).toEqual(['get_weather', 'calculator', 'get_time']);
+    expect((await api.setConversationTools({ conversationId: c.id, tools: [] })).tools).toEqual([]);
+    await expect(api.setConversationTools({ conversationId: c.id, tools: ['nope'] })).rejects.toThrow(/unknown tool/);
+    await expect(api.setConversationTools({ conversationId: 'missing', tools: [] })).rejects.toThrow(/not found/);
     await new Promise((r) => setTimeout(r, 50));
     expect(events.some((e) => e.type === 'upserted' && e.conversation.title === 'Weather chat')).toBe(true);
     off();
