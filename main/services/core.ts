@@ -152,7 +152,8 @@ export class Core {
           this.rememberModel(m.dir);
         } catch (e) {
           // Go back to the model that worked, so a bad directory does not leave the app without one.
-          if (previous && previous !== dir) {
+          const h = this.host.status();
+          if (previous && previous !== dir && !(h.state === 'ready' && h.modelDir === previous)) {
             this.models.load(previous).catch((err) => console.error(`karakoram: could not reload ${previous}: ${(err as Error).message}`));
           }
           throw new ContractError('engine', (e as Error).message);
