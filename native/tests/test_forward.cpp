@@ -214,5 +214,46 @@ int main() {
     const auto m = e.memory_stats();
     CHECK(m.kv_bytes_used == 0 && m.kv_bytes_capacity > 0 && m.weights_bytes > 0, "memory stats after generate");
   }
+
+  // 7. Pool limits: context overflow and a full pool are errors, not crashes; memory accounting.
+  {
+    ForwardResult r;
+    SeqId s = prefill(e, random_ids(500), &r);
+    const auto m = e.memory_stats();
+    CHECK(m.kv_bytes_used == 500 * e.info().kv_bytes_per_token, "kv bytes used %lld", (long long)m.kv_bytes_used);
+    const auto more = random_ids(13);
+    CHECK(!e.forward(s, more.data(), 13, ForwardRequest(), &r).ok(), "context overflow is an error");
+    CHECK(e.sequence_length(s) == 500, "failed forward leaves the sequence as it was");
+    e.free_sequence(s);
+    std::vector<SeqId> all;
+    SeqId x;
+    while (e.new_sequence(&x).ok()) all.push_back(x);
+    CHECK(all.size() == size_t(lo.max_sequences), "pool holds %zu sequences", all.size());
+    for (SeqId y : all) e.free_sequence(y);
+    CHECK(e.new_sequence(&x).ok(), "a freed slot is reusable");
+    e.free_sequence(x);
+  }
+  // 8. A prompt longer than the prefill chunk (512) equals token-by-token decoding.
+  {
+    LoadOptions big = lo;
+    big.max_sequences = 2;
+    big.max_context = 600;
+    std::unique_ptr<Engine> e2;
+    CHECK(Engine::load(dir, big, nullptr, &e2).ok(), "load");
+    const auto ids = random_ids(560);
+    ForwardResult all;
+    SeqId a = prefill(*e2, ids, &all, true);
+    SeqId b;
+    CHECK(e2->new_sequence(&b).ok(), "new_sequence");
+    double err = 0;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      ForwardResult r;
+      CHECK(e2->forward(b, &ids[i], 1, ForwardRequest(), &r).ok(), "decode step");
+      if (i % 50 == 0 || i + 1 == ids.size()) err = std::max(err, max_abs(r.logits, all.logits.data() + i * V, V));
+    }
+    CHECK(all.logits.size() == ids.size() * size_t(V), "all logits across chunks");
+    CHECK(err < 1e-4, "chunked prefill vs decode: %.3e", err);
+    std::printf("chunked prefill vs decode: %.3e\n", err);
+  }
   return kk_test::finish("test_forward");
 }

@@ -1,5 +1,6 @@
 // engine.cpp — Engine: weights + model + thread pool + op dispatch + KV pool.
 #include "engine/engine_impl.h"
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <unistd.h>
@@ -144,25 +145,49 @@ Status EngineImpl::forward(SeqId seq, const int32_t* ids, int n, const ForwardRe
   return forward_ex(seq, ids, n, fo, out);
 }
 
+// Long prompts run in chunks of kPrefillChunk tokens (each attends to the cache and itself), so
+// activations and the expanded keys stay bounded whatever the prompt length.
+constexpr int kPrefillChunk = 512;
+
 Status EngineImpl::forward_ex(SeqId seq, const int32_t* ids, int n, const ForwardOptions& fo,
                               ForwardResult* out) {
   if (n <= 0) return Status::Error("forward: no tokens");
   KK_RETURN_IF_ERROR(check_ids(ids, n));
-  Batch b;
-  b.ids = ids;
+  KvView kv;
+  int64_t len;
   {
     std::lock_guard<std::mutex> g(pool_mu_);
     if (!pool_.valid(seq)) return Status::Error("forward: no sequence " + std::to_string(seq));
-    const int64_t len = pool_.length(seq);
+    len = pool_.length(seq);
     if (len + n > pool_.max_context())
       return Status::Error("forward: " + std::to_string(len + n) + " tokens exceed the context of " +
                            std::to_string(pool_.max_context()));
-    b.spans.push_back(Span{pool_.view(seq), len, n});
+    kv = pool_.view(seq);
   }
   std::lock_guard<std::mutex> run(run_mu_);
-  model_.forward(ops_, b, fo, out);
-  std::lock_guard<std::mutex> g(pool_mu_);
-  pool_.set_length(seq, b.spans[0].pos0 + n);
+  *out = ForwardResult();
+  for (int done = 0; done < n;) {
+    const int m = std::min(kPrefillChunk, n - done);
+    Batch b;
+    b.ids = ids + done;
+    b.spans.push_back(Span{kv, len + done, m});
+    ForwardResult part;
+    model_.forward(ops_, b, fo, &part);
+    done += m;
+    // Concatenate along tokens (last-token logits: keep the latest chunk's).
+    if (fo.all_logits || done == n) {
+      if (!fo.all_logits) out->logits.clear();
+      out->logits.insert(out->logits.end(), part.logits.begin(), part.logits.end());
+    }
+    if (out->hidden.empty()) out->hidden.resize(part.hidden.size());
+    for (size_t k = 0; k < part.hidden.size(); ++k)
+      out->hidden[k].insert(out->hidden[k].end(), part.hidden[k].begin(), part.hidden[k].end());
+    if (out->router_topk.empty()) out->router_topk.resize(part.router_topk.size());
+    for (size_t k = 0; k < part.router_topk.size(); ++k)
+      out->router_topk[k].insert(out->router_topk[k].end(), part.router_topk[k].begin(), part.router_topk[k].end());
+    std::lock_guard<std::mutex> g(pool_mu_);
+    pool_.set_length(seq, len + done);
+  }
   return Status::OK();
 }
 
