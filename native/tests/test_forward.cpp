@@ -238,6 +238,7 @@ int main() {
     LoadOptions big = lo;
     big.max_sequences = 2;
     big.max_context = 600;
+    big.threads = 1;  // 560 tiny steps: thread hand-offs would dominate on a busy machine
     std::unique_ptr<Engine> e2;
     CHECK(Engine::load(dir, big, nullptr, &e2).ok(), "load");
     const auto ids = random_ids(560);

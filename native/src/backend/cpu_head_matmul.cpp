@@ -5,6 +5,9 @@
 
 namespace kk {
 
+// Below this many multiply-adds a parallel dispatch costs more than it saves (tiny models).
+constexpr int64_t kMinParallelMacs = 1 << 18;
+
 void cpu_head_matmul(const OpContext& ctx, const Tensor& W, const HeadMatmulArgs& a, const float* x,
                      float* y) {
   const cpu::Kernels& k = ctx.kernels ? *ctx.kernels : cpu::kernels_best();
@@ -17,7 +20,8 @@ void cpu_head_matmul(const OpContext& ctx, const Tensor& W, const HeadMatmulArgs
       cpu::matmul_rows(k, v, act, a.n, y + h * a.y_hs, a.ldy, 0, v.rows, scratch);
     }
   };
-  if (ctx.pool) ctx.pool->parallel_for(H, 1, body);
+  const int64_t macs = W.numel() * a.n;
+  if (ctx.pool && macs >= kMinParallelMacs) ctx.pool->parallel_for(H, 1, body);
   else body(0, H, 0);
 }
 

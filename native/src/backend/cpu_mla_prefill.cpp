@@ -43,7 +43,9 @@ void cpu_mla_prefill_attention(const OpContext& ctx, const MlaPrefillArgs& a, co
     }
   };
   const int64_t jobs = a.n * H;
-  if (ctx.pool) ctx.pool->parallel_for(jobs, 1, work);
+  // Tiny problems run inline: a parallel dispatch costs more than it saves.
+  const int64_t macs = a.n * a.n_ctx * H * (dn + P + dv);
+  if (ctx.pool && macs >= (int64_t(1) << 18)) ctx.pool->parallel_for(jobs, 1, work);
   else work(0, jobs, 0);
 }
 
