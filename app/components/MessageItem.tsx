@@ -123,7 +123,7 @@ function AssistantStep({ message, live, tools }: { message: Message; live: boole
       )}
       {calls.map((c, i) => <ToolCallCard key={`${i}:${c.id}`} call={c} />)}
       {message.content && (
-        <div className="answer" data-testid="message-content">
+        <div className={`answer ${live ? 'live' : ''}`} data-testid="message-content">
           <Markdown text={message.content} streaming={live} />
           {live && <span className="caret" />}
         </div>

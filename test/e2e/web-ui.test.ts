@@ -136,6 +136,38 @@ describe('web mode: conversations, shortcuts, settings, model panel', () => {
     await page.keyboard.press('Escape');
   });
 
+  it('a long conversation is virtualised: few rows in the DOM, all of them reachable', async () => {
+    const TURNS = 200;
+    const md = ['# Long chat', ''];
+    for (let i = 1; i <= TURNS; i++) {
+      md.push('## User', '', `Question ${i}: what is ${i} squared?`, '', '## Assistant', '',
+        `Answer ${i}: **${i * i}**.`, '', '| n | n² |', '| --- | --- |', `| ${i} | ${i * i} |`, '', '```js', `const sq = ${i} * ${i};`, '```', '');
+    }
+    await page.getByTestId('import-input').setInputFiles({ name: 'long.md', mimeType: 'text/markdown', buffer: Buffer.from(md.join('\n')) });
+    await expect.poll(() => page.getByTestId('chat-title').textContent()).toBe('Long chat');
+    const rows = page.locator('[data-testid="message"]');
+    await expect.poll(() => rows.last().textContent()).toContain(`Answer ${TURNS}:`);    // opens at the bottom
+    const inDom = await rows.count();
+    expect(inDom).toBeGreaterThan(0);
+    expect(inDom).toBeLessThan(60);                       // of 400 messages
+    await page.getByTestId('message-list').evaluate((el) => { el.scrollTop = 0; });
+    await expect.poll(() => rows.first().textContent()).toContain('Question 1:');
+    await page.getByTestId('message-list').evaluate((el) => { el.scrollTop = el.scrollHeight / 2; });
+    await expect.poll(async () => (await rows.allTextContents()).some((t) => /Question 9\d:|Question 10\d:/.test(t))).toBe(true);
+    await page.getByTestId('message-list').evaluate((el) => { el.scrollTop = el.scrollHeight; });
+    await expect.poll(() => rows.last().textContent()).toContain(`Answer ${TURNS}:`);
+    await shot(page, '06-long-conversation');
+
+    const light = await openApp(browser, `${served.url}/${await page.evaluate(() => location.hash)}`, 'light');
+    await expect.poll(() => light.page.getByTestId('chat-title').textContent()).toBe('Long chat');
+    await expect.poll(() => light.page.getByTestId('message-list').evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(5);
+    const bg = await light.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(bg).toBe('rgb(255, 255, 255)');
+    await expect.poll(() => light.page.locator('[data-testid="message"]').last().textContent()).toContain(`Answer ${TURNS}:`);   // opened at the bottom
+    await shot(light.page, '06-long-conversation-light');
+    await light.page.context().close();
+  });
+
   it('raised no page errors', () => {
     // The engine may be unavailable in this suite; the renderer itself must not throw.
     expect(errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
