@@ -12,7 +12,9 @@ function parentPort(): Port {
   const pp = (process as unknown as { parentPort?: { postMessage(m: unknown): void; on(ev: 'message', cb: (e: { data: unknown }) => void): void } }).parentPort;
   if (pp) return { send: (m) => pp.postMessage(m), onMessage: (cb) => pp.on('message', (e) => cb(e.data as ToEngine)) };
   if (!process.send) throw new Error('engine-process must be started by the engine host (no IPC channel)');
-  return { send: (m) => process.send!(m), onMessage: (cb) => process.on('message', (m) => cb(m as ToEngine)) };
+  // If the core dies (even kill -9), the IPC channel closes: the engine must not outlive it.
+  process.on('disconnect', () => process.exit(0));
+  return { send: (m) => { if (process.connected) process.send!(m); }, onMessage: (cb) => process.on('message', (m) => cb(m as ToEngine)) };
 }
 
 const port = parentPort();

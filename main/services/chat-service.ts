@@ -231,13 +231,17 @@ export class ChatService {
     const parseErrors: string[] = [];
     this.emit({ type: 'prompt_progress', ...base, processed: 0, total: promptTokens });
 
+    // Events are published only after the token's transaction commits: what a client has seen is
+    // always on disk.
+    let out: GenerationEvent[] = [];
     const endReasoning = () => {
       if (reasoningState !== 'open') return;
       reasoningState = 'closed';
       reasoningMs = performance.now() - (tFirst || t0);
-      this.emit({ type: 'reasoning_end', ...base, reasoningMs, reasoningTokens });
+      out.push({ type: 'reasoning_end', ...base, reasoningMs, reasoningTokens });
     };
 
+    const flushEvents = () => { const evs = out; out = []; for (const e of evs) this.emit(e); };
     const apply = (events: OutputEvent[]) => {
       for (const ev of events) {
         if (ev.type !== 'reasoning' && ev.type !== 'finish') endReasoning();
@@ -245,24 +249,24 @@ export class ChatService {
           case 'reasoning':
             if (reasoningState === 'none') reasoningState = 'open';
             writer.appendReasoning(ev.delta);
-            this.emit({ type: 'reasoning', ...base, delta: ev.delta });
+            out.push({ type: 'reasoning', ...base, delta: ev.delta });
             break;
           case 'content':
             writer.appendContent(ev.delta);
-            this.emit({ type: 'content', ...base, delta: ev.delta });
+            out.push({ type: 'content', ...base, delta: ev.delta });
             break;
           case 'tool_call_begin':
             writer.setToolCall(ev.index, { id: ev.id, name: ev.name, arguments: '', status: 'streaming', result: null, error: null, durationMs: null });
-            this.emit({ type: 'tool_call_begin', ...base, index: ev.index, id: ev.id, name: ev.name });
+            out.push({ type: 'tool_call_begin', ...base, index: ev.index, id: ev.id, name: ev.name });
             break;
           case 'tool_call_delta':
             writer.appendToolArguments(ev.index, ev.delta);
-            this.emit({ type: 'tool_call_delta', ...base, index: ev.index, delta: ev.delta });
+            out.push({ type: 'tool_call_delta', ...base, index: ev.index, delta: ev.delta });
             break;
           case 'tool_call_end': {
             const call: ToolCallRecord = { id: ev.call.id, name: ev.call.function.name, arguments: ev.call.function.arguments, status: 'pending', result: null, error: null, durationMs: null };
             writer.setToolCall(ev.index, call);
-            this.emit({ type: 'tool_call_end', ...base, index: ev.index, call });
+            out.push({ type: 'tool_call_end', ...base, index: ev.index, call });
             break;
           }
           case 'error': {
@@ -270,9 +274,9 @@ export class ChatService {
             if (ev.index !== undefined && writer.toolCalls[ev.index]) {
               const call: ToolCallRecord = { ...writer.toolCalls[ev.index], status: 'error', error: ev.message };
               writer.setToolCall(ev.index, call);
-              this.emit({ type: 'tool_status', ...base, call });
+              out.push({ type: 'tool_status', ...base, call });
             }
-            this.emit({ type: 'error', ...base, message: ev.message, raw: ev.raw });
+            out.push({ type: 'error', ...base, message: ev.message, raw: ev.raw });
             break;
           }
           case 'finish': break;   // handled by the caller
@@ -293,6 +297,7 @@ export class ChatService {
           if (reasoningState !== 'closed') reasoningTokens++;
           const events = parser.push(id);
           writer.batch(() => apply(events));
+          flushEvents();
         }
         if (now - lastStats >= STATS_INTERVAL_MS) {
           lastStats = now;
@@ -311,6 +316,7 @@ export class ChatService {
     const tail = parser.finish(finishReason);
     writer.batch(() => apply(tail));
     endReasoning();
+    flushEvents();
     const parsedFinish = tail.find((ev) => ev.type === 'finish');
     const finalReason: FinishReason = engineError ? 'error' : parsedFinish?.type === 'finish' ? parsedFinish.reason : finishReason;
 
@@ -355,12 +361,12 @@ export class ChatService {
       writer.setToolCall(i, running);
       this.emit({ type: 'tool_status', ...base, call: running });
       const start = performance.now();
-      let out: { result: string; isError: boolean; note?: string };
-      try { out = this.tools.run(call.name, call.arguments); } catch (e) { out = { result: JSON.stringify({ error: (e as Error).message }), isError: true }; }
-      const done: ToolCallRecord = { ...running, status: out.isError ? 'error' : 'done', result: out.result, error: out.isError ? out.result : null, durationMs: performance.now() - start, note: out.note ?? null };
+      let ran: { result: string; isError: boolean; note?: string };
+      try { ran = this.tools.run(call.name, call.arguments); } catch (e) { ran = { result: JSON.stringify({ error: (e as Error).message }), isError: true }; }
+      const done: ToolCallRecord = { ...running, status: ran.isError ? 'error' : 'done', result: ran.result, error: ran.isError ? ran.result : null, durationMs: performance.now() - start, note: ran.note ?? null };
       writer.setToolCall(i, done);
       this.emit({ type: 'tool_status', ...base, call: done });
-      const toolMsg = this.chats.addMessage({ conversationId, parentId, role: 'tool', content: out.result, toolCallId: call.id, toolName: call.name, status: 'complete' });
+      const toolMsg = this.chats.addMessage({ conversationId, parentId, role: 'tool', content: ran.result, toolCallId: call.id, toolName: call.name, status: 'complete' });
       this.emit({ type: 'tool_message', conversationId, message: toolMsg });
       parentId = toolMsg.id;
     }

@@ -132,4 +132,81 @@ describe('chat with the demo model', () => {
     expect(core.host.status().pid).not.toBe(pid);
     expect(core.store.chats.getMessage(again).content).toMatch(/demo model/);
   });
+
+  it('loads models through the contract: progress, a bad directory leaves the working model', async (ctx) => {
+    if (unavailable) ctx.skip(unavailable);
+    const statuses: string[] = [];
+    const off = core.bus.subscribe((ev, p) => { if (ev === 'engineStatus') statuses.push((p as { state: string }).state); });
+    const ok = await core.handle(1, 'loadModel', { dir: DEMO_MODEL_DIR });
+    expect(ok).toMatchObject({ ok: true, result: { state: 'ready', model: { label: 'Demo model (12M, offline)' } } });
+    expect(statuses).toContain('loading');
+    const bad = await core.handle(2, 'loadModel', { dir: dir });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'engine', message: expect.stringMatching(/not a model directory/) } });
+    expect(core.models.status()).toMatchObject({ state: 'ready', model: { dir: DEMO_MODEL_DIR } });
+    off();
+    const c = core.store.chats.createConversation({});
+    const { assistantMessageId: id } = core.chat.sendMessage(c, 'What is 7 + 5?');
+    expect((await finished(id)).reason).toBe('stop');
+    const progress = events.filter((e) => e.type === 'prompt_progress' && e.messageId === id);
+    expect(progress.map((e) => (e as { processed: number }).processed)).toEqual([0, (progress[0] as { total: number }).total]);
+  });
+});
+
+describe('karakoram serve killed mid-answer', () => {
+  it('keeps the partial answer; the next start shows it interrupted and the engine is not orphaned', async (ctx) => {
+    if (unavailable) ctx.skip(unavailable);
+    const { spawn } = await import('node:child_process');
+    const WebSocket = (await import('ws')).default;
+    const { createWsClient } = await import('../../../common/ws-client.ts');
+    const dataDir = mkdtempSync(join(tmpdir(), 'kk-serve-kill-'));
+    const bin = join(__dirname, '..', '..', '..', 'bin', 'karakoram.js');
+    const start = () => {
+      const p = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', dataDir, '--no-build'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const url = new Promise<string>((resolve, reject) => {
+        let out = '';
+        p.stdout.on('data', (d) => { out += d; const m = /serving on http:\/\/(\S+)/.exec(out); if (m) resolve(m[1]); });
+        p.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
+      });
+      return { p, url };
+    };
+    try {
+      const s1 = start();
+      const host = await s1.url;
+      const client = createWsClient(`ws://${host}/ws`, WebSocket as never);
+      const api = client.api;
+      for (let i = 0; i < 200 && (await api.getModelStatus({})).state !== 'ready'; i++) await new Promise((r) => setTimeout(r, 50));
+      const status = await api.getModelStatus({});
+      expect(status.state).toBe('ready');
+      const conv = await api.createConversation({});
+      let reasoning = '';
+      const killed = new Promise<void>((resolve) => {
+        api.on('generation', (e) => {
+          if (e.type === 'reasoning' && !reasoning) { reasoning += e.delta; s1.p.kill('SIGKILL'); resolve(); }
+        });
+      });
+      const { assistantMessageId } = await api.sendMessage({ conversationId: conv.id, content: 'Who are you?' });
+      await killed;
+      client.close();
+      await new Promise((r) => s1.p.once('close', r));
+      // The engine process notices its parent is gone and exits.
+      let alive = true;
+      for (let i = 0; i < 100 && alive; i++) {
+        try { process.kill(status.pid!, 0); await new Promise((r) => setTimeout(r, 20)); } catch { alive = false; }
+      }
+      expect(alive).toBe(false);
+
+      const s2 = start();
+      const host2 = await s2.url;
+      const c2 = createWsClient(`ws://${host2}/ws`, WebSocket as never);
+      const again = await c2.api.getConversation({ conversationId: conv.id });
+      const m = again.messages.find((x) => x.id === assistantMessageId)!;
+      expect(m.status).toBe('interrupted');
+      expect(m.reasoning.startsWith(reasoning)).toBe(true);
+      c2.close();
+      s2.p.kill('SIGTERM');
+      await new Promise((r) => s2.p.once('close', r));
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
