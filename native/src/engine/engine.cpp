@@ -2,6 +2,7 @@
 #include "engine/engine_impl.h"
 #include <algorithm>
 #include <chrono>
+#include <new>
 #include <cstdio>
 #include <unistd.h>
 #include <unordered_set>
@@ -61,6 +62,17 @@ void fill_info(const ModelWeights& w, ModelInfo* info) {
   info->kv_bytes_per_token = int64_t(c.num_hidden_layers) * (c.kv_lora_rank + c.qk_rope_head_dim) * 4;
 }
 
+// Runs the model, turning an allocation failure into a Status (the engine never throws or aborts).
+Status run_model(const Model& m, const OpDispatch& ops, const Batch& b, const ForwardOptions& fo,
+                 ForwardResult* out) {
+  try {
+    m.forward(ops, b, fo, out);
+  } catch (const std::bad_alloc&) {
+    return Status::Error("forward: out of memory for " + std::to_string(b.n_tokens()) + " tokens");
+  }
+  return Status::OK();
+}
+
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -86,7 +98,11 @@ Status EngineImpl::create(ModelWeights&& w, const LoadOptions& opts, std::unique
   KK_RETURN_IF_ERROR(find_backend(opts.backend, &backend));
   std::unique_ptr<EngineImpl> e(new EngineImpl());
   fill_info(w, &e->info_);
-  KK_RETURN_IF_ERROR(e->model_.init(std::move(w)));
+  try {
+    KK_RETURN_IF_ERROR(e->model_.init(std::move(w)));
+  } catch (const std::bad_alloc&) {
+    return Status::Error("load: out of memory preparing the attention weights");
+  }
   e->info_.bytes_weights += e->model_.derived_bytes();
   e->pool_threads_.reset(new ThreadPool(opts.threads));
   OpContext ctx;
@@ -172,7 +188,12 @@ Status EngineImpl::forward_ex(SeqId seq, const int32_t* ids, int n, const Forwar
     b.ids = ids + done;
     b.spans.push_back(Span{kv, len + done, m});
     ForwardResult part;
-    model_.forward(ops_, b, fo, &part);
+    const Status st = run_model(model_, ops_, b, fo, &part);
+    if (!st.ok()) {  // a failed forward leaves the sequence as it was
+      std::lock_guard<std::mutex> g(pool_mu_);
+      pool_.set_length(seq, len);
+      return st;
+    }
     done += m;
     // Concatenate along tokens (last-token logits: keep the latest chunk's).
     if (fo.all_logits || done == n) {
@@ -219,7 +240,7 @@ Status EngineImpl::decode_batch_ex(const std::vector<SeqId>& seqs, const std::ve
   ForwardResult r;
   {
     std::lock_guard<std::mutex> run(run_mu_);
-    model_.forward(ops_, b, fo, &r);
+    KK_RETURN_IF_ERROR(run_model(model_, ops_, b, fo, &r));
   }
   const int64_t V = model_.config().vocab_size;
   logits->assign(seqs.size(), {});
