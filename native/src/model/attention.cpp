@@ -33,6 +33,7 @@ void Model::attention(const OpDispatch& ops, int l, const Batch& b, const float*
   ops.matmul(a.kv_a_proj_with_mqa, h, n, kva.data());
 
   // Rotate, normalise and append each new token to its sequence's cache.
+  std::vector<float> cos(P / 2), sin(P / 2);
   int64_t t = 0;
   for (const Span& s : b.spans) {
     for (int64_t i = 0; i < s.n; ++i, ++t) {
@@ -41,8 +42,9 @@ void Model::attention(const OpDispatch& ops, int l, const Batch& b, const float*
       const float* kv = kva.data() + t * (R + P);
       ops.rmsnorm(kv, static_cast<const float*>(a.kv_a_norm.data), 1, R, eps, row);
       std::memcpy(row + R, kv + R, P * sizeof(float));
-      rope_.apply(row + R, pos);
-      for (int hd = 0; hd < H; ++hd) rope_.apply(q.data() + t * qw + int64_t(hd) * (dn + P) + dn, pos);
+      rope_.cos_sin(pos, cos.data(), sin.data());
+      rope_.rotate(row + R, cos.data(), sin.data());
+      for (int hd = 0; hd < H; ++hd) rope_.rotate(q.data() + t * qw + int64_t(hd) * (dn + P) + dn, cos.data(), sin.data());
     }
   }
 

@@ -63,20 +63,29 @@ Rope Rope::from_config(const ModelConfig& c) {
   return r;
 }
 
-void Rope::apply(float* x, int64_t pos) const {
-  const int half = dim / 2;
-  float tmp[512];
-  float* y = dim <= 512 ? tmp : new float[dim];
-  for (int i = 0; i < half; ++i) {
+void Rope::cos_sin(int64_t pos, float* cos, float* sin) const {
+  for (int i = 0; i < dim / 2; ++i) {
     const float angle = float(pos) * inv_freq[i];  // float32, as HF's rotary forward
-    const float c = float(std::cos(double(angle))) * attention_factor;
-    const float s = float(std::sin(double(angle))) * attention_factor;
-    const float a = x[2 * i], b = x[2 * i + 1];
-    y[i] = a * c - b * s;
-    y[i + half] = b * c + a * s;
+    cos[i] = float(std::cos(double(angle))) * attention_factor;
+    sin[i] = float(std::sin(double(angle))) * attention_factor;
   }
-  std::copy(y, y + dim, x);
-  if (y != tmp) delete[] y;
+}
+
+void Rope::rotate(float* x, const float* cos, const float* sin) const {
+  const int half = dim / 2;
+  std::vector<float> y(dim);
+  for (int i = 0; i < half; ++i) {
+    const float a = x[2 * i], b = x[2 * i + 1];
+    y[i] = a * cos[i] - b * sin[i];
+    y[i + half] = b * cos[i] + a * sin[i];
+  }
+  std::copy(y.begin(), y.end(), x);
+}
+
+void Rope::apply(float* x, int64_t pos) const {
+  std::vector<float> c(dim / 2), s(dim / 2);
+  cos_sin(pos, c.data(), s.data());
+  rotate(x, c.data(), s.data());
 }
 
 }  // namespace kk

@@ -18,6 +18,9 @@ struct Rope {
   //   a = x[2i], b = x[2i+1];  x[i] = a·cos - b·sin;  x[i + dim/2] = b·cos + a·sin
   // with angle = pos · inv_freq[i]. q and k both end up in this layout, so their dot is a RoPE dot.
   void apply(float* x, int64_t pos) const;
+  // The same in two steps, so one position's cos/sin serve the key and every head's query.
+  void cos_sin(int64_t pos, float* cos, float* sin) const;  // [dim/2] each, × attention_factor
+  void rotate(float* x, const float* cos, const float* sin) const;
 };
 
 }  // namespace kk
