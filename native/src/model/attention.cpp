@@ -11,6 +11,17 @@
 #include "model/model.h"
 
 namespace kk {
+namespace {
+
+// The naive form expands k_nope | v for the whole context (n_ctx × H·(dn+dv) floats, 64 KiB per
+// token for K2); past this context length a prefill chunk uses the absorbed form instead.
+constexpr int64_t kNaiveMaxContext = 4096;
+
+bool use_naive(const Span& s, bool force_absorbed) {
+  return !force_absorbed && s.n > 1 && s.pos0 + s.n <= kNaiveMaxContext;
+}
+
+}  // namespace
 
 void Model::attention(const OpDispatch& ops, int l, const Batch& b, const float* h, bool absorbed,
                       float* out, Profile* profile) const {
@@ -48,13 +59,13 @@ void Model::attention(const OpDispatch& ops, int l, const Batch& b, const float*
     }
   }
 
-  // Spans of several tokens (prefill) use the expanded form; single tokens (decode) and, when
-  // forced, every span go through one batched absorbed pass.
+  // Spans of several tokens (prefill) use the expanded form; single tokens (decode), long contexts
+  // and, when forced, every span go through one batched absorbed pass.
   std::vector<float> o(n * H * dv);
   ProfileScope core(profile, "attention.core");
   t = 0;
   for (const Span& s : b.spans) {
-    if (!absorbed && s.n > 1) attend_naive(ops, l, s, q.data() + t * qw, o.data() + t * H * dv);
+    if (use_naive(s, absorbed)) attend_naive(ops, l, s, q.data() + t * qw, o.data() + t * H * dv);
     t += s.n;
   }
   attend_absorbed(ops, l, b, q.data(), o.data(), absorbed);
@@ -80,7 +91,7 @@ void Model::attend_naive(const OpDispatch& ops, int l, const Span& s, const floa
 
 namespace kk {
 
-// Absorbed attention for every token of single-token spans (all spans when `all`):
+// Absorbed attention for every token of the spans use_naive() leaves (all spans when `all`):
 //   q_lat[h] = W_UK[h]ᵀ q_nope[h]  [R];  o_lat[h] = Σ_t softmax(scale·(q_lat·c_kv[t] + q_pe·k_pe[t])) c_kv[t]
 //   o[h] = W_UV[h] o_lat[h]  [dv]    — the W_UK / W_UV head matmuls run over all such tokens at once.
 void Model::attend_absorbed(const OpDispatch& ops, int l, const Batch& b, const float* q, float* o,
@@ -93,7 +104,7 @@ void Model::attend_absorbed(const OpDispatch& ops, int l, const Batch& b, const 
   std::vector<Item> items;
   int64_t t = 0;
   for (const Span& s : b.spans) {
-    if (all || s.n == 1)
+    if (!use_naive(s, all))
       for (int64_t i = 0; i < s.n; ++i) items.push_back({t + i, s.kv.layer(l), s.pos0 + i + 1});
     t += s.n;
   }
