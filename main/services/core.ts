@@ -29,6 +29,8 @@ export interface CoreOptions {
   noModel?: boolean;
   spawner?: EngineSpawner;
   autoRestart?: boolean;
+  /** Validate every result against the contract too (tests; default from KARAKORAM_CHECK_CONTRACT). */
+  checkResults?: boolean;
 }
 
 type Handlers = { [N in RequestName]: (p: RequestParams<N>) => Promise<RequestResult<N>> | RequestResult<N> };
@@ -176,6 +178,13 @@ export class Core {
     try {
       const handler = this.handlers[method] as (p: unknown) => unknown;
       const result = await handler(parsed.data);
+      if (this.options.checkResults ?? process.env.KARAKORAM_CHECK_CONTRACT === '1') {
+        const check = requests[method].result.safeParse(result);
+        if (!check.success) {
+          const issue = check.error.issues[0];
+          return err('internal', `${method}: result breaks the contract at '${issue?.path.join('.')}': ${issue?.message}`);
+        }
+      }
       return { kind: 'response', id, ok: true, result };
     } catch (e) {
       if (e instanceof ContractError) return err(e.code, e.message);

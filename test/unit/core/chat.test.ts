@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Core } from '../../../main/services/core.ts';
 import { DEMO_MODEL_DIR } from '../../../main/services/model-service.ts';
 import { addonPath } from '../../../main/engine/native.ts';
-import type { GenerationEvent } from '../../../common/contract.ts';
+import { GenerationEventSchema, type GenerationEvent } from '../../../common/contract.ts';
 
 let dir: string;
 let core: Core;
@@ -21,13 +21,18 @@ let onEvent: ((e: GenerationEvent) => void) | null = null;
 beforeAll(async () => {
   if (unavailable) return;
   dir = mkdtempSync(join(tmpdir(), 'kk-chat-'));
-  core = new Core({ dataDir: dir, noModel: true });
+  core = new Core({ dataDir: dir, noModel: true, checkResults: true });
   core.store.settings.update({ sampling: { temperature: 0 }, threads: 1 });
   core.models.setOptions({ threads: 1 });
   core.bus.subscribe((ev, p) => { if (ev === 'generation') { events.push(p as GenerationEvent); onEvent?.(p as GenerationEvent); } });
   try { await core.models.load(DEMO_MODEL_DIR); } catch (e) { unavailable = `the engine cannot load the demo model: ${(e as Error).message}`; }
 });
 afterAll(async () => {
+  // Everything the service published during these tests is valid under the contract.
+  for (const e of events) {
+    const r = GenerationEventSchema.safeParse(e);
+    if (!r.success) throw new Error(`event breaks the contract: ${JSON.stringify(e)}: ${r.error.message}`);
+  }
   await core?.shutdown();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -161,7 +166,7 @@ describe('karakoram serve killed mid-answer', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'kk-serve-kill-'));
     const bin = join(__dirname, '..', '..', '..', 'bin', 'karakoram.js');
     const start = () => {
-      const p = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', dataDir, '--no-build'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', dataDir, '--no-build'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KARAKORAM_CHECK_CONTRACT: '1' } });
       const url = new Promise<string>((resolve, reject) => {
         let out = '';
         p.stdout.on('data', (d) => { out += d; const m = /serving on http:\/\/(\S+)/.exec(out); if (m) resolve(m[1]); });

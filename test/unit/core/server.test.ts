@@ -23,7 +23,7 @@ beforeAll(async () => {
   mkdirSync(join(appDir, 'assets'), { recursive: true });
   writeFileSync(join(appDir, 'index.html'), '<!doctype html><title>kk</title><script type="module" src="/assets/main.js"></script>');
   writeFileSync(join(appDir, 'assets', 'main.js'), 'console.log(1)');
-  core = new Core({ dataDir: join(dir, 'data'), noModel: true, autoRestart: false });
+  core = new Core({ dataDir: join(dir, 'data'), noModel: true, autoRestart: false, checkResults: true });
   srv = await startServer(core, { host: '127.0.0.1', port: 0, appDir });
   client = createWsClient(`ws://127.0.0.1:${srv.port}/ws`, WebSocket as unknown as WebSocketCtor);
   api = client.api;
