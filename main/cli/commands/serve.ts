@@ -10,7 +10,7 @@ import { Core } from '../../services/core.ts';
 import { defaultDataDir } from '../../store/paths.ts';
 import { intOpt, parse } from '../args.ts';
 
-export const DEFAULT_PORT = 8765;
+export const DEFAULT_PORT = 7860;
 export const APP_DIR = join(REPO_ROOT, 'dist', 'app');
 
 /** Builds the renderer with Vite when dist/app is missing; returns false when it cannot. */
