@@ -10,6 +10,7 @@ import { ENGINE_ENTRY, type EngineProcess, type EngineSpawner } from '../host/sp
 import type { FromEngine } from '../host/protocol.ts';
 import { securityHeaders } from '../server/static.ts';
 import { Core } from '../services/core.ts';
+import { defaultDataDir } from '../store/paths.ts';
 import type { BrowserWindowInstance, ElectronMain } from './electron-api.ts';
 
 const APP_SCHEME = 'app';
@@ -83,7 +84,8 @@ async function main(): Promise<void> {
   // The app:// scheme was registered as privileged in entry.mjs, before the app was ready.
   await app.whenReady();
 
-  const dataDir = process.env.KARAKORAM_DATA_DIR ?? app.getPath('userData');
+  // The same database as web mode (`karakoram serve`), so both see the same conversations.
+  const dataDir = defaultDataDir();
   const core = new Core({ dataDir, modelDir: process.env.KARAKORAM_MODEL, spawner: utilitySpawner(electron) });
   const preload = await buildPreload();
 
