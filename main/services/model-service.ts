@@ -144,6 +144,8 @@ export class ModelService {
           seen.add(dir);
           const cfg = readConfig(dir);
           const size = weightsSize(dir);
+          // The shared folder holds a copy of the bundled demo model: list it once.
+          if (out.some((m) => m.name === name && m.sizeBytes === size)) continue;
           const insp = inspectModel(dir);
           out.push({ dir, name, label: modelLabel(dir, cfg, insp.params.total), source, sizeBytes: size, loaded: this.current?.dir === dir && this.host.status().state === 'ready' });
         } catch { /* not a readable model: leave it out */ }
