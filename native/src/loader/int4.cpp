@@ -3,21 +3,35 @@
 #include "loader/int4.h"
 
 #include <cfloat>
+#include <cstring>
 #include <cmath>
 #include "core/tensor.h"
 
 namespace kk {
 
 static_assert(KK_Q4_GROUP == 32 && KK_Q4_GROUP % kInt4PerWord == 0, "repack assumes groups of 32");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "repack assumes a little-endian host");
+
+// Nibble k of a 32-bit word moved to the low half of byte k of a 64-bit word.
+static inline uint64_t spread_nibbles(uint32_t w) {
+  uint64_t x = w;
+  x = (x | (x << 16)) & 0x0000FFFF0000FFFFull;
+  x = (x | (x << 8)) & 0x00FF00FF00FF00FFull;
+  x = (x | (x << 4)) & 0x0F0F0F0F0F0F0F0Full;
+  return x;
+}
 
 void int4_packed_to_q4_row(const uint32_t* packed, const uint16_t* scales_bf16, int64_t cols, block_q4* out) {
   const int64_t nb = cols / KK_Q4_GROUP;
   for (int64_t b = 0; b < nb; b++) {
+    // A group's 4 words hold weights 0-7, 8-15, 16-23, 24-31; qs[j] pairs weight j (low nibble)
+    // with weight j+16 (high nibble), so words 0|2 give qs[0..7] and words 1|3 give qs[8..15].
     const uint32_t* w = packed + b * (KK_Q4_GROUP / kInt4PerWord);
-    uint8_t nib[KK_Q4_GROUP];
-    for (int i = 0; i < KK_Q4_GROUP; i++) nib[i] = (w[i / kInt4PerWord] >> (4 * (i % kInt4PerWord))) & 0xF;
+    const uint64_t lo = spread_nibbles(w[0]) | (spread_nibbles(w[2]) << 4);
+    const uint64_t hi = spread_nibbles(w[1]) | (spread_nibbles(w[3]) << 4);
     out[b].scale_bf16 = scales_bf16[b];
-    for (int j = 0; j < KK_Q4_GROUP / 2; j++) out[b].qs[j] = uint8_t(nib[j] | (nib[j + KK_Q4_GROUP / 2] << 4));
+    std::memcpy(out[b].qs, &lo, 8);      // little-endian: byte k of lo is qs[k]
+    std::memcpy(out[b].qs + 8, &hi, 8);
   }
 }
 

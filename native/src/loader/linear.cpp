@@ -253,6 +253,11 @@ Status stack_experts(const std::vector<LinearSrc>& experts, bool to_q4, const st
   }
   work();
   for (auto& t : pool) t.join();
+  if (first_error.ok())  // the stored copies are no longer needed in memory
+    for (const auto& e : experts) {
+      e.weight.file->release(*e.weight.t);
+      if (e.scale.valid()) e.scale.file->release(*e.scale.t);
+    }
   return first_error;
 }
 

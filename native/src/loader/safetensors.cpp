@@ -154,6 +154,14 @@ Status SafetensorsFile::open(const std::string& path, std::shared_ptr<Safetensor
   }
 }
 
+void SafetensorsFile::release(const StTensor& t) const {
+  static const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  // Only whole pages inside the tensor: neighbours sharing a boundary page stay resident.
+  uintptr_t b = (reinterpret_cast<uintptr_t>(t.data) + page - 1) / page * page;
+  uintptr_t e = (reinterpret_cast<uintptr_t>(t.data) + t.nbytes()) / page * page;
+  if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
+}
+
 const StTensor* SafetensorsFile::find(const std::string& name) const {
   auto it = index_.find(name);
   return it == index_.end() ? nullptr : &tensors_[it->second];

@@ -41,6 +41,9 @@ class SafetensorsFile {
   const std::vector<StTensor>& tensors() const { return tensors_; }  // header order
   const StTensor* find(const std::string& name) const;
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
+  // Tells the kernel a tensor's pages are no longer needed (after it was converted into owned
+  // memory), so they leave the resident set; a later read simply faults them back in from the file.
+  void release(const StTensor& t) const;
   // Keeps the mapping alive for as long as any view into it is used.
   std::shared_ptr<void> mapping() const { return mapping_; }
 
