@@ -10,7 +10,7 @@ namespace kk::cpu {
 namespace {
 // A parallel grain of weights: small enough that 8 experts x 2 matrices split into many grains
 // for a dynamic scheduler, big enough that per-grain overhead (a few hundred ns) is noise.
-constexpr int64_t kGrainBytes = 64 * 1024;
+constexpr int64_t kGrainBytes = 128 * 1024;
 constexpr int64_t kGrainRowMultiple = 16;
 }  // namespace
 
