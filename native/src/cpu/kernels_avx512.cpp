@@ -3,17 +3,19 @@
 // q4_f32 (exact): per block, the 16 nibble bytes are zero-extended to 16 dword lanes; vpermps
 //   looks both nibbles up in a 16-entry table {-8..7}·scale, which dequantizes and scales in one
 //   shuffle each; then one FMA per 16 weights per token. ~8 vector uops per 32 weights at batch 1.
-// q4_q8 (fast): two blocks per zmm. Each block's 16 nibble bytes are broadcast to two 128-bit
-//   lanes, the second lane shifted right by 4, masked to 0..15: the zmm then holds weights in the
-//   same order as the int8 activations of the two blocks, so one u8×s8 dot (vpdpbusd with VNNI,
-//   vpmaddubsw+vpmaddwd without) gives 8 dword partial sums per block. The q+8 offset is removed
-//   by subtracting Σa per lane-group (8 lanes × Σa = 8·Σa), and the per-block scale is applied in
-//   fp32 per lane.
+// q4_q8 (fast): two blocks per zmm, weights as u8 in the order of the int8 activations, one
+//   u8×s8 dot (vpdpbusd with VNNI, vpmaddubsw+vpmaddwd without) per pair and token, the +8
+//   offset removed through the accumulator's start value, the per-block scales applied in fp32
+//   per lane. Activations are "prepared" once per call (pair layout, lane scales, offsets).
+// Batch 1 (decode) walks two rows from the two halves of the row range at once: two weight
+//   streams keep more memory requests in flight, and activation loads serve both rows. Software
+//   prefetch runs kPrefetchBytes ahead on each stream.
 // Batch n > 1 reuses each dequantized block for up to kTokenTile tokens.
 #include <immintrin.h>
 
 // GCC 12 reports false "may be used uninitialized" inside its own AVX-512 intrinsic headers.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 #include <algorithm>
 
@@ -27,6 +29,7 @@ namespace {
 // GEMV at ~35 % of the read bandwidth on the dev VMs; 2 KiB ahead (measured: 0.5-4 KiB swept)
 // keeps enough misses in flight.
 constexpr int kPrefetchBytes = 2048;
+inline void pf(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 
 inline float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
 
@@ -56,38 +59,75 @@ inline void q4_f32_row(const block_q4* row, int64_t nb, const float* x, int64_t 
   for (int t = 0; t < T; ++t) out[t] = hsum(_mm512_add_ps(acc_lo[t], acc_hi[t]));
 }
 
-// Batch 1: two blocks per iteration with separate accumulators so the FMA chains stay short.
+// Batch 1. The vector ports are the bottleneck (~8 uops per block), so the bf16 scales of a row
+// chunk are first widened to fp32 by scalar code into a stack array (integer ports + a store),
+// which lets the main loop broadcast them straight from memory (a load, no vector uop). Two
+// blocks per iteration with separate accumulators keep the FMA chains short.
+constexpr int64_t kScaleChunk = 256;
+inline uint32_t load_u32_(const void* p) { uint32_t v; __builtin_memcpy(&v, p, 4); return v; }
+inline __m512 scale_of(const block_q4& b) {
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_set1_epi32(int(load_u32_(&b))), 16));
+}  // blocks whose fp32 scales are staged at a time
+
 inline float q4_f32_row1(const block_q4* row, int64_t nb, const float* x) {
   const __m512 table = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
   __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
-  int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) {
-    _mm_prefetch(reinterpret_cast<const char*>(row + b) + kPrefetchBytes, _MM_HINT_T0);
-    const __m512 ws0 = _mm512_mul_ps(table, bf16_scale(row[b]));
-    const __m512 ws1 = _mm512_mul_ps(table, bf16_scale(row[b + 1]));
-    const __m512i q0 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row[b].qs)));
-    const __m512i q1 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row[b + 1].qs)));
-    const float* xx = x + b * KK_Q4_GROUP;
-    a0 = _mm512_fmadd_ps(_mm512_permutexvar_ps(q0, ws0), _mm512_loadu_ps(xx), a0);
-    a1 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(q0, 4), ws0), _mm512_loadu_ps(xx + 16), a1);
-    a2 = _mm512_fmadd_ps(_mm512_permutexvar_ps(q1, ws1), _mm512_loadu_ps(xx + 32), a2);
-    a3 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(q1, 4), ws1), _mm512_loadu_ps(xx + 48), a3);
-  }
-  for (; b < nb; ++b) {
-    const __m512 ws = _mm512_mul_ps(table, bf16_scale(row[b]));
-    const __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row[b].qs)));
-    const float* xx = x + b * KK_Q4_GROUP;
-    a0 = _mm512_fmadd_ps(_mm512_permutexvar_ps(q, ws), _mm512_loadu_ps(xx), a0);
-    a1 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), ws), _mm512_loadu_ps(xx + 16), a1);
+  for (int64_t c0 = 0; c0 < nb; c0 += kScaleChunk) {
+    const int64_t c1 = std::min(nb, c0 + kScaleChunk);
+    int64_t b = c0;
+    for (; b + 2 <= c1; b += 2) {
+      pf(reinterpret_cast<const char*>(row + b) + kPrefetchBytes);
+      const __m512 ws0 = _mm512_mul_ps(table, scale_of(row[b]));
+      const __m512 ws1 = _mm512_mul_ps(table, scale_of(row[b + 1]));
+      const __m512i q0 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row[b].qs)));
+      const __m512i q1 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row[b + 1].qs)));
+      const float* xx = x + b * KK_Q4_GROUP;
+      a0 = _mm512_fmadd_ps(_mm512_permutexvar_ps(q0, ws0), _mm512_loadu_ps(xx), a0);
+      a1 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(q0, 4), ws0), _mm512_loadu_ps(xx + 16), a1);
+      a2 = _mm512_fmadd_ps(_mm512_permutexvar_ps(q1, ws1), _mm512_loadu_ps(xx + 32), a2);
+      a3 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(q1, 4), ws1), _mm512_loadu_ps(xx + 48), a3);
+    }
+    for (; b < c1; ++b) {
+      const __m512 ws = _mm512_mul_ps(table, scale_of(row[b]));
+      const __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row[b].qs)));
+      const float* xx = x + b * KK_Q4_GROUP;
+      a0 = _mm512_fmadd_ps(_mm512_permutexvar_ps(q, ws), _mm512_loadu_ps(xx), a0);
+      a1 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), ws), _mm512_loadu_ps(xx + 16), a1);
+    }
   }
   return hsum(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+
+// Batch 1, two rows from the two halves of the row range at once (two weight streams, shared
+// activation loads), as in the fast path.
+inline void q4_f32_row2(const block_q4* ra, const block_q4* rb, int64_t nb, const float* x, float* out_a, float* out_b) {
+  const __m512 table = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), b0 = _mm512_setzero_ps(), b1 = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    pf(reinterpret_cast<const char*>(ra + b) + kPrefetchBytes);
+    pf(reinterpret_cast<const char*>(rb + b) + kPrefetchBytes);
+    const __m512 wsa = _mm512_mul_ps(table, scale_of(ra[b]));
+    const __m512 wsb = _mm512_mul_ps(table, scale_of(rb[b]));
+    const __m512i qa = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(ra[b].qs)));
+    const __m512i qb = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rb[b].qs)));
+    const __m512 x0 = _mm512_loadu_ps(x + b * KK_Q4_GROUP), x1 = _mm512_loadu_ps(x + b * KK_Q4_GROUP + 16);
+    a0 = _mm512_fmadd_ps(_mm512_permutexvar_ps(qa, wsa), x0, a0);
+    a1 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(qa, 4), wsa), x1, a1);
+    b0 = _mm512_fmadd_ps(_mm512_permutexvar_ps(qb, wsb), x0, b0);
+    b1 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(qb, 4), wsb), x1, b1);
+  }
+  *out_a = hsum(_mm512_add_ps(a0, a1));
+  *out_b = hsum(_mm512_add_ps(b0, b1));
 }
 
 void q4_f32_avx512(const block_q4* W, int64_t cols, int64_t r0, int64_t r1, const float* x,
                    int64_t ldx, int64_t n, float* y, int64_t ldy) {
   const int64_t nb = cols / KK_Q4_GROUP;
   if (n == 1) {
-    for (int64_t r = r0; r < r1; ++r) y[r] = q4_f32_row1(W + r * nb, nb, x);
+    const int64_t half = (r1 - r0) / 2;
+    for (int64_t i = 0; i < half; ++i)
+      q4_f32_row2(W + (r0 + i) * nb, W + (r0 + half + i) * nb, nb, x, &y[r0 + i], &y[r0 + half + i]);
+    if ((r1 - r0) & 1) y[r1 - 1] = q4_f32_row1(W + (r1 - 1) * nb, nb, x);
     return;
   }
   for_row_token_tiles(r0, r1, n, [&](int64_t r, int64_t t0, int64_t tn) {
@@ -136,22 +176,46 @@ inline __m512i dot_u8s8(__m512i acc, __m512i u, __m512i s) {
 // Activation side of one block pair for one token, laid out for the dot product: computed once
 // per kernel call and reused by every weight row, so the inner loop only loads it.
 struct alignas(64) PreparedPair {
-  __m512i neg_sum;  // lanes 0-7: -Σa of block 0, lanes 8-15: -Σa of block 1
-  __m512i qs;       // the two blocks' 32+32 int8 activations
-  __m512 d;         // lanes 0-7: d of block 0, lanes 8-15: d of block 1
+  __m512i init;  // dot-product accumulator start: removes the +8 offset of the weights
+  __m512i qs;    // the two blocks' 32+32 int8 activations
+  __m512 d;      // per-lane activation scale
 };
 // Up to this many columns the prepared activations of a token tile live on the stack
 // (kPrepMaxCols/64 pairs x 192 B x kTokenTile = 96 KiB); wider rows use the unprepared path.
 constexpr int64_t kPrepMaxCols = 8192;
 
+// Without VNNI (vpmaddubsw saturates at int16) the weights are shifted to 0..15 and each block's
+// 8 lanes start from -Σa. With VNNI the high nibbles are only masked (16·(q+8), up to 240: one
+// shift fewer per pair); their lanes then carry 16x the sum, so they start from -128·Σa(lane)
+// instead of -8·Σa(lane) and are scaled by d/16 (exact: a power of two).
+template <bool kVnni>
 inline void prepare_pairs(const block_q8* xq, int64_t n_pairs, PreparedPair* out) {
   for (int64_t p = 0; p < n_pairs; ++p) {
     const block_q8& a0 = xq[2 * p];
     const block_q8& a1 = xq[2 * p + 1];
-    out[p].neg_sum = pair_i32(-a0.sum, -a1.sum);
     out[p].qs = q8_pair_i8(a0, a1);
-    out[p].d = pair_f32(a0.d, a1.d);
+    if constexpr (kVnni) {
+      const __m512i lane_sum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(1), out[p].qs);
+      const __m512i mult = _mm512_setr_epi32(-8, -8, -8, -8, -128, -128, -128, -128,
+                                             -8, -8, -8, -8, -128, -128, -128, -128);
+      out[p].init = _mm512_mullo_epi32(lane_sum, mult);
+      out[p].d = _mm512_setr_ps(a0.d, a0.d, a0.d, a0.d, a0.d / 16, a0.d / 16, a0.d / 16, a0.d / 16,
+                                a1.d, a1.d, a1.d, a1.d, a1.d / 16, a1.d / 16, a1.d / 16, a1.d / 16);
+    } else {
+      out[p].init = pair_i32(-a0.sum, -a1.sum);
+      out[p].d = pair_f32(a0.d, a1.d);
+    }
   }
+}
+
+// VNNI weight pair: [b0 & 0x0F | b0 & 0xF0 | b1 & 0x0F | b1 & 0xF0] (see prepare_pairs).
+inline __m512i q4_pair_u8_masked(const block_q4& b0, const block_q4& b1) {
+  __m512i v = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b0.qs)));
+  v = _mm512_mask_broadcast_i32x4(v, 0xFF00, _mm_loadu_si128(reinterpret_cast<const __m128i*>(b1.qs)));
+  const __m512i mask = _mm512_set_epi64(
+      int64_t(0xF0F0F0F0F0F0F0F0ull), int64_t(0xF0F0F0F0F0F0F0F0ull), 0x0F0F0F0F0F0F0F0F, 0x0F0F0F0F0F0F0F0F,
+      int64_t(0xF0F0F0F0F0F0F0F0ull), int64_t(0xF0F0F0F0F0F0F0F0ull), 0x0F0F0F0F0F0F0F0F, 0x0F0F0F0F0F0F0F0F);
+  return _mm512_and_si512(v, mask);
 }
 
 inline uint32_t load_u32(const void* p) { uint32_t v; __builtin_memcpy(&v, p, 4); return v; }
@@ -177,15 +241,17 @@ inline void q4_q8_row_prepared(const block_q4* row, int64_t nb, const PreparedPa
                                const block_q8* xq, int64_t nbx, float* out) {
   __m512 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  // fp32 scales staged by scalar code (see q4_f32_row1): a pair's scale vector is then one
+  // broadcast load plus one masked broadcast.
   const int64_t n_pairs = nb / 2;
   for (int64_t p = 0; p < n_pairs; ++p) {
     const block_q4* b = row + 2 * p;
-    _mm_prefetch(reinterpret_cast<const char*>(b) + kPrefetchBytes, _MM_HINT_T0);
-    const __m512i w = q4_pair_u8(b[0], b[1]);
+    pf(reinterpret_cast<const char*>(b) + kPrefetchBytes);
+    const __m512i w = kVnni ? q4_pair_u8_masked(b[0], b[1]) : q4_pair_u8(b[0], b[1]);
     const __m512 ws = q4_pair_scales(b[0], b[1]);
     for (int t = 0; t < T; ++t) {
       const PreparedPair& pp = prep[t][p];
-      const __m512i d = dot_u8s8<kVnni>(pp.neg_sum, w, pp.qs);
+      const __m512i d = dot_u8s8<kVnni>(pp.init, w, pp.qs);
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(ws, pp.d), acc[t]);
     }
   }
@@ -195,13 +261,41 @@ inline void q4_q8_row_prepared(const block_q4* row, int64_t nb, const PreparedPa
   }
 }
 
+// Batch 1, two rows from the two halves of the row range at once: two independent weight
+// streams keep more memory requests in flight, and each prepared activation load serves both.
+template <bool kVnni>
+inline void q4_q8_row2_prepared(const block_q4* ra, const block_q4* rb, int64_t nb,
+                                const PreparedPair* prep, const block_q8* xq, float* out_a, float* out_b) {
+  __m512 acc_a = _mm512_setzero_ps(), acc_b = _mm512_setzero_ps();
+  const int64_t n_pairs = nb / 2;
+  for (int64_t p = 0; p < n_pairs; ++p) {
+    const block_q4* ba = ra + 2 * p;
+    const block_q4* bb = rb + 2 * p;
+    pf(reinterpret_cast<const char*>(ba) + kPrefetchBytes);
+    pf(reinterpret_cast<const char*>(bb) + kPrefetchBytes);
+    const PreparedPair& pp = prep[p];
+    const __m512i wa = kVnni ? q4_pair_u8_masked(ba[0], ba[1]) : q4_pair_u8(ba[0], ba[1]);
+    const __m512i wb = kVnni ? q4_pair_u8_masked(bb[0], bb[1]) : q4_pair_u8(bb[0], bb[1]);
+    const __m512i da = dot_u8s8<kVnni>(pp.init, wa, pp.qs);
+    const __m512i db = dot_u8s8<kVnni>(pp.init, wb, pp.qs);
+    acc_a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(da), _mm512_mul_ps(q4_pair_scales(ba[0], ba[1]), pp.d), acc_a);
+    acc_b = _mm512_fmadd_ps(_mm512_cvtepi32_ps(db), _mm512_mul_ps(q4_pair_scales(bb[0], bb[1]), pp.d), acc_b);
+  }
+  *out_a = hsum(acc_a);
+  *out_b = hsum(acc_b);
+  if (nb & 1) {
+    *out_a += q4_q8_block_scalar(ra[nb - 1], xq[nb - 1]);
+    *out_b += q4_q8_block_scalar(rb[nb - 1], xq[nb - 1]);
+  }
+}
+
 template <bool kVnni, int T>
 inline void q4_q8_row(const block_q4* row, int64_t nb, const block_q8* xq, int64_t nbx, float* out) {
   __m512 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {
-    _mm_prefetch(reinterpret_cast<const char*>(row + b) + kPrefetchBytes, _MM_HINT_T0);
+    pf(reinterpret_cast<const char*>(row + b) + kPrefetchBytes);
     const __m512i w = q4_pair_u8(row[b], row[b + 1]);
     const __m512 ws = q4_pair_scales(row[b], row[b + 1]);
     for (int t = 0; t < T; ++t) {
@@ -222,6 +316,18 @@ template <bool kVnni>
 void q4_q8_avx512(const block_q4* W, int64_t cols, int64_t r0, int64_t r1, const block_q8* xq,
                   int64_t n, float* y, int64_t ldy) {
   const int64_t nb = cols / KK_Q4_GROUP;
+  if (cols <= kPrepMaxCols && n == 1) {
+    PreparedPair prep1[kPrepMaxCols / 64];
+    prepare_pairs<kVnni>(xq, nb / 2, prep1);
+    const int64_t half = (r1 - r0) / 2;
+    for (int64_t i = 0; i < half; ++i)
+      q4_q8_row2_prepared<kVnni>(W + (r0 + i) * nb, W + (r0 + half + i) * nb, nb, prep1, xq, &y[r0 + i], &y[r0 + half + i]);
+    if ((r1 - r0) & 1) {
+      const PreparedPair* pp = prep1;
+      q4_q8_row_prepared<kVnni, 1>(W + (r1 - 1) * nb, nb, &pp, xq, nb, &y[r1 - 1]);
+    }
+    return;
+  }
   if (cols <= kPrepMaxCols) {
     PreparedPair prep_storage[kTokenTile][kPrepMaxCols / 64];
     const PreparedPair* prep[kTokenTile];
@@ -230,7 +336,7 @@ void q4_q8_avx512(const block_q4* W, int64_t cols, int64_t r0, int64_t r1, const
       for (int64_t t0 = 0; t0 < n; t0 += kTokenTile) {
         const int64_t tn = std::min<int64_t>(kTokenTile, n - t0);
         for (int64_t t = 0; t < tn; ++t) {
-          prepare_pairs(xq + (t0 + t) * nb, nb / 2, prep_storage[t]);
+          prepare_pairs<kVnni>(xq + (t0 + t) * nb, nb / 2, prep_storage[t]);
           prep[t] = prep_storage[t];
         }
         const block_q8* xt = xq + t0 * nb;

@@ -6,14 +6,24 @@
 
 namespace kk::cpu {
 
-// Streaming-read bandwidth in GB/s (1e9 bytes/s): every thread of `pool` sums its slice of a
-// buffer several times larger than the last-level cache; best of several passes.
-double measure_read_bandwidth_gbps(ThreadPool& pool);
+// Both measurements stream a buffer larger than the last-level cache several times and time
+// each unit of one K2 expert's size (24.8 MB: gate+up+down) separately. The returned figure is
+// the best unit over all passes: these cores are shared with other processes, and a unit
+// (a few ms) often runs undisturbed where a whole pass (~0.1 s) never does. The best whole pass
+// is reported too. Both use the same statistic, so their ratio is fair.
+struct MembwDetail {
+  double best_unit_gbps = 0;  // best expert-sized unit (the returned value)
+  double best_pass_gbps = 0;  // best whole pass over the buffer
+};
+
+// Streaming-read bandwidth in GB/s (1e9 bytes/s): every thread of `pool` sums its slice of each
+// unit (widest SIMD loads this CPU has; with and without software prefetch, the better counts).
+double measure_read_bandwidth_gbps(ThreadPool& pool, MembwDetail* detail = nullptr);
 
 // Batch-1 INT4 expert GEMV in GB/s of block_q4 bytes read: K2-sized experts (gate and up
-// 2048x7168, down 7168x2048), many distinct experts so none stays cached, through cpu::matmul
-// on `pool` with kernels `k` (fast: int8 activations). Best of several passes.
-double measure_q4_gemv_gbps(ThreadPool& pool, const Kernels& k, bool fast);
+// 2048x7168, down 7168x2048), distinct experts so none is cached, through cpu::matmul on `pool`
+// with kernels `k` (fast: int8 activations).
+double measure_q4_gemv_gbps(ThreadPool& pool, const Kernels& k, bool fast, MembwDetail* detail = nullptr);
 
 // Buffer size both measurements use, in bytes (env KK_MEMBW_MB overrides; default 1 GiB).
 size_t membw_buffer_bytes();
