@@ -35,14 +35,14 @@ __global__ void embed_kernel(int hidden, const int32_t* __restrict__ ids, const 
 cudaError_t launch_silu_mul(int64_t n, const float* gate, const float* up, float* out, cudaStream_t s) {
   if (n < 0) return cudaErrorInvalidValue;
   if (n == 0) return cudaSuccess;
-  silu_mul_kernel<<<blocks_for(n), kThreads, 0, s>>>(n, gate, up, out);
+  KK_LAUNCH(blocks_for(n), kThreads, 0, s, silu_mul_kernel)(n, gate, up, out);
   return cudaGetLastError();
 }
 
 cudaError_t launch_add_inplace(int64_t n, const float* x, float* y, cudaStream_t s) {
   if (n < 0) return cudaErrorInvalidValue;
   if (n == 0) return cudaSuccess;
-  add_kernel<<<blocks_for(n), kThreads, 0, s>>>(n, x, y);
+  KK_LAUNCH(blocks_for(n), kThreads, 0, s, add_kernel)(n, x, y);
   return cudaGetLastError();
 }
 
@@ -51,7 +51,7 @@ cudaError_t launch_embed_bf16(int n_tokens, int hidden, const int32_t* ids, cons
                               cudaStream_t s) {
   if (n_tokens < 0 || hidden <= 0) return cudaErrorInvalidValue;
   if (n_tokens == 0) return cudaSuccess;
-  embed_kernel<<<n_tokens, kThreads, 0, s>>>(hidden, ids, table, out);
+  KK_LAUNCH(n_tokens, kThreads, 0, s, embed_kernel)(hidden, ids, table, out);
   return cudaGetLastError();
 }
 

@@ -5,6 +5,16 @@
 #include "kk_args.h"
 #include "kk_blocks.h"
 
+// Launches and dynamic shared memory go through these two macros so the same kernel sources also
+// build for the CPU emulator (native/tests/cuda_emu/), which runs them in CI where there is no GPU.
+// The kernel comes last so template arguments may contain commas.
+#ifndef KK_LAUNCH
+#define KK_LAUNCH(grid, block, shared_bytes, stream, ...) __VA_ARGS__<<<grid, block, shared_bytes, stream>>>
+#endif
+#ifndef KK_DYNAMIC_SHARED
+#define KK_DYNAMIC_SHARED(T, name) extern __shared__ T name[]
+#endif
+
 namespace kk::cuda {
 
 constexpr int kWarp = 32;

@@ -61,8 +61,8 @@ cudaError_t launch_dense(const kk_matmul_args& a, const T* W, const float* x, fl
   dim3 grid((a.rows + kRowsPerBlock - 1) / kRowsPerBlock, tiles < kMaxTileBlocks ? tiles : kMaxTileBlocks);
   // 16-byte loads need every row (and the base) 16-byte aligned.
   const bool vec = a.cols % kVec<T> == 0 && (reinterpret_cast<uintptr_t>(W) % 16) == 0;
-  if (vec) matmul_dense_kernel<T, true><<<grid, kRowsPerBlock * kWarp, 0, s>>>(W, a.rows, a.cols, x, a.n_tokens, y);
-  else matmul_dense_kernel<T, false><<<grid, kRowsPerBlock * kWarp, 0, s>>>(W, a.rows, a.cols, x, a.n_tokens, y);
+  if (vec) KK_LAUNCH(grid, kRowsPerBlock * kWarp, 0, s, matmul_dense_kernel<T, true>)(W, a.rows, a.cols, x, a.n_tokens, y);
+  else KK_LAUNCH(grid, kRowsPerBlock * kWarp, 0, s, matmul_dense_kernel<T, false>)(W, a.rows, a.cols, x, a.n_tokens, y);
   return cudaGetLastError();
 }
 

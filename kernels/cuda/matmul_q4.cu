@@ -41,7 +41,7 @@ cudaError_t launch_matmul_q4(const kk_matmul_args& a, const block_q4* W, const f
   if (reinterpret_cast<uintptr_t>(x) % 16 != 0) return cudaErrorMisalignedAddress;  // float4 loads
   const int tiles = (a.n_tokens + kTokenTile - 1) / kTokenTile;
   dim3 grid((a.rows + kRowsPerBlock - 1) / kRowsPerBlock, tiles < kMaxTileBlocks ? tiles : kMaxTileBlocks);
-  matmul_q4_kernel<<<grid, kRowsPerBlock * kWarp, 0, s>>>(W, a.rows, a.cols, x, a.n_tokens, y);
+  KK_LAUNCH(grid, kRowsPerBlock * kWarp, 0, s, matmul_q4_kernel)(W, a.rows, a.cols, x, a.n_tokens, y);
   return cudaGetLastError();
 }
 

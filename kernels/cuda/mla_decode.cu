@@ -26,7 +26,7 @@ __host__ __device__ inline int chunk_len(int n_ctx, int n_splits) { return (n_ct
 __global__ void mla_partial_kernel(kk_mla_decode_args a, int n_splits, const float* __restrict__ q_lat,
                                    const float* __restrict__ q_pe, const float* __restrict__ cache,
                                    float* __restrict__ po, float* __restrict__ pm, float* __restrict__ pl) {
-  extern __shared__ float sh[];  // [R + P] query, then [chunk] scores
+  KK_DYNAMIC_SHARED(float, sh);  // [R + P] query, then [chunk] scores
   __shared__ float red[kWarp];
   const int h = blockIdx.x, sp = blockIdx.y, R = a.kv_lora_rank, P = a.rope_dim, D = R + P;
   float* q = sh;
@@ -112,8 +112,8 @@ cudaError_t launch_mla_decode(const kk_mla_decode_args& a, int n_splits, const f
   float* po = static_cast<float*>(workspace);
   float* pm = po + size_t(a.n_heads) * n_splits * a.kv_lora_rank;
   float* pl = pm + size_t(a.n_heads) * n_splits;
-  mla_partial_kernel<<<dim3(a.n_heads, n_splits), kThreads, shared, s>>>(a, n_splits, q_lat, q_pe, cache, po, pm, pl);
-  mla_combine_kernel<<<a.n_heads, kThreads, 0, s>>>(a, n_splits, po, pm, pl, out_lat);
+  KK_LAUNCH(dim3(a.n_heads, n_splits), kThreads, shared, s, mla_partial_kernel)(a, n_splits, q_lat, q_pe, cache, po, pm, pl);
+  KK_LAUNCH(a.n_heads, kThreads, 0, s, mla_combine_kernel)(a, n_splits, po, pm, pl, out_lat);
   return cudaGetLastError();
 }
 

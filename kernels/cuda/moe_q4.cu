@@ -57,7 +57,7 @@ __device__ __forceinline__ bool resident(const int32_t* slot_of, int E, int e) {
 
 __global__ void moe_group_kernel(const int32_t* __restrict__ ids, int n_pairs, int E,
                                  const int32_t* __restrict__ slot_of, Workspace w) {
-  extern __shared__ int cursor[];  // [E]
+  KK_DYNAMIC_SHARED(int, cursor);  // [E]
   for (int e = threadIdx.x; e < E; e += blockDim.x) cursor[e] = 0;
   __syncthreads();
   for (int p = threadIdx.x; p < n_pairs; p += blockDim.x) {
@@ -174,13 +174,13 @@ cudaError_t launch_moe_q4(const kk_moe_args& a, const block_q4* gate, const bloc
     const float* c_x = x + size_t(t0) * a.hidden;
     // Experts that can be active in this chunk: at most one per pair.
     const int max_active = n_pairs < a.n_experts ? n_pairs : a.n_experts;
-    moe_group_kernel<<<1, kGroupThreads, sizeof(int) * a.n_experts, s>>>(c_ids, n_pairs, a.n_experts, slot_of, w);
+    KK_LAUNCH(1, kGroupThreads, sizeof(int) * a.n_experts, s, moe_group_kernel)(c_ids, n_pairs, a.n_experts, slot_of, w);
     const dim3 gu((a.inter + kRowsPerBlock - 1) / kRowsPerBlock, max_active);
-    moe_gate_up_kernel<<<gu, kRowsPerBlock * kWarp, 0, s>>>(gate, up, slot_of, c_x, a.hidden, a.inter, a.top_k, w);
+    KK_LAUNCH(gu, kRowsPerBlock * kWarp, 0, s, moe_gate_up_kernel)(gate, up, slot_of, c_x, a.hidden, a.inter, a.top_k, w);
     const dim3 dn((a.hidden + kRowsPerBlock - 1) / kRowsPerBlock, max_active);
-    moe_down_kernel<<<dn, kRowsPerBlock * kWarp, 0, s>>>(down, slot_of, weights + size_t(t0) * a.top_k, a.hidden,
+    KK_LAUNCH(dn, kRowsPerBlock * kWarp, 0, s, moe_down_kernel)(down, slot_of, weights + size_t(t0) * a.top_k, a.hidden,
                                                          a.inter, w);
-    moe_combine_kernel<<<nt, 256, 0, s>>>(c_ids, slot_of, a.n_experts, a.top_k, a.hidden, a.accumulate, w,
+    KK_LAUNCH(nt, 256, 0, s, moe_combine_kernel)(c_ids, slot_of, a.n_experts, a.top_k, a.hidden, a.accumulate, w,
                                           y + size_t(t0) * a.hidden);
     const cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) return e;

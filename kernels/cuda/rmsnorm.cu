@@ -25,7 +25,7 @@ __global__ void rmsnorm_kernel(kk_rmsnorm_args a, const float* __restrict__ x, c
 cudaError_t launch_rmsnorm(const kk_rmsnorm_args& a, const float* x, const float* w, float* y, cudaStream_t s) {
   if (a.n_rows < 0 || a.dim <= 0 || !(a.eps >= 0.f)) return cudaErrorInvalidValue;
   if (a.n_rows == 0) return cudaSuccess;
-  rmsnorm_kernel<<<a.n_rows, kThreads, 0, s>>>(a, x, w, y);
+  KK_LAUNCH(a.n_rows, kThreads, 0, s, rmsnorm_kernel)(a, x, w, y);
   return cudaGetLastError();
 }
 

@@ -48,7 +48,7 @@ cudaError_t launch_rope(const kk_rope_args& a, float* x, const int32_t* pos, con
     return cudaErrorInvalidValue;
   const int items = a.n_tokens * a.n_heads;
   if (items == 0) return cudaSuccess;
-  rope_kernel<<<(items + kWarpsPerBlock - 1) / kWarpsPerBlock, kWarpsPerBlock * kWarp, 0, s>>>(a, x, pos, inv_freq);
+  KK_LAUNCH((items + kWarpsPerBlock - 1) / kWarpsPerBlock, kWarpsPerBlock * kWarp, 0, s, rope_kernel)(a, x, pos, inv_freq);
   return cudaGetLastError();
 }
 

@@ -87,7 +87,7 @@ cudaError_t launch_router_topk(const kk_router_args& a, const float* logits, con
       (a.n_group > 1 && a.n_experts % a.n_group != 0))
     return cudaErrorInvalidValue;
   if (a.n_tokens == 0) return cudaSuccess;
-  router_kernel<<<a.n_tokens, kThreads, 0, s>>>(a, logits, bias, ids, weights);
+  KK_LAUNCH(a.n_tokens, kThreads, 0, s, router_kernel)(a, logits, bias, ids, weights);
   return cudaGetLastError();
 }
 

@@ -83,7 +83,7 @@ cudaError_t launch_sample(const kk_sample_args& a, const float* logits, const fl
                           cudaStream_t s) {
   if (a.n_rows < 0 || a.vocab <= 0) return cudaErrorInvalidValue;
   if (a.n_rows == 0) return cudaSuccess;
-  sample_kernel<<<a.n_rows, kThreads, 0, s>>>(a, logits, uniform, out);
+  KK_LAUNCH(a.n_rows, kThreads, 0, s, sample_kernel)(a, logits, uniform, out);
   return cudaGetLastError();
 }
 
