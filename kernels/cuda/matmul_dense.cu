@@ -32,8 +32,9 @@ __global__ void matmul_dense_kernel(const T* __restrict__ W, int rows, int cols,
     if (kVectorized) {
       constexpr int V = kVec<T>;
       for (int c = lane * V; c < cols; c += kWarp * V) {
-        const uint4 raw = __ldg(reinterpret_cast<const uint4*>(row + c));
-        const T* w = reinterpret_cast<const T*>(&raw);
+        union { uint4 raw; T w[V]; } u;  // a union, not a pointer cast: no aliasing games
+        u.raw = __ldg(reinterpret_cast<const uint4*>(row + c));
+        const T* w = u.w;
         for (int tt = 0; tt < nt; ++tt) {
           const float* xr = x + size_t(t0 + tt) * cols + c;
 #pragma unroll
