@@ -3,6 +3,7 @@
 // run-time dependency is the driver (libcuda.so), which the runtime itself opens lazily: without
 // it device_count() reports 0 and the engine stays on the CPU.
 #include <cuda_runtime.h>
+#include <dlfcn.h>
 
 #include <cstdio>
 #include <cstring>
@@ -29,7 +30,10 @@ int device_count() {
   const cudaError_t e = cudaGetDeviceCount(&n);
   if (e != cudaSuccess) {
     fail(e, "cudaGetDeviceCount");
-    cudaGetLastError();  // clear the sticky-free error so later calls start clean
+    // The runtime reports a missing driver as "insufficient": say plainly which it is.
+    if (void* drv = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL)) dlclose(drv);
+    else t_last_error = "no NVIDIA driver (libcuda.so.1 not found); " + t_last_error;
+    cudaGetLastError();  // clear the error so later calls start clean
     return 0;
   }
   return n;

@@ -17,18 +17,17 @@ std::string dir_of(const std::string& path) {
   return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
 }
 
-std::string executable_dir() {
+std::string real_dir_of(const char* path) {
   char buf[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "";
-  buf[n] = '\0';
-  return dir_of(buf);
+  return realpath(path, buf) ? dir_of(buf) : "";
 }
+
+std::string executable_dir() { return real_dir_of("/proc/self/exe"); }
 
 std::string this_module_dir() {
   Dl_info info;
   if (dladdr(reinterpret_cast<void*>(&plugin_candidates), &info) == 0 || !info.dli_fname) return "";
-  return dir_of(info.dli_fname);
+  return real_dir_of(info.dli_fname);
 }
 
 struct Loaded {
