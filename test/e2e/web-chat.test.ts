@@ -204,5 +204,7 @@ describe.skipIf(NO_ENGINE !== null)('web mode with the real engine and the demo 
 
   it('raised no page errors', () => {
     expect(errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+    // The strict CSP (no inline scripts, no eval, same-origin connections) blocked nothing.
+    expect(errors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
   });
 });

@@ -171,5 +171,7 @@ describe('web mode: conversations, shortcuts, settings, model panel', () => {
   it('raised no page errors', () => {
     // The engine may be unavailable in this suite; the renderer itself must not throw.
     expect(errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+    // The strict CSP (no inline scripts, no eval, same-origin connections) blocked nothing.
+    expect(errors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
   });
 });
