@@ -120,19 +120,31 @@ export async function snaps(page: Page): Promise<Snap[]> {
   return page.evaluate(() => (window as unknown as { __kkSnaps: Snap[] }).__kkSnaps);
 }
 
-/** Runs `action` (in the page) the moment the newest assistant turn shows its first streamed text. */
-export async function onFirstToken(page: Page, action: 'click-stop' | 'call-binding'): Promise<void> {
-  await page.evaluate((what) => {
+/**
+ * Runs `action` inside the page the moment the newest assistant turn starts streaming ('start':
+ * the core announced it, the prompt is being read) or shows its first streamed text ('token').
+ * The demo model answers in well under a second: a poll from outside would come too late.
+ */
+export async function onStream(page: Page, when: 'start' | 'token', action: 'click-stop' | 'call-binding'): Promise<void> {
+  await page.evaluate(([w, what]) => {
     const obs = new MutationObserver(() => {
       const turns = document.querySelectorAll('[data-testid="message"][data-role="assistant"][data-streaming="true"]');
       const t = turns[turns.length - 1];
       if (!t) return;
       const text = (t.querySelector('[data-testid="reasoning-text"]')?.textContent ?? '') + (t.querySelector('[data-testid="message-content"]')?.textContent ?? '');
-      if (text.length === 0) return;
+      if (w === 'token' && text.length === 0) return;
       obs.disconnect();
       if (what === 'click-stop') (document.querySelector('[data-testid="stop-button"]') as HTMLButtonElement | null)?.click();
-      else void (window as unknown as { __kkOnFirstToken(): Promise<void> }).__kkOnFirstToken();
+      else void (window as unknown as { __kkOnStream(): Promise<void> }).__kkOnStream();
     });
     obs.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
-  }, action);
+  }, [when, action] as const);
+}
+
+/** A user message long enough that reading it (prefill) takes a visible moment. */
+export function longMemo(chars = 3000): string {
+  const words = ['alpha', 'river', 'stone', 'cloud', 'seven', 'green', 'paper', 'light'];
+  let text = 'Here is a memo. ';
+  for (let i = 0; text.length < chars; i++) text += `${words[i % words.length]} ${i % 97}, `;
+  return `${text}\nWho are you?`;
 }

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { addonPath } from '../../main/engine/native.ts';
-import { engineStatus, launchBrowser, onFirstToken, openApp, recordTurn, shot, snaps, startServe, waitEngine, type Served } from './harness.ts';
+import { engineStatus, launchBrowser, longMemo, onStream, openApp, recordTurn, shot, snaps, startServe, waitEngine, type Served } from './harness.ts';
 
 const NO_ENGINE = addonPath() === null
   ? 'native engine not built (npm run build:native): the chat e2e needs the real engine'
@@ -74,7 +74,7 @@ describe.skipIf(NO_ENGINE !== null)('web mode with the real engine and the demo 
     await recordTurn(page);
     await ask('Who are you?');
     try {
-      await page.locator('[data-testid="reasoning-panel"][data-streaming="true"]').waitFor({ timeout: 30_000 });
+      await page.locator('[data-testid="reasoning-panel"][data-streaming="true"]').waitFor({ timeout: 3000 });
       await shot(page, '06-reasoning-streaming');
     } catch { /* too quick to photograph; the recorded frames below still prove it streamed */ }
     await answered();
@@ -120,8 +120,9 @@ describe.skipIf(NO_ENGINE !== null)('web mode with the real engine and the demo 
 
   it('stops a generation', async () => {
     await newChat();
-    await onFirstToken(page, 'click-stop');
-    await ask('Who are you?');
+    // The demo model answers in a fraction of a second; a long message gives Stop time to act.
+    await onStream(page, 'start', 'click-stop');
+    await ask(longMemo());
     await answered();
     await lastTurn().getByTestId('finish-stopped').waitFor();
     expect(await lastTurn().getAttribute('data-status')).toBe('stopped');
@@ -175,12 +176,17 @@ describe.skipIf(NO_ENGINE !== null)('web mode with the real engine and the demo 
     expect(before.state).toBe('ready');
     expect(before.pid).toBeGreaterThan(0);
     let killed = false;
-    await page.exposeFunction('__kkOnFirstToken', () => { killed = true; process.kill(before.pid!, 'SIGKILL'); });
-    await onFirstToken(page, 'call-binding');
-    await ask('Who are you?');
+    await page.exposeFunction('__kkOnStream', async () => {
+      await shot(page, '11-reading-prompt');
+      killed = true;
+      process.kill(before.pid!, 'SIGKILL');
+    });
+    // Killed while it reads a long message: the answer is in progress for a second or more.
+    await onStream(page, 'start', 'call-binding');
+    await ask(longMemo());
     await page.getByTestId('crash-banner').waitFor({ timeout: ANSWER_MS });
     expect(killed).toBe(true);
-    await shot(page, '11-engine-crashed');
+    await shot(page, '12-engine-crashed');
     await answered();
     expect(await lastTurn().getAttribute('data-status')).toMatch(/interrupted|error/);
 
@@ -192,14 +198,14 @@ describe.skipIf(NO_ENGINE !== null)('web mode with the real engine and the demo 
     // A second crash soon after waits for the user: Restart brings it back.
     process.kill(after.pid!, 'SIGKILL');
     await page.locator('[data-testid="crash-banner"][data-state="crashed"]').waitFor({ timeout: ANSWER_MS });
-    await shot(page, '12-crash-banner-restart');
+    await shot(page, '13-crash-banner-restart');
     await page.getByTestId('restart-engine').click();
     await page.locator('[data-testid="engine-status"][data-state="ready"]').waitFor({ timeout: ANSWER_MS });
     await ask('Who are you?');
     await answered();
     expect(await lastTurn().getAttribute('data-status')).toBe('complete');
     expect((await lastTurn().getByTestId('message-content').textContent())!.trim().length).toBeGreaterThan(0);
-    await shot(page, '13-recovered');
+    await shot(page, '14-recovered');
   });
 
   it('raised no page errors', () => {
