@@ -20,19 +20,20 @@ int main(int argc, char** argv) {
               kk::cpu::cpu_features().describe().c_str(), k.name, kk::cpu::membw_buffer_bytes() >> 20);
   for (size_t i = 0; i < counts.size(); ++i) {
     kk::ThreadPool pool(counts[i]);
-    kk::cpu::MembwDetail rd, ex, fa, rd2;
+    kk::cpu::MembwDetail rd, ex, fa, rd2, bf;
     kk::cpu::measure_read_bandwidth_gbps(pool, &rd);
     kk::cpu::measure_q4_gemv_gbps(pool, k, false, &ex);
     kk::cpu::measure_q4_gemv_gbps(pool, k, true, &fa);
+    kk::cpu::measure_bf16_gemv_gbps(pool, k, &bf);
     kk::cpu::measure_read_bandwidth_gbps(pool, &rd2);  // again after: noisy neighbours
     const double mem = std::max(rd.best_unit_gbps, rd2.best_unit_gbps);
     const double mem_pass = std::max(rd.best_pass_gbps, rd2.best_pass_gbps);
     std::printf("%s\n  {\"threads\": %d, \"mem_read_gbps\": %.2f, \"expert_gemv_gbps\": %.2f, "
                 "\"expert_gemv_efficiency\": %.3f, \"expert_gemv_fast_gbps\": %.2f, "
-                "\"expert_gemv_fast_efficiency\": %.3f, \"whole_pass\": {\"mem_read_gbps\": %.2f, "
+                "\"expert_gemv_fast_efficiency\": %.3f, \"bf16_gemv_gbps\": %.2f, \"bf16_gemv_efficiency\": %.3f, \"whole_pass\": {\"mem_read_gbps\": %.2f, "
                 "\"expert_gemv_gbps\": %.2f, \"expert_gemv_fast_gbps\": %.2f}}",
                 i ? "," : "", counts[i], mem, ex.best_unit_gbps, ex.best_unit_gbps / mem,
-                fa.best_unit_gbps, fa.best_unit_gbps / mem, mem_pass, ex.best_pass_gbps, fa.best_pass_gbps);
+                fa.best_unit_gbps, fa.best_unit_gbps / mem, bf.best_unit_gbps, bf.best_unit_gbps / mem, mem_pass, ex.best_pass_gbps, fa.best_pass_gbps);
     std::fflush(stdout);
   }
   std::printf("\n]}\n");

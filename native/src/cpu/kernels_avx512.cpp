@@ -400,9 +400,44 @@ inline void dense_row(const Wt* row, int64_t cols, const float* x, int64_t ldx, 
   for (int t = 0; t < T; ++t) out[t] = hsum(_mm512_add_ps(a0[t], a1[t]));
 }
 
+// Batch 1: two rows from the two halves of the row range, with software prefetch (as q4).
+template <class Wt>
+inline void dense_row2(const Wt* ra, const Wt* rb, int64_t cols, const float* x, float* out_a, float* out_b) {
+  auto load_w = [](const Wt* p) { if constexpr (sizeof(Wt) == 2) return load_bf16x16(p); else return load_f32x16(p); };
+  auto load_w_tail = [](const Wt* p, int m) { if constexpr (sizeof(Wt) == 2) return load_bf16_tail(p, m); else return load_f32_tail(p, m); };
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), b0 = _mm512_setzero_ps(), b1 = _mm512_setzero_ps();
+  int64_t c = 0;
+  for (; c + 32 <= cols; c += 32) {
+    for (int l = 0; l < int(32 * sizeof(Wt) / 64); ++l) {
+      pf(reinterpret_cast<const char*>(ra + c) + kPrefetchBytes + 64 * l);
+      pf(reinterpret_cast<const char*>(rb + c) + kPrefetchBytes + 64 * l);
+    }
+    const __m512 x0 = _mm512_loadu_ps(x + c), x1 = _mm512_loadu_ps(x + c + 16);
+    a0 = _mm512_fmadd_ps(load_w(ra + c), x0, a0);
+    a1 = _mm512_fmadd_ps(load_w(ra + c + 16), x1, a1);
+    b0 = _mm512_fmadd_ps(load_w(rb + c), x0, b0);
+    b1 = _mm512_fmadd_ps(load_w(rb + c + 16), x1, b1);
+  }
+  for (; c < cols; c += 16) {
+    const int m = int(cols - c < 16 ? cols - c : 16);
+    const __m512 xx = load_f32_tail(x + c, m);
+    a0 = _mm512_fmadd_ps(load_w_tail(ra + c, m), xx, a0);
+    b0 = _mm512_fmadd_ps(load_w_tail(rb + c, m), xx, b0);
+  }
+  *out_a = hsum(_mm512_add_ps(a0, a1));
+  *out_b = hsum(_mm512_add_ps(b0, b1));
+}
+
 template <class Wt>
 void dense_avx512(const Wt* W, int64_t cols, int64_t r0, int64_t r1, const float* x, int64_t ldx,
                   int64_t n, float* y, int64_t ldy) {
+  if (n == 1) {
+    const int64_t half = (r1 - r0) / 2;
+    for (int64_t i = 0; i < half; ++i)
+      dense_row2<Wt>(W + (r0 + i) * cols, W + (r0 + half + i) * cols, cols, x, &y[r0 + i], &y[r0 + half + i]);
+    if ((r1 - r0) & 1) dense_row<Wt, 1>(W + (r1 - 1) * cols, cols, x, ldx, &y[r1 - 1]);
+    return;
+  }
   for_row_token_tiles(r0, r1, n, [&](int64_t r, int64_t t0, int64_t tn) {
     float out[kTokenTile];
     const float* xt = x + t0 * ldx;

@@ -194,4 +194,40 @@ double measure_q4_gemv_gbps(ThreadPool& pool, const Kernels& k, bool fast, Membw
   return best_expert;
 }
 
+double measure_bf16_gemv_gbps(ThreadPool& pool, const Kernels& k, MembwDetail* detail) {
+  // K2's largest decode bf16 matrix shape class: o_proj-like 7168 x 8192 (117 MB in bf16);
+  // timed per unit of 4 x 7168 x 864 rows ≈ one expert unit's 24.8 MB.
+  constexpr int64_t kCols = 8192 - 8192 % 32, kRows = 1512;  // 1512 x 8192 x 2 B = 24.8 MB
+  const size_t unit_bytes = size_t(kRows) * kCols * 2;
+  const int64_t n_units = std::max<int64_t>(2, int64_t(membw_buffer_bytes() / unit_bytes));
+  auto buf = alloc_touched(size_t(n_units) * unit_bytes, pool);
+  if (!buf) return 0.0;
+  uint16_t* w = reinterpret_cast<uint16_t*>(buf.get());
+  const int64_t n_el = int64_t(n_units * unit_bytes / 2);
+  pool.parallel_for(n_el, 1 << 16, [&](int64_t b, int64_t e, int) {
+    for (int64_t i = b; i < e; ++i) w[i] = f32_to_bf16(float(i % 17) / 17.f - 0.5f);
+  });
+  std::vector<float> x(kCols), y(kRows);
+  for (int64_t i = 0; i < kCols; ++i) x[i] = float((i * 37) % 101) / 101.f - 0.5f;
+  OpContext ctx{&pool, &k, false};
+  double best_unit = 0.0, best_pass = 0.0;
+  for (int pass = 0; pass < 2 * kPasses; ++pass) {
+    const double t_pass = now_s();
+    for (int64_t u = 0; u < n_units; ++u) {
+      Tensor t;
+      t.name = "bench.bf16";
+      t.type = DType::BF16;
+      t.shape = {kRows, kCols};
+      t.data = buf.get() + size_t(u) * unit_bytes;
+      const double t0 = now_s();
+      matmul(ctx, t, x.data(), 1, y.data());
+      best_unit = std::max(best_unit, double(unit_bytes) / (now_s() - t0) / 1e9);
+    }
+    best_pass = std::max(best_pass, double(n_units * unit_bytes) / (now_s() - t_pass) / 1e9);
+    g_sink = g_sink + uint64_t(y[0] != 0.f);
+  }
+  if (detail) { detail->best_unit_gbps = best_unit; detail->best_pass_gbps = best_pass; }
+  return best_unit;
+}
+
 }  // namespace kk::cpu

@@ -25,6 +25,10 @@ double measure_read_bandwidth_gbps(ThreadPool& pool, MembwDetail* detail = nullp
 // with kernels `k` (fast: int8 activations).
 double measure_q4_gemv_gbps(ThreadPool& pool, const Kernels& k, bool fast, MembwDetail* detail = nullptr);
 
+// Batch-1 bf16 GEMV (the dense attention / shared-expert weights of a decode step) in GB/s of
+// bf16 bytes read, units of 1512 x 8192 (24.8 MB), same statistic as above.
+double measure_bf16_gemv_gbps(ThreadPool& pool, const Kernels& k, MembwDetail* detail = nullptr);
+
 // Buffer size both measurements use, in bytes (env KK_MEMBW_MB overrides; default 1 GiB).
 size_t membw_buffer_bytes();
 
