@@ -29,7 +29,7 @@ export function CrashBanner() {
   if (notice && (state === 'ready' || state === 'loading')) {
     return (
       <div className="banner info" data-testid="crash-banner" data-state="recovered" role="status">
-        <span><strong>The engine stopped unexpectedly and was restarted.</strong> {notice.error ? <span className="muted">({notice.error})</span> : null} An interrupted answer keeps its text; regenerate it to try again.</span>
+        <span><strong>{state === 'ready' ? 'The engine stopped unexpectedly and was restarted.' : 'The engine stopped unexpectedly and is restarting…'}</strong> {notice.error ? <span className="muted">({notice.error})</span> : null} An interrupted answer keeps its text; regenerate it to try again.</span>
         <button type="button" className="icon-btn" data-testid="dismiss-crash" onClick={dismiss} aria-label="Dismiss">✕</button>
       </div>
     );

@@ -38,7 +38,7 @@ export const UserRow = memo(function UserRow({ message }: { message: Message }) 
           </div>
         </div>
       ) : (
-        <div className="bubble" data-testid="message-content">{message.content}</div>
+        <LongText text={message.content} />
       )}
       <div className="msg-actions">
         <BranchNav message={message} />
@@ -50,6 +50,24 @@ export const UserRow = memo(function UserRow({ message }: { message: Message }) 
     </div>
   );
 });
+
+/** Past this many characters a user message shows folded, with a toggle to read it all. */
+const FOLD_CHARS = 1200;
+
+function LongText({ text }: { text: string }) {
+  const [open, setOpen] = useState(false);
+  const long = text.length > FOLD_CHARS;
+  return (
+    <div className={`bubble ${long && !open ? 'folded' : ''}`}>
+      <div data-testid="message-content">{text}</div>
+      {long && (
+        <button type="button" className="fold-toggle" data-testid="fold-toggle" onClick={() => setOpen(!open)}>
+          {open ? 'Show less' : `Show all (${text.length.toLocaleString()} characters)`}
+        </button>
+      )}
+    </div>
+  );
+}
 
 /** Tool results stored as tool messages fill in their cards when the card has none yet. */
 function withResults(calls: ToolCallRecord[], tools: Message[]): ToolCallRecord[] {
@@ -97,7 +115,7 @@ export const AssistantTurn = memo(function AssistantTurn({ messages }: { message
               {copied ? '✓ Copied' : 'Copy'}</button>
             <button type="button" className="icon-btn" data-testid="regenerate-button" disabled={busy} title="Regenerate (Alt+R)"
               onClick={() => void regenerate(first.id)}>↻ Regenerate</button>
-            {t ? (
+            {t && t.completionTokens > 0 ? (
               <span className="msg-stats" data-testid="message-stats">
                 {t.completionTokens} tokens · {fmtRate(t.tokensPerSecond)} · TTFT {fmtMs(t.ttftMs)}
               </span>
