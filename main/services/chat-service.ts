@@ -3,7 +3,7 @@
 // reasoning / content / tool calls, persist every token, and publish contract events. When the
 // model calls tools, the built-in runtime answers and generation continues in a new assistant
 // message (the same turn). Stop, regenerate and edit-and-branch work on the message tree.
-import type { ChatMessage, FinishReason, OutputEvent, ToolSpec } from '../../common/chat-types.ts';
+import type { ChatMessage, FinishReason, ToolSpec } from '../../common/chat-types.ts';
 import {
   ContractError, type Conversation, type GenerationEvent, type Message, type Sampling, type Timings,
   type ToolCallRecord,
@@ -12,14 +12,13 @@ import type { GenerateResult, SamplingOptions } from '../engine/types.ts';
 import { EngineCrashedError } from '../host/supervisor.ts';
 import type { ChatStore, SettingsStore } from '../store/index.ts';
 import { StreamWriter } from '../store/stream-writer.ts';
+import { MessageRecorder } from './message-recorder.ts';
 import type { EventBus } from './events.ts';
 import type { LoadedModel, ModelService } from './model-service.ts';
 import type { ToolRegistry } from './tools/builtin.ts';
 
 /** Tool rounds in one turn before the service stops calling the model (a loop guard). */
 const MAX_TOOL_ROUNDS = 8;
-/** Minimum interval between live 'stats' events. */
-const STATS_INTERVAL_MS = 250;
 /** How long a request waits for an engine that is loading or restarting. */
 const ENGINE_READY_TIMEOUT_MS = 180_000;
 /** Completion budget when neither the request, the settings nor the model say. */
@@ -220,117 +219,24 @@ export class ChatService {
       frequencyPenalty: sampling.frequencyPenalty, seed: sampling.seed, maxTokens, stopIds: model.text.defaults.stopIds,
     };
 
-    const parser = model.text.parser(toolNames);
-    const t0 = performance.now();
-    let tFirst = 0;
-    let completion = 0;
-    let lastStats = 0;
-    let reasoningState: 'none' | 'open' | 'closed' = 'none';
-    let reasoningTokens = 0;
-    let reasoningMs = 0;
-    const parseErrors: string[] = [];
-    this.emit({ type: 'prompt_progress', ...base, processed: 0, total: promptTokens });
-
-    // Events are published only after the token's transaction commits: what a client has seen is
-    // always on disk.
-    let out: GenerationEvent[] = [];
-    const endReasoning = () => {
-      if (reasoningState !== 'open') return;
-      reasoningState = 'closed';
-      reasoningMs = performance.now() - (tFirst || t0);
-      out.push({ type: 'reasoning_end', ...base, reasoningMs, reasoningTokens });
-    };
-
-    const flushEvents = () => { const evs = out; out = []; for (const e of evs) this.emit(e); };
-    const apply = (events: OutputEvent[]) => {
-      for (const ev of events) {
-        if (ev.type !== 'reasoning' && ev.type !== 'finish') endReasoning();
-        switch (ev.type) {
-          case 'reasoning':
-            if (reasoningState === 'none') reasoningState = 'open';
-            writer.appendReasoning(ev.delta);
-            out.push({ type: 'reasoning', ...base, delta: ev.delta });
-            break;
-          case 'content':
-            writer.appendContent(ev.delta);
-            out.push({ type: 'content', ...base, delta: ev.delta });
-            break;
-          case 'tool_call_begin':
-            writer.setToolCall(ev.index, { id: ev.id, name: ev.name, arguments: '', status: 'streaming', result: null, error: null, durationMs: null });
-            out.push({ type: 'tool_call_begin', ...base, index: ev.index, id: ev.id, name: ev.name });
-            break;
-          case 'tool_call_delta':
-            writer.appendToolArguments(ev.index, ev.delta);
-            out.push({ type: 'tool_call_delta', ...base, index: ev.index, delta: ev.delta });
-            break;
-          case 'tool_call_end': {
-            const call: ToolCallRecord = { id: ev.call.id, name: ev.call.function.name, arguments: ev.call.function.arguments, status: 'pending', result: null, error: null, durationMs: null };
-            writer.setToolCall(ev.index, call);
-            out.push({ type: 'tool_call_end', ...base, index: ev.index, call });
-            break;
-          }
-          case 'error': {
-            parseErrors.push(ev.message);
-            if (ev.index !== undefined && writer.toolCalls[ev.index]) {
-              const call: ToolCallRecord = { ...writer.toolCalls[ev.index], status: 'error', error: ev.message };
-              writer.setToolCall(ev.index, call);
-              out.push({ type: 'tool_status', ...base, call });
-            }
-            out.push({ type: 'error', ...base, message: ev.message, raw: ev.raw });
-            break;
-          }
-          case 'finish': break;   // handled by the caller
-        }
-      }
-    };
-
-    let finishReason: FinishReason = 'stop';
+    const rec = new MessageRecorder(writer, model.text.parser(toolNames), base, promptTokens, contextLength, (e) => this.emit(e));
+    let engineReason: FinishReason = 'stop';
     let engineError: string | null = null;
     let result: GenerateResult | null = null;
     try {
-      const r = await this.host().generate(prompt.promptIds, engineOptions, (ids) => {
-        const now = performance.now();
-        if (!tFirst) { tFirst = now; this.emit({ type: 'prompt_progress', ...base, processed: promptTokens, total: promptTokens }); }
-        // One token's output is one transaction: a kill loses at most the token in flight.
-        for (const id of ids) {
-          completion++;
-          if (reasoningState !== 'closed') reasoningTokens++;
-          const events = parser.push(id);
-          writer.batch(() => apply(events));
-          flushEvents();
-        }
-        if (now - lastStats >= STATS_INTERVAL_MS) {
-          lastStats = now;
-          const decodeS = (now - tFirst) / 1000;
-          this.emit({ type: 'stats', ...base, completionTokens: completion, tokensPerSecond: decodeS > 0 ? (completion - 1) / decodeS : 0, contextUsed: promptTokens + completion, contextLength });
-        }
-      }, signal);
-      finishReason = r.finishReason;
-      result = r;
+      result = await this.models.engine.generate(prompt.promptIds, engineOptions, (ids) => rec.pushTokens(ids), signal);
+      engineReason = result.finishReason;
     } catch (e) {
-      finishReason = signal.aborted ? 'cancelled' : 'error';
-      engineError = e instanceof EngineCrashedError ? `${e.message}. The engine is restarting; regenerate to try again.` : (e as Error).message;
-      if (signal.aborted) engineError = null;
+      engineReason = signal.aborted ? 'cancelled' : 'error';
+      if (!signal.aborted) {
+        engineError = e instanceof EngineCrashedError ? `${e.message}. The engine is restarting; regenerate to try again.` : (e as Error).message;
+      }
     }
-
-    const tail = parser.finish(finishReason);
-    writer.batch(() => apply(tail));
-    endReasoning();
-    flushEvents();
-    const parsedFinish = tail.find((ev) => ev.type === 'finish');
-    const finalReason: FinishReason = engineError ? 'error' : parsedFinish?.type === 'finish' ? parsedFinish.reason : finishReason;
-
-    const now = performance.now();
-    const ttft = tFirst ? tFirst - t0 : now - t0;
-    const promptMs = result?.prefillMs ?? ttft;
-    const decodeMs = result?.decodeMs ?? (tFirst ? now - tFirst : 0);
-    const timings: Timings = {
-      promptTokens, completionTokens: completion, promptMs, ttftMs: ttft, decodeMs,
-      promptTokensPerSecond: promptMs > 0 ? (promptTokens / promptMs) * 1000 : 0,
-      tokensPerSecond: decodeMs > 0 && completion > 1 ? ((completion - 1) / decodeMs) * 1000 : 0,
-      contextUsed: promptTokens + completion, contextLength,
-    };
-    const reasoningPatch = reasoningState === 'none' ? {} : { reasoningMs, reasoningTokens };
+    const parsedReason = rec.finishParse(engineReason);
+    const finalReason: FinishReason = engineError ? 'error' : parsedReason;
+    const timings = rec.timings(result);
+    const reasoningPatch = rec.reasoningPatch();
+    const parseErrors = rec.parseErrors;
 
     if (finalReason === 'cancelled') {
       writer.finish({ ...reasoningPatch, status: 'stopped', finishReason: 'cancelled', timings, toolCalls: settleCalls(writer.toolCalls, 'stopped') });
@@ -352,7 +258,20 @@ export class ChatService {
       return null;
     }
 
-    // Run the tools, store their results as tool messages, continue in a new assistant message.
+    const parentId = this.runTools(conversationId, messageId, writer);
+    writer.finish({ ...reasoningPatch, status: 'complete', finishReason: 'tool_calls', error: parseErrors.length ? parseErrors.join('; ') : null, timings });
+    if (signal.aborted) {
+      this.emit({ type: 'finish', ...base, reason: 'cancelled', timings, error: null, continuedBy: null });
+      return null;
+    }
+    const next = this.chats.addMessage({ conversationId, parentId, role: 'assistant', status: 'streaming', model: model.label, sampling: msg.sampling });
+    this.emit({ type: 'finish', ...base, reason: 'tool_calls', timings, error: null, continuedBy: next.id });
+    return next.id;
+  }
+
+  /** Runs the pending tool calls; each result becomes a tool message. Returns the last one's id. */
+  private runTools(conversationId: string, messageId: string, writer: StreamWriter): string {
+    const base = { conversationId, messageId };
     let parentId = messageId;
     for (let i = 0; i < writer.toolCalls.length; i++) {
       const call = writer.toolCalls[i];
@@ -370,17 +289,8 @@ export class ChatService {
       this.emit({ type: 'tool_message', conversationId, message: toolMsg });
       parentId = toolMsg.id;
     }
-    writer.finish({ ...reasoningPatch, status: 'complete', finishReason: 'tool_calls', error: parseErrors.length ? parseErrors.join('; ') : null, timings });
-    if (signal.aborted) {
-      this.emit({ type: 'finish', ...base, reason: 'cancelled', timings, error: null, continuedBy: null });
-      return null;
-    }
-    const next = this.chats.addMessage({ conversationId, parentId, role: 'assistant', status: 'streaming', model: model.label, sampling: msg.sampling });
-    this.emit({ type: 'finish', ...base, reason: 'tool_calls', timings, error: null, continuedBy: next.id });
-    return next.id;
+    return parentId;
   }
-
-  private host() { return this.models.engine; }
 }
 
 function settleCalls(calls: ToolCallRecord[], why: string): ToolCallRecord[] {

@@ -1,0 +1,150 @@
+// message-recorder.ts — turns the ids of one generation into a stored message and contract
+// events: each id goes through the output parser, its reasoning / content / tool-call pieces are
+// written in one transaction (StreamWriter), and only then published. Also keeps the clocks and
+// counters behind the timings and the reasoning panel (elapsed time, token count).
+import type { FinishReason, OutputEvent } from '../../common/chat-types.ts';
+import type { GenerationEvent, Timings, ToolCallRecord } from '../../common/contract.ts';
+import type { GenerateResult } from '../engine/types.ts';
+import type { StreamWriter } from '../store/stream-writer.ts';
+
+/** Minimum interval between live 'stats' events. */
+const STATS_INTERVAL_MS = 250;
+
+interface Parser { push(id: number): OutputEvent[]; finish(reason: FinishReason): OutputEvent[] }
+
+export class MessageRecorder {
+  private readonly t0 = performance.now();
+  private tFirst = 0;
+  private lastStats = 0;
+  private completion = 0;
+  private reasoningState: 'none' | 'open' | 'closed' = 'none';
+  private reasoningTokens = 0;
+  private reasoningMs = 0;
+  private pending: GenerationEvent[] = [];
+  readonly parseErrors: string[] = [];
+
+  constructor(
+    private readonly writer: StreamWriter,
+    private readonly parser: Parser,
+    private readonly ids: { conversationId: string; messageId: string },
+    private readonly promptTokens: number,
+    private readonly contextLength: number,
+    private readonly emit: (e: GenerationEvent) => void,
+  ) {
+    emit({ type: 'prompt_progress', ...ids, processed: 0, total: promptTokens });
+  }
+
+  /** Ids from the engine: each is parsed, committed, then published. */
+  pushTokens(ids: number[]): void {
+    const now = performance.now();
+    if (!this.tFirst) {
+      this.tFirst = now;
+      this.emit({ type: 'prompt_progress', ...this.ids, processed: this.promptTokens, total: this.promptTokens });
+    }
+    for (const id of ids) {
+      this.completion++;
+      if (this.reasoningState !== 'closed') this.reasoningTokens++;
+      const events = this.parser.push(id);
+      // One token's output is one transaction: a kill loses at most the token in flight, and
+      // what a client has seen is always on disk.
+      this.writer.batch(() => this.apply(events));
+      this.flush();
+    }
+    if (now - this.lastStats >= STATS_INTERVAL_MS) {
+      this.lastStats = now;
+      const decodeS = (now - this.tFirst) / 1000;
+      this.emit({
+        type: 'stats', ...this.ids, completionTokens: this.completion,
+        tokensPerSecond: decodeS > 0 ? (this.completion - 1) / decodeS : 0,
+        contextUsed: this.promptTokens + this.completion, contextLength: this.contextLength,
+      });
+    }
+  }
+
+  /** Ends the parse; returns the reason it gives (stop becomes tool_calls after a call). */
+  finishParse(engineReason: FinishReason): FinishReason {
+    const tail = this.parser.finish(engineReason);
+    this.writer.batch(() => this.apply(tail));
+    this.endReasoning();
+    this.flush();
+    const fin = tail.find((ev) => ev.type === 'finish');
+    return fin?.type === 'finish' ? fin.reason : engineReason;
+  }
+
+  timings(result: GenerateResult | null): Timings {
+    const now = performance.now();
+    const ttft = this.tFirst ? this.tFirst - this.t0 : now - this.t0;
+    const promptMs = result?.prefillMs ?? ttft;
+    const decodeMs = result?.decodeMs ?? (this.tFirst ? now - this.tFirst : 0);
+    return {
+      promptTokens: this.promptTokens, completionTokens: this.completion, promptMs, ttftMs: ttft, decodeMs,
+      promptTokensPerSecond: promptMs > 0 ? (this.promptTokens / promptMs) * 1000 : 0,
+      tokensPerSecond: decodeMs > 0 && this.completion > 1 ? ((this.completion - 1) / decodeMs) * 1000 : 0,
+      contextUsed: this.promptTokens + this.completion, contextLength: this.contextLength,
+    };
+  }
+
+  /** Reasoning time and tokens for the stored message (none when the model did not think). */
+  reasoningPatch(): { reasoningMs?: number; reasoningTokens?: number } {
+    return this.reasoningState === 'none' ? {} : { reasoningMs: this.reasoningMs, reasoningTokens: this.reasoningTokens };
+  }
+
+  private flush(): void {
+    const evs = this.pending;
+    this.pending = [];
+    for (const e of evs) this.emit(e);
+  }
+
+  private endReasoning(): void {
+    if (this.reasoningState !== 'open') return;
+    this.reasoningState = 'closed';
+    this.reasoningMs = performance.now() - (this.tFirst || this.t0);
+    this.pending.push({ type: 'reasoning_end', ...this.ids, reasoningMs: this.reasoningMs, reasoningTokens: this.reasoningTokens });
+  }
+
+  private apply(events: OutputEvent[]): void {
+    const w = this.writer;
+    const out = this.pending;
+    const base = this.ids;
+    for (const ev of events) {
+      // Anything but more reasoning closes the reasoning panel.
+      if (ev.type !== 'reasoning' && ev.type !== 'finish') this.endReasoning();
+      switch (ev.type) {
+        case 'reasoning':
+          if (this.reasoningState === 'none') this.reasoningState = 'open';
+          w.appendReasoning(ev.delta);
+          out.push({ type: 'reasoning', ...base, delta: ev.delta });
+          break;
+        case 'content':
+          w.appendContent(ev.delta);
+          out.push({ type: 'content', ...base, delta: ev.delta });
+          break;
+        case 'tool_call_begin':
+          w.setToolCall(ev.index, { id: ev.id, name: ev.name, arguments: '', status: 'streaming', result: null, error: null, durationMs: null });
+          out.push({ type: 'tool_call_begin', ...base, index: ev.index, id: ev.id, name: ev.name });
+          break;
+        case 'tool_call_delta':
+          w.appendToolArguments(ev.index, ev.delta);
+          out.push({ type: 'tool_call_delta', ...base, index: ev.index, delta: ev.delta });
+          break;
+        case 'tool_call_end': {
+          const call: ToolCallRecord = { id: ev.call.id, name: ev.call.function.name, arguments: ev.call.function.arguments, status: 'pending', result: null, error: null, durationMs: null };
+          w.setToolCall(ev.index, call);
+          out.push({ type: 'tool_call_end', ...base, index: ev.index, call });
+          break;
+        }
+        case 'error': {
+          this.parseErrors.push(ev.message);
+          if (ev.index !== undefined && w.toolCalls[ev.index]) {
+            const call: ToolCallRecord = { ...w.toolCalls[ev.index], status: 'error', error: ev.message };
+            w.setToolCall(ev.index, call);
+            out.push({ type: 'tool_status', ...base, call });
+          }
+          out.push({ type: 'error', ...base, message: ev.message, raw: ev.raw });
+          break;
+        }
+        case 'finish': break;   // the caller reads it from finishParse
+      }
+    }
+  }
+}
