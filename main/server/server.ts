@@ -22,6 +22,23 @@ function originAllowed(req: IncomingMessage): boolean {
   try { return new URL(origin).host === req.headers.host; } catch { return false; }
 }
 
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+function isLoopback(host: string): boolean {
+  return LOOPBACK_NAMES.has(host) || host.startsWith('127.');
+}
+
+/**
+ * Bound to loopback, the server answers only requests addressed to a loopback name: a web page
+ * that rebinds its own DNS name to 127.0.0.1 cannot reach the API (DNS rebinding).
+ */
+function hostAllowed(req: IncomingMessage, listenHost: string): boolean {
+  if (!isLoopback(listenHost)) return true;
+  const host = req.headers.host;
+  if (!host) return false;
+  try { return isLoopback(new URL(`http://${host}`).hostname); } catch { return false; }
+}
+
 function send(ws: WebSocket, msg: WireResponse | WireEvent): void {
   if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
 }
@@ -32,6 +49,10 @@ export function startServer(core: Core, opts: ServerOptions): Promise<RunningSer
 
   const server = createServer((req, res) => {
     const headers = securityHeaders(wsOrigin);
+    if (!hostAllowed(req, opts.host)) {
+      res.writeHead(403, { ...headers, 'content-type': 'text/plain' }).end('forbidden host\n');
+      return;
+    }
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
       res.writeHead(200, { ...headers, 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -44,7 +65,7 @@ export function startServer(core: Core, opts: ServerOptions): Promise<RunningSer
 
   server.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '').split('?')[0];
-    if (path !== WS_PATH || !originAllowed(req)) {
+    if (path !== WS_PATH || !originAllowed(req) || !hostAllowed(req, opts.host)) {
       socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
       return;
     }

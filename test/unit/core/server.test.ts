@@ -84,6 +84,12 @@ describe('http', () => {
     expect((await get('/%00')).status).toBe(400);
   });
 
+  it('answers only loopback host names while bound to loopback (DNS rebinding)', async () => {
+    expect((await get('/', { host: 'evil.example:80' })).status).toBe(403);
+    expect((await get('/', { host: `localhost:${srv.port}` })).status).toBe(200);
+    await expect(rawSocket({ host: 'evil.example', origin: 'http://evil.example' })).rejects.toThrow(/403/);
+  });
+
   it('reports health', async () => {
     const r = await get('/healthz');
     expect(JSON.parse(r.body).engine.state).toBe('idle');
