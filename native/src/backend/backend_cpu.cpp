@@ -1,5 +1,6 @@
 // backend_cpu.cpp — the CPU backend: every op, every weight type; the reference for all others.
 #include "backend/backend.h"
+#include "backend_loader/backend_cuda.h"
 
 namespace kk {
 
@@ -48,7 +49,8 @@ const Backend& backend_cpu() {
 
 Status find_backend(const std::string& name, const Backend** out) {
   if (name.empty() || name == "cpu") { *out = &backend_cpu(); return Status::OK(); }
-  return Status::Error("unknown backend '" + name + "' (this build has: cpu)");
+  if (name == "cuda") return backend_cuda(out);  // the plugin, if it and a GPU are there
+  return Status::Error("unknown backend '" + name + "' (choices: cpu, cuda)");
 }
 
 }  // namespace kk
