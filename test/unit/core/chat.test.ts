@@ -164,9 +164,11 @@ describe('karakoram serve killed mid-answer', () => {
     const WebSocket = (await import('ws')).default;
     const { createWsClient } = await import('../../../common/ws-client.ts');
     const dataDir = mkdtempSync(join(tmpdir(), 'kk-serve-kill-'));
+    const procs: { kill(sig: NodeJS.Signals): boolean }[] = [];
     const bin = join(__dirname, '..', '..', '..', 'bin', 'karakoram.js');
     const start = () => {
       const p = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', dataDir, '--no-build'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KARAKORAM_CHECK_CONTRACT: '1' } });
+      procs.push(p);
       const url = new Promise<string>((resolve, reject) => {
         let out = '';
         p.stdout.on('data', (d) => { out += d; const m = /serving on http:\/\/(\S+)/.exec(out); if (m) resolve(m[1]); });
@@ -211,6 +213,7 @@ describe('karakoram serve killed mid-answer', () => {
       s2.p.kill('SIGTERM');
       await new Promise((r) => s2.p.once('close', r));
     } finally {
+      for (const p of procs) p.kill('SIGKILL');   // a failed assertion must not leave servers behind
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
