@@ -48,7 +48,8 @@ export const createModelSlice: SliceCreator<ModelSlice> = (set, get, api) => {
     },
 
     async restartEngine() {
-      set({ engine: { ...get().engine, state: 'restarting' } });
+      // The user saw the crash and chose to restart: the note about it has done its job.
+      set({ engine: { ...get().engine, state: 'restarting' }, crashNotice: null });
       try { get().applyEngineStatus(await api.restartEngine({})); }
       catch (e) { set({ engine: { ...get().engine, state: 'crashed', error: msg(e) } }); }
     },

@@ -2,10 +2,12 @@
 // reasoning streams then collapses as the answer follows; a tool-call card for the demo weather
 // tool; stop; regenerate; edit and branch; reload finds everything intact; killing the engine
 // mid-answer shows the crash banner and the app recovers (automatically, then via Restart).
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { addonPath } from '../../main/engine/native.ts';
-import { engineStatus, launchBrowser, longMemo, onStream, openApp, recordTurn, shot, snaps, startServe, waitEngine, type Served } from './harness.ts';
+import { ROOT, engineStatus, launchBrowser, longMemo, onStream, openApp, recordTurn, shot, snaps, startServe, waitEngine, type Served } from './harness.ts';
 
 const NO_ENGINE = addonPath() === null
   ? 'native engine not built (npm run build:native): the chat e2e needs the real engine'
@@ -46,6 +48,18 @@ async function newChat(): Promise<string> {
 async function openConversation(id: string): Promise<void> {
   await page.locator(`[data-testid="conversation-item"][data-id="${id}"] [data-testid="conversation-open"]`).click();
   await expect.poll(activeId).toBe(id);
+}
+
+/** Records every state the engine badge shows (loads are quick: a poll would miss them). */
+async function recordEngineStates(p: Page): Promise<void> {
+  await p.evaluate(() => {
+    const w = window as unknown as { __kkEngine: string[] };
+    w.__kkEngine = [];
+    new MutationObserver(() => {
+      const st = document.querySelector('[data-testid="engine-status"]')?.getAttribute('data-state');
+      if (st && w.__kkEngine[w.__kkEngine.length - 1] !== st) w.__kkEngine.push(st);
+    }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
+  });
 }
 
 describe.skipIf(NO_ENGINE !== null)('web mode with the real engine and the demo model', () => {
@@ -206,6 +220,33 @@ describe.skipIf(NO_ENGINE !== null)('web mode with the real engine and the demo 
     expect(await lastTurn().getAttribute('data-status')).toBe('complete');
     expect((await lastTurn().getByTestId('message-content').textContent())!.trim().length).toBeGreaterThan(0);
     await shot(page, '14-recovered');
+  });
+
+  it('the model panel loads another local model directory, with progress, and chat goes on', async () => {
+    const before = await engineStatus(served.url);
+    await page.getByTestId('model-badge').click();
+    await page.getByTestId('model-panel').waitFor();
+    expect(await page.getByTestId('demo-note').textContent()).toMatch(/demo model/i);
+    // Another directory with a K2-format model: a copy of the bundled demo model.
+    const dir = join(served.dataDir, 'models', 'demo-copy');
+    cpSync(join(ROOT, 'assets', 'models', 'demo-k2'), dir, { recursive: true });
+    expect(dir).not.toBe(before.model?.dir);
+    await page.getByTestId('model-dir-input').fill(dir);
+    await page.getByTestId('model-inspect').click();
+    await page.getByTestId('model-inspection').waitFor();
+    expect(await page.getByTestId('model-inspection').getByTestId('memory-plan').getAttribute('data-fits')).toBe('true');
+    await recordEngineStates(page);
+    await page.getByTestId('model-load').click();
+    await expect.poll(async () => (await engineStatus(served.url)).model?.dir, { timeout: ANSWER_MS }).toBe(dir);
+    await page.locator('[data-testid="engine-status"][data-state="ready"]').waitFor({ timeout: ANSWER_MS });
+    const seen = await page.evaluate(() => (window as unknown as { __kkEngine: string[] }).__kkEngine);
+    expect(seen).toContain('loading');
+    await shot(page, '15-model-loaded');
+    await page.keyboard.press('Escape');
+    await newChat();
+    await ask('Who are you?');
+    await answered();
+    expect(await lastTurn().getAttribute('data-status')).toBe('complete');
   });
 
   it('raised no page errors', () => {

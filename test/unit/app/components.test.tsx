@@ -99,8 +99,13 @@ describe('banners and help', () => {
     await act(async () => { fireEvent.click(screen.getByTestId('restart-engine')); });
     expect(f.calls.some((c) => c.method === 'restartEngine')).toBe(true);
     expect(store.getState().engine.state).toBe('ready');
-    // Back up: the banner turns into a dismissable note saying what happened.
+    // Restarted by the user: no banner left.
+    expect(screen.queryByTestId('crash-banner')).toBeNull();
+    // Restarted by the core itself: a dismissable note says what happened.
+    act(() => f.emit('engineStatus', { ...ready, state: 'crashed', error: 'engine exited (SIGSEGV)', pid: null }));
+    act(() => f.emit('engineStatus', { ...ready, pid: 43 }));
     expect(screen.getByTestId('crash-banner').dataset.state).toBe('recovered');
+    expect(screen.getByTestId('crash-banner').textContent).toContain('SIGSEGV');
     fireEvent.click(screen.getByTestId('dismiss-crash'));
     expect(screen.queryByTestId('crash-banner')).toBeNull();
   });
