@@ -2,44 +2,28 @@
 // served from the app:// scheme with a strict CSP), the core in this process, and the engine in
 // an Electron utilityProcess so a native fault never takes the window down. The renderer reaches
 // the core only through the preload's verbs (contextIsolation, sandbox, no Node).
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
 import { IPC_EVENT_CHANNEL, IPC_REQUEST_CHANNEL } from '../../common/contract.ts';
 import { REPO_ROOT } from '../engine/native.ts';
 import { ENGINE_ENTRY, type EngineProcess, type EngineSpawner } from '../host/spawn.ts';
 import type { FromEngine } from '../host/protocol.ts';
-import { securityHeaders } from '../server/static.ts';
 import { Core } from '../services/core.ts';
 import { defaultDataDir } from '../store/paths.ts';
+import { serveApp } from './app-protocol.ts';
+import { buildPreload } from './preload-build.ts';
 import type { BrowserWindowInstance, ElectronMain } from './electron-api.ts';
 
 const APP_SCHEME = 'app';
 const APP_ORIGIN = `${APP_SCHEME}://karakoram`;
 const APP_DIR = join(REPO_ROOT, 'dist', 'app');
-const PRELOAD_SRC = join(REPO_ROOT, 'main', 'electron', 'preload.ts');
 const PRELOAD_OUT = join(REPO_ROOT, 'build', 'electron', 'preload.cjs');
 const WINDOW = { width: 1280, height: 860, minWidth: 720, minHeight: 480 };
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.woff2': 'font/woff2', '.woff': 'font/woff',
-  '.ttf': 'font/ttf', '.ico': 'image/x-icon', '.wasm': 'application/wasm',
-};
 
 /** Electron is an optional dependency: imported by a computed name so type-checking never needs it. */
 async function loadElectron(): Promise<ElectronMain> {
   const name = 'electron';
   const mod = (await import(name)) as ElectronMain & { default?: ElectronMain };
   return mod.default ?? mod;
-}
-
-/** Sandboxed preloads cannot run TypeScript or ESM: bundle preload.ts to CommonJS once. */
-async function buildPreload(): Promise<string> {
-  if (existsSync(PRELOAD_OUT) && statSync(PRELOAD_OUT).mtimeMs >= statSync(PRELOAD_SRC).mtimeMs) return PRELOAD_OUT;
-  const esbuild = await import('esbuild');
-  mkdirSync(join(REPO_ROOT, 'build', 'electron'), { recursive: true });
-  await esbuild.build({ entryPoints: [PRELOAD_SRC], outfile: PRELOAD_OUT, bundle: true, minify: true, format: 'cjs', platform: 'node', external: ['electron'], target: 'es2022' });
-  return PRELOAD_OUT;
 }
 
 function utilitySpawner(electron: ElectronMain): EngineSpawner {
@@ -59,25 +43,6 @@ function utilitySpawner(electron: ElectronMain): EngineSpawner {
   };
 }
 
-/** app://karakoram/PATH → a file under dist/app, with the renderer's security headers. */
-function serveApp(url: string): Response {
-  const headers = securityHeaders(null);
-  let pathname: string;
-  try { pathname = decodeURIComponent(new URL(url).pathname); } catch { return new Response('bad url', { status: 400, headers }); }
-  const rel = normalize(pathname).replace(/^([/\\])+/, '');
-  let file = join(APP_DIR, rel);
-  if (!file.startsWith(APP_DIR + sep) && file !== APP_DIR) return new Response('forbidden', { status: 403, headers });
-  if (!existsSync(file) || statSync(file).isDirectory()) {
-    if (extname(rel)) return new Response('not found', { status: 404, headers });
-    file = join(APP_DIR, 'index.html');
-  }
-  if (!existsSync(file)) {
-    return new Response('<!doctype html><meta charset="utf-8"><h1>Karakoram</h1><p>The renderer is not built: run <code>npm run build:app</code>.</p>',
-      { status: 503, headers: { ...headers, 'content-type': 'text/html; charset=utf-8' } });
-  }
-  return new Response(readFileSync(file), { status: 200, headers: { ...headers, 'content-type': MIME[extname(file)] ?? 'application/octet-stream' } });
-}
-
 async function main(): Promise<void> {
   const electron = await loadElectron();
   const { app, BrowserWindow, ipcMain, protocol, session, shell } = electron;
@@ -87,9 +52,9 @@ async function main(): Promise<void> {
   // The same database as web mode (`karakoram serve`), so both see the same conversations.
   const dataDir = defaultDataDir();
   const core = new Core({ dataDir, modelDir: process.env.KARAKORAM_MODEL, spawner: utilitySpawner(electron) });
-  const preload = await buildPreload();
+  const preload = await buildPreload(PRELOAD_OUT);
 
-  protocol.handle(APP_SCHEME, (req) => serveApp(req.url));
+  protocol.handle(APP_SCHEME, (req) => serveApp(APP_DIR, req.url));
   // No camera, microphone, notifications, geolocation...: the app needs none.
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
