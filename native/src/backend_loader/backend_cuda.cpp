@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "backend_loader/cuda_hybrid_moe.h"
 #include "backend_loader/cuda_loader.h"
 
 namespace kk {
@@ -44,7 +45,7 @@ struct Scratch {
 
 class Cuda {
  public:
-  explicit Cuda(const kk_cuda_plugin* api) : api_(api) { stream_ = api_->stream_create(); }
+  explicit Cuda(const kk_cuda_plugin* api) : api_(api), stream_(api->stream_create()), hybrid(api, stream_) {}
 
   std::mutex mu;
 
@@ -109,6 +110,11 @@ class Cuda {
  private:
   const kk_cuda_plugin* api_;
   kk_cuda_stream stream_ = nullptr;
+
+ public:
+  HybridMoe hybrid;  // routed experts: hot on the GPU, cold on the CPU
+
+ private:
   std::unordered_map<const void*, DeviceWeight> weights_;
   std::unordered_set<const void*> rejected_;
   Scratch scratch_[8];
@@ -156,36 +162,11 @@ void cuda_head_matmul(const OpContext& ctx, const Tensor& W, const HeadMatmulArg
   backend_cpu().head_matmul(ctx, W, a, x, y);
 }
 
-bool try_moe(Cuda& c, const Tensor& gate, const Tensor& up, const Tensor& down, const float* x, int64_t n, int top_k,
-             const int32_t* ids, const float* weights, float* y, const uint8_t* mask) {
-  if (gate.shape.size() != 3 || n > INT32_MAX) return false;
-  const int E = int(gate.shape[0]), inter = int(gate.shape[1]), hidden = int(gate.shape[2]);
-  const void* dg = c.weight(gate.data, gate.nbytes());
-  const void* du = c.weight(up.data, up.nbytes());
-  const void* dd = c.weight(down.data, down.nbytes());
-  std::vector<int32_t> slot(E);
-  for (int e = 0; e < E; ++e) slot[e] = (!mask || mask[e]) ? e : -1;  // all experts resident, in order
-  const kk_moe_args a{int(n), top_k, hidden, inter, E, 0};
-  const size_t xb = sizeof(float) * size_t(n) * hidden, pb = size_t(n) * top_k * 4;
-  float* dx = static_cast<float*>(c.scratch(0, xb));
-  float* dy = static_cast<float*>(c.scratch(1, xb));
-  int32_t* dids = static_cast<int32_t*>(c.scratch(2, pb));
-  float* dw = static_cast<float*>(c.scratch(3, pb));
-  int32_t* dslot = static_cast<int32_t*>(c.scratch(4, sizeof(int32_t) * E));
-  void* ws = c.scratch(5, c.api()->moe_workspace_bytes(&a));
-  if (!dg || !du || !dd || !dx || !dy || !dids || !dw || !dslot || !ws) return false;
-  if (!c.up(dx, x, xb) || !c.up(dids, ids, pb) || !c.up(dw, weights, pb) || !c.up(dslot, slot.data(), slot.size() * 4))
-    return false;
-  const int r = c.api()->moe_q4(&a, static_cast<const block_q4*>(dg), static_cast<const block_q4*>(du),
-                                static_cast<const block_q4*>(dd), dslot, dx, dids, dw, dy, ws, c.stream());
-  return r == 0 && c.down(y, dy, xb);
-}
-
 void cuda_moe(const OpContext& ctx, const Tensor& gate, const Tensor& up, const Tensor& down, const float* x,
               int64_t n, int top_k, const int32_t* ids, const float* weights, float* y, const uint8_t* mask) {
   std::lock_guard<std::mutex> lock(g_cuda->mu);
   if (n <= 0) return;
-  if (try_moe(*g_cuda, gate, up, down, x, n, top_k, ids, weights, y, mask)) return g_cuda->note_device();
+  if (g_cuda->hybrid.run(ctx, gate, up, down, x, n, top_k, ids, weights, y, mask)) return g_cuda->note_device();
   g_cuda->note_fallback("moe");
   backend_cpu().moe(ctx, gate, up, down, x, n, top_k, ids, weights, y, mask);
 }
@@ -244,7 +225,20 @@ void cuda_mla_prefill(const OpContext& ctx, const MlaPrefillArgs& a, const float
 CudaBackendCounts cuda_backend_counts() {
   if (!g_cuda) return {};
   std::lock_guard<std::mutex> lock(g_cuda->mu);
-  return g_cuda->counts;
+  CudaBackendCounts c = g_cuda->counts;
+  const HybridMoeCounts& h = g_cuda->hybrid.counts();
+  c.moe_gpu_pairs = h.gpu_pairs;
+  c.moe_cpu_pairs = h.cpu_pairs;
+  c.expert_uploads = h.uploads;
+  c.expert_evictions = h.evictions;
+  c.expert_slots = h.slots;
+  return c;
+}
+
+Status cuda_backend_replace_experts() {
+  if (!g_cuda) return Status::OK();
+  std::lock_guard<std::mutex> lock(g_cuda->mu);
+  return g_cuda->hybrid.replace();
 }
 
 Status backend_cuda(const Backend** out) {

@@ -1,12 +1,13 @@
 // backend_cuda.h — the "cuda" entry of the backend table (backend/backend.h), over the plugin.
 //
 // A first, correctness-first device backend: weights are uploaded once on first use and stay
-// resident (a cache keyed by host pointer, verified by a content fingerprint); activations travel
+// resident (a cache keyed by host pointer, verified by a content fingerprint) — except routed
+// experts, which go through the hybrid MoE (cuda_hybrid_moe.h): the hot ones in a budgeted slab of
+// device slots, the cold ones computed by the CPU threads at the same time; activations travel
 // host -> device -> host per op, because the backend table is host-pointer based. Ops and weight
 // types it does not run (or any CUDA failure, e.g. out of device memory) fall back to the CPU op,
 // so results never depend on whether the GPU could take an op. A weight that does not fit even after
-// the cache is emptied stays on the CPU for good (Kimi K2's experts: the MoE then runs on the CPU
-// while everything else runs on the GPU, until the placement-driven hybrid step replaces this). The hybrid MoE step, device-resident
+// the cache is emptied stays on the CPU for good. The hybrid MoE step, device-resident
 // activations and placement-driven residency come next (docs/cuda.md).
 #pragma once
 #include "backend/backend.h"
@@ -18,9 +19,18 @@ namespace kk {
 // (no plugin, no driver, no device).
 Status backend_cuda(const Backend** out);
 
-// Ops the CUDA backend ran on the device, and ops it handed to the CPU after a CUDA failure
-// (ops it never claims, per supports(), are not counted). For tests and the bench.
-struct CudaBackendCounts { int64_t device_ops = 0, cpu_fallbacks = 0; };
+// Ops the CUDA backend ran on the device (a hybrid MoE call counts as one), and ops it handed to
+// the CPU after a CUDA failure (ops it never claims, per supports(), are not counted); and the
+// hybrid MoE's split and expert moves (cuda_hybrid_moe.h). For tests and benches.
+struct CudaBackendCounts {
+  int64_t device_ops = 0, cpu_fallbacks = 0;
+  int64_t moe_gpu_pairs = 0, moe_cpu_pairs = 0;  // (token, expert) pairs computed on each side
+  int64_t expert_uploads = 0, expert_evictions = 0, expert_slots = 0;
+};
 CudaBackendCounts cuda_backend_counts();
+
+// Moves the GPU's hot expert set towards the routing statistics collected so far (placement
+// policy with hysteresis); the engine calls it between requests. No-op before the first MoE call.
+Status cuda_backend_replace_experts();
 
 }  // namespace kk

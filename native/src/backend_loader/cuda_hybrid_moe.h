@@ -1,0 +1,85 @@
+// cuda_hybrid_moe.h — the hybrid MoE step of the "cuda" backend: hot experts on the GPU, cold
+// experts on the CPU, both at once, for the same tokens.
+//
+// Resident experts live in one device slab of expert slots (gate, up and down per slot) sized by a
+// VRAM budget; each MoE layer (recognised by its stacked gate tensor) has a slot_of table. Every
+// call records its routing into RoutingStats; the GPU computes the tokens' resident experts while
+// CPU threads compute the others from RAM (cpu::moe with the cold mask), and the two partial sums
+// are added. New layers take free slots as they appear; replace() moves the hot set towards the
+// live statistics with the placement policy's hysteresis (placement/placement.h), between requests.
+// Layers are known by the host address of their stacked gate tensor, checked by a fingerprint of
+// the weights (an engine destroyed and another loaded may reuse addresses). Known limit: the
+// layers of a model that is gone keep their slots until re-placement evicts them.
+// Not thread-safe: the backend calls it under its lock.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend_loader/kk_cuda_plugin.h"
+#include "placement/placement.h"
+#include "placement/routing_stats.h"
+
+namespace kk {
+
+struct HybridMoeCounts {
+  int64_t calls = 0;         // MoE calls
+  int64_t gpu_pairs = 0;     // (token, expert) pairs computed on the GPU
+  int64_t cpu_pairs = 0;     // ... and on the CPU
+  int64_t uploads = 0, evictions = 0;  // experts moved by placement
+  int64_t slots = 0;         // expert slots in the device slab
+};
+
+class HybridMoe {
+ public:
+  // Most MoE layers one model can have (K2: 60); the routing statistics are sized for it.
+  static constexpr int kMaxLayers = 256;
+
+  HybridMoe(const kk_cuda_plugin* api, kk_cuda_stream stream) : api_(api), stream_(stream) {}
+  ~HybridMoe();
+
+  // y = Σ routed experts, as cpu::moe; false if this layer cannot run here (then the caller
+  // computes it on the CPU). `mask` as in cpu::moe (null = all experts).
+  bool run(const OpContext& ctx, const Tensor& gate, const Tensor& up, const Tensor& down, const float* x, int64_t n,
+           int top_k, const int32_t* ids, const float* weights, float* y, const uint8_t* mask);
+
+  // Re-placement from the statistics recorded so far (call between requests).
+  Status replace(const placement::ReplaceOptions& opts = {});
+
+  const HybridMoeCounts& counts() const { return counts_; }
+  const placement::RoutingStats& stats() const { return stats_; }
+
+ private:
+  struct Layer {
+    const void *gate = nullptr, *up = nullptr, *down = nullptr;  // host weights (stacked [E, ...])
+    uint64_t fingerprint = 0;        // of the host weights: a reused address is another layer
+    std::vector<int32_t> slot_of;    // [E] slot or -1
+    int32_t* d_slot_of = nullptr;
+  };
+
+  bool init_slab(const Tensor& gate);
+  int layer_index(const Tensor& gate, const Tensor& up, const Tensor& down);
+  placement::ModelSizes sizes() const;
+  bool upload(int layer, int expert, int slot);
+  bool sync_slot_table(int layer);
+  void forget(int layer);
+  void* scratch(int i, size_t bytes);
+
+  const kk_cuda_plugin* api_;
+  kk_cuda_stream stream_;
+  bool slab_ready_ = false, slab_failed_ = false;
+  int E_ = 0, inter_ = 0, hidden_ = 0;
+  size_t proj_bytes_ = 0;                   // one projection of one expert
+  block_q4 *gate_slab_ = nullptr, *up_slab_ = nullptr, *down_slab_ = nullptr;
+  std::vector<int> free_slots_;
+  std::unordered_map<const void*, int> layer_of_;
+  std::vector<Layer> layers_;
+  placement::RoutingStats stats_;
+  placement::Plan plan_;                    // mirrors the slot tables
+  struct Buf { void* d = nullptr; size_t bytes = 0; } scratch_[6];
+  HybridMoeCounts counts_;
+};
+
+}  // namespace kk
