@@ -54,16 +54,21 @@ inline void q4_f32_row(const block_q4* row, int64_t nb, const float* x, int64_t 
 void q4_f32_avx2(const block_q4* W, int64_t cols, int64_t r0, int64_t r1, const float* x,
                  int64_t ldx, int64_t n, float* y, int64_t ldy) {
   const int64_t nb = cols / KK_Q4_GROUP;
-  for_row_token_tiles(r0, r1, n, [&](int64_t r, int64_t t0, int64_t tn) {
-    float out[kTokenTile];
-    const float* xt = x + t0 * ldx;
+  if (n == 1) {
+    for (int64_t r = r0; r < r1; ++r) q4_f32_row<1>(W + r * nb, nb, x, ldx, &y[r]);
+    return;
+  }
+  gemm_tiles(r0, r1, n, cols, y, ldy, no_tile_setup,
+             [&](int64_t r, int64_t t0, int64_t tn, int64_t c0, int64_t c1, float* out) {
+    const block_q4* row = W + r * nb + c0 / KK_Q4_GROUP;
+    const int64_t nbc = (c1 - c0) / KK_Q4_GROUP;
+    const float* xt = x + t0 * ldx + c0;
     switch (tn) {
-      case 1: q4_f32_row<1>(W + r * nb, nb, xt, ldx, out); break;
-      case 2: q4_f32_row<2>(W + r * nb, nb, xt, ldx, out); break;
-      case 3: q4_f32_row<3>(W + r * nb, nb, xt, ldx, out); break;
-      default: q4_f32_row<4>(W + r * nb, nb, xt, ldx, out); break;
+      case 1: q4_f32_row<1>(row, nbc, xt, ldx, out); break;
+      case 2: q4_f32_row<2>(row, nbc, xt, ldx, out); break;
+      case 3: q4_f32_row<3>(row, nbc, xt, ldx, out); break;
+      default: q4_f32_row<4>(row, nbc, xt, ldx, out); break;
     }
-    for (int64_t t = 0; t < tn; ++t) y[(t0 + t) * ldy + r] = out[t];
   });
 }
 
@@ -93,16 +98,21 @@ inline void q4_q8_row(const block_q4* row, int64_t nb, const block_q8* xq, int64
 void q4_q8_avx2(const block_q4* W, int64_t cols, int64_t r0, int64_t r1, const block_q8* xq,
                 int64_t n, float* y, int64_t ldy) {
   const int64_t nb = cols / KK_Q4_GROUP;
-  for_row_token_tiles(r0, r1, n, [&](int64_t r, int64_t t0, int64_t tn) {
-    float out[kTokenTile];
-    const block_q8* xt = xq + t0 * nb;
+  if (n == 1) {
+    for (int64_t r = r0; r < r1; ++r) q4_q8_row<1>(W + r * nb, nb, xq, nb, &y[r]);
+    return;
+  }
+  gemm_tiles(r0, r1, n, cols, y, ldy, no_tile_setup,
+             [&](int64_t r, int64_t t0, int64_t tn, int64_t c0, int64_t c1, float* out) {
+    const int64_t b0 = c0 / KK_Q4_GROUP, nbc = (c1 - c0) / KK_Q4_GROUP;
+    const block_q4* row = W + r * nb + b0;
+    const block_q8* xt = xq + t0 * nb + b0;
     switch (tn) {
-      case 1: q4_q8_row<1>(W + r * nb, nb, xt, nb, out); break;
-      case 2: q4_q8_row<2>(W + r * nb, nb, xt, nb, out); break;
-      case 3: q4_q8_row<3>(W + r * nb, nb, xt, nb, out); break;
-      default: q4_q8_row<4>(W + r * nb, nb, xt, nb, out); break;
+      case 1: q4_q8_row<1>(row, nbc, xt, nb, out); break;
+      case 2: q4_q8_row<2>(row, nbc, xt, nb, out); break;
+      case 3: q4_q8_row<3>(row, nbc, xt, nb, out); break;
+      default: q4_q8_row<4>(row, nbc, xt, nb, out); break;
     }
-    for (int64_t t = 0; t < tn; ++t) y[(t0 + t) * ldy + r] = out[t];
   });
 }
 
@@ -135,16 +145,20 @@ inline void dense_row(const Wt* row, int64_t cols, const float* x, int64_t ldx, 
 template <class Wt>
 void dense_avx2(const Wt* W, int64_t cols, int64_t r0, int64_t r1, const float* x, int64_t ldx,
                 int64_t n, float* y, int64_t ldy) {
-  for_row_token_tiles(r0, r1, n, [&](int64_t r, int64_t t0, int64_t tn) {
-    float out[kTokenTile];
-    const float* xt = x + t0 * ldx;
+  if (n == 1) {
+    for (int64_t r = r0; r < r1; ++r) dense_row<Wt, 1>(W + r * cols, cols, x, ldx, &y[r]);
+    return;
+  }
+  gemm_tiles(r0, r1, n, cols, y, ldy, no_tile_setup,
+             [&](int64_t r, int64_t t0, int64_t tn, int64_t c0, int64_t c1, float* out) {
+    const Wt* row = W + r * cols + c0;
+    const float* xt = x + t0 * ldx + c0;
     switch (tn) {
-      case 1: dense_row<Wt, 1>(W + r * cols, cols, xt, ldx, out); break;
-      case 2: dense_row<Wt, 2>(W + r * cols, cols, xt, ldx, out); break;
-      case 3: dense_row<Wt, 3>(W + r * cols, cols, xt, ldx, out); break;
-      default: dense_row<Wt, 4>(W + r * cols, cols, xt, ldx, out); break;
+      case 1: dense_row<Wt, 1>(row, c1 - c0, xt, ldx, out); break;
+      case 2: dense_row<Wt, 2>(row, c1 - c0, xt, ldx, out); break;
+      case 3: dense_row<Wt, 3>(row, c1 - c0, xt, ldx, out); break;
+      default: dense_row<Wt, 4>(row, c1 - c0, xt, ldx, out); break;
     }
-    for (int64_t t = 0; t < tn; ++t) y[(t0 + t) * ldy + r] = out[t];
   });
 }
 

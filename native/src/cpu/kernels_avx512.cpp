@@ -31,6 +31,12 @@ namespace {
 constexpr int kPrefetchBytes = 2048;
 inline void pf(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 
+// GEMM: the piece [c0, c1) of the next row, fetched while this row computes (the row-block x
+// column-chunk walk is too scattered for the hardware prefetchers).
+inline void prefetch_piece(const void* p, int64_t bytes) {
+  for (int64_t o = 0; o < bytes; o += 64) pf(static_cast<const char*>(p) + o);
+}
+
 inline float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
 
 inline __m512 bf16_scale(const block_q4& b) {
@@ -130,16 +136,18 @@ void q4_f32_avx512(const block_q4* W, int64_t cols, int64_t r0, int64_t r1, cons
     if ((r1 - r0) & 1) y[r1 - 1] = q4_f32_row1(W + (r1 - 1) * nb, nb, x);
     return;
   }
-  for_row_token_tiles(r0, r1, n, [&](int64_t r, int64_t t0, int64_t tn) {
-    float out[kTokenTile];
-    const float* xt = x + t0 * ldx;
+  gemm_tiles(r0, r1, n, cols, y, ldy, no_tile_setup,
+             [&](int64_t r, int64_t t0, int64_t tn, int64_t c0, int64_t c1, float* out) {
+    const block_q4* row = W + r * nb + c0 / KK_Q4_GROUP;
+    const int64_t nbc = (c1 - c0) / KK_Q4_GROUP;
+    prefetch_piece(row + nb, nbc * int64_t(sizeof(block_q4)));
+    const float* xt = x + t0 * ldx + c0;
     switch (tn) {
-      case 1: out[0] = q4_f32_row1(W + r * nb, nb, xt); break;
-      case 2: q4_f32_row<2>(W + r * nb, nb, xt, ldx, out); break;
-      case 3: q4_f32_row<3>(W + r * nb, nb, xt, ldx, out); break;
-      default: q4_f32_row<4>(W + r * nb, nb, xt, ldx, out); break;
+      case 1: out[0] = q4_f32_row1(row, nbc, xt); break;
+      case 2: q4_f32_row<2>(row, nbc, xt, ldx, out); break;
+      case 3: q4_f32_row<3>(row, nbc, xt, ldx, out); break;
+      default: q4_f32_row<4>(row, nbc, xt, ldx, out); break;
     }
-    for (int64_t t = 0; t < tn; ++t) y[(t0 + t) * ldy + r] = out[t];
   });
 }
 
@@ -180,8 +188,8 @@ struct alignas(64) PreparedPair {
   __m512i qs;    // the two blocks' 32+32 int8 activations
   __m512 d;      // per-lane activation scale
 };
-// Up to this many columns the prepared activations of a token tile live on the stack
-// (kPrepMaxCols/64 pairs x 192 B x kTokenTile = 96 KiB); wider rows use the unprepared path.
+// Batch 1: up to this many columns the prepared activations live on the stack (128 pairs x
+// 192 B = 24 KiB); wider rows use the unprepared path. Batch > 1 prepares per column chunk.
 constexpr int64_t kPrepMaxCols = 8192;
 
 // Without VNNI (vpmaddubsw saturates at int16) the weights are shifted to 0..15 and each block's
@@ -316,7 +324,7 @@ template <bool kVnni>
 void q4_q8_avx512(const block_q4* W, int64_t cols, int64_t r0, int64_t r1, const block_q8* xq,
                   int64_t n, float* y, int64_t ldy) {
   const int64_t nb = cols / KK_Q4_GROUP;
-  if (cols <= kPrepMaxCols && n == 1) {
+  if (n == 1 && cols <= kPrepMaxCols) {
     PreparedPair prep1[kPrepMaxCols / 64];
     prepare_pairs<kVnni>(xq, nb / 2, prep1);
     const int64_t half = (r1 - r0) / 2;
@@ -328,42 +336,32 @@ void q4_q8_avx512(const block_q4* W, int64_t cols, int64_t r0, int64_t r1, const
     }
     return;
   }
-  if (cols <= kPrepMaxCols) {
-    PreparedPair prep_storage[kTokenTile][kPrepMaxCols / 64];
-    const PreparedPair* prep[kTokenTile];
-    for (int64_t rb = r0; rb < r1; rb += kRowBlock) {
-      const int64_t re = std::min(r1, rb + kRowBlock);
-      for (int64_t t0 = 0; t0 < n; t0 += kTokenTile) {
-        const int64_t tn = std::min<int64_t>(kTokenTile, n - t0);
-        for (int64_t t = 0; t < tn; ++t) {
-          prepare_pairs<kVnni>(xq + (t0 + t) * nb, nb / 2, prep_storage[t]);
-          prep[t] = prep_storage[t];
-        }
-        const block_q8* xt = xq + t0 * nb;
-        for (int64_t r = rb; r < re; ++r) {
-          float out[kTokenTile];
-          switch (tn) {
-            case 1: q4_q8_row_prepared<kVnni, 1>(W + r * nb, nb, prep, xt, nb, out); break;
-            case 2: q4_q8_row_prepared<kVnni, 2>(W + r * nb, nb, prep, xt, nb, out); break;
-            case 3: q4_q8_row_prepared<kVnni, 3>(W + r * nb, nb, prep, xt, nb, out); break;
-            default: q4_q8_row_prepared<kVnni, 4>(W + r * nb, nb, prep, xt, nb, out); break;
-          }
-          for (int64_t t = 0; t < tn; ++t) y[(t0 + t) * ldy + r] = out[t];
-        }
-      }
-    }
+  if (n == 1) {  // rows wider than the prepared limit
+    for (int64_t r = r0; r < r1; ++r) q4_q8_row<kVnni, 1>(W + r * nb, nb, xq, nb, &y[r]);
     return;
   }
-  for_row_token_tiles(r0, r1, n, [&](int64_t r, int64_t t0, int64_t tn) {
-    float out[kTokenTile];
-    const block_q8* xt = xq + t0 * nb;
-    switch (tn) {
-      case 1: q4_q8_row<kVnni, 1>(W + r * nb, nb, xt, nb, out); break;
-      case 2: q4_q8_row<kVnni, 2>(W + r * nb, nb, xt, nb, out); break;
-      case 3: q4_q8_row<kVnni, 3>(W + r * nb, nb, xt, nb, out); break;
-      default: q4_q8_row<kVnni, 4>(W + r * nb, nb, xt, nb, out); break;
+  // GEMM: activations of each (column chunk, token tile) prepared once for the row block.
+  static_assert(kColChunk % 64 == 0, "column chunks hold whole block pairs");
+  PreparedPair prep_storage[kTokenTile][kColChunk / 64];
+  const PreparedPair* prep[kTokenTile];
+  gemm_tiles(r0, r1, n, cols, y, ldy,
+             [&](int64_t t0, int64_t tn, int64_t c0, int64_t c1) {
+    for (int64_t t = 0; t < tn; ++t) {
+      prepare_pairs<kVnni>(xq + (t0 + t) * nb + c0 / KK_Q4_GROUP, (c1 - c0) / KK_Q4_GROUP / 2, prep_storage[t]);
+      prep[t] = prep_storage[t];
     }
-    for (int64_t t = 0; t < tn; ++t) y[(t0 + t) * ldy + r] = out[t];
+  },
+             [&](int64_t r, int64_t t0, int64_t tn, int64_t c0, int64_t c1, float* out) {
+    const int64_t b0 = c0 / KK_Q4_GROUP, nbc = (c1 - c0) / KK_Q4_GROUP;
+    const block_q4* row = W + r * nb + b0;
+    prefetch_piece(row + nb, nbc * int64_t(sizeof(block_q4)));
+    const block_q8* xt = xq + t0 * nb + b0;
+    switch (tn) {
+      case 1: q4_q8_row_prepared<kVnni, 1>(row, nbc, prep, xt, nb, out); break;
+      case 2: q4_q8_row_prepared<kVnni, 2>(row, nbc, prep, xt, nb, out); break;
+      case 3: q4_q8_row_prepared<kVnni, 3>(row, nbc, prep, xt, nb, out); break;
+      default: q4_q8_row_prepared<kVnni, 4>(row, nbc, prep, xt, nb, out); break;
+    }
   });
 }
 
@@ -438,16 +436,17 @@ void dense_avx512(const Wt* W, int64_t cols, int64_t r0, int64_t r1, const float
     if ((r1 - r0) & 1) dense_row<Wt, 1>(W + (r1 - 1) * cols, cols, x, ldx, &y[r1 - 1]);
     return;
   }
-  for_row_token_tiles(r0, r1, n, [&](int64_t r, int64_t t0, int64_t tn) {
-    float out[kTokenTile];
-    const float* xt = x + t0 * ldx;
+  gemm_tiles(r0, r1, n, cols, y, ldy, no_tile_setup,
+             [&](int64_t r, int64_t t0, int64_t tn, int64_t c0, int64_t c1, float* out) {
+    const Wt* row = W + r * cols + c0;
+    prefetch_piece(row + cols, (c1 - c0) * int64_t(sizeof(Wt)));
+    const float* xt = x + t0 * ldx + c0;
     switch (tn) {
-      case 1: dense_row<Wt, 1>(W + r * cols, cols, xt, ldx, out); break;
-      case 2: dense_row<Wt, 2>(W + r * cols, cols, xt, ldx, out); break;
-      case 3: dense_row<Wt, 3>(W + r * cols, cols, xt, ldx, out); break;
-      default: dense_row<Wt, 4>(W + r * cols, cols, xt, ldx, out); break;
+      case 1: dense_row<Wt, 1>(row, c1 - c0, xt, ldx, out); break;
+      case 2: dense_row<Wt, 2>(row, c1 - c0, xt, ldx, out); break;
+      case 3: dense_row<Wt, 3>(row, c1 - c0, xt, ldx, out); break;
+      default: dense_row<Wt, 4>(row, c1 - c0, xt, ldx, out); break;
     }
-    for (int64_t t = 0; t < tn; ++t) y[(t0 + t) * ldy + r] = out[t];
   });
 }
 

@@ -30,4 +30,36 @@ inline void for_row_token_tiles(int64_t r0, int64_t r1, int64_t n, Body body) {
   }
 }
 
+// Batch n > 1 (GEMM): besides the row block, the columns are cut into chunks so the activations
+// of one token tile (4 tokens x kColChunk fp32 = 16 KiB) stay in L1 while every row of the row
+// block passes over them; otherwise each FMA waits on L2 and tiling over tokens gains nothing.
+// on_tile(t0, tn, c0, c1) runs before the rows of each (chunk, tile) (e.g. to prepare
+// activations); row_fn(r, t0, tn, c0, c1, out) writes the partial sums over [c0, c1) to out[t];
+// the first chunk stores them into y, later chunks add.
+constexpr int64_t kColChunk = 1024;
+
+template <class TileFn, class RowFn>
+inline void gemm_tiles(int64_t r0, int64_t r1, int64_t n, int64_t cols, float* y, int64_t ldy,
+                       TileFn on_tile, RowFn row_fn) {
+  for (int64_t rb = r0; rb < r1; rb += kRowBlock) {
+    const int64_t re = rb + kRowBlock < r1 ? rb + kRowBlock : r1;
+    for (int64_t c0 = 0; c0 < cols; c0 += kColChunk) {
+      const int64_t c1 = c0 + kColChunk < cols ? c0 + kColChunk : cols;
+      for (int64_t t0 = 0; t0 < n; t0 += kTokenTile) {
+        const int64_t tn = n - t0 < kTokenTile ? n - t0 : kTokenTile;
+        on_tile(t0, tn, c0, c1);
+        for (int64_t r = rb; r < re; ++r) {
+          float out[kTokenTile];
+          row_fn(r, t0, tn, c0, c1, out);
+          for (int64_t t = 0; t < tn; ++t) {
+            float& d = y[(t0 + t) * ldy + r];
+            d = c0 == 0 ? out[t] : d + out[t];
+          }
+        }
+      }
+    }
+  }
+}
+inline void no_tile_setup(int64_t, int64_t, int64_t, int64_t) {}
+
 }  // namespace kk::cpu
