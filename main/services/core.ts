@@ -149,13 +149,15 @@ export class Core {
       loadModel: async ({ dir }) => {
         await Promise.all([...chats.listConversations()].map((c) => this.chat.stop(c.id)));
         const previous = this.models.model?.dir ?? null;
+        const loading = this.models.load(dir);
         try {
-          const m = await this.models.load(dir);
+          const m = await loading;
           this.rememberModel(m.dir);
         } catch (e) {
-          // Go back to the model that worked, so a bad directory does not leave the app without one.
+          // Go back to the model that worked, so a bad directory does not leave the app without
+          // one — unless another load has been asked for meanwhile.
           const h = this.host.status();
-          if (previous && previous !== dir && !(h.state === 'ready' && h.modelDir === previous)) {
+          if (this.models.isLatestLoad(loading.seq) && previous && previous !== dir && !(h.state === 'ready' && h.modelDir === previous)) {
             this.models.load(previous).catch((err) => console.error(`karakoram: could not reload ${previous}: ${(err as Error).message}`));
           }
           throw new ContractError('engine', (e as Error).message);

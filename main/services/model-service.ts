@@ -63,9 +63,15 @@ export class ModelService {
   status(): EngineStatus { return this.toContract(this.host.status()); }
 
   /** Loads a model directory: the text layer here, the weights in the engine process. */
-  load(dirIn: string): Promise<LoadedModel> {
+  /** Counts load requests; a load that is no longer the latest was superseded. */
+  private loadSeq = 0;
+
+  isLatestLoad(seq: number): boolean { return seq === this.loadSeq; }
+
+  load(dirIn: string): Promise<LoadedModel> & { seq: number } {
     const dir = resolve(dirIn);
-    const p = this.doLoad(dir);
+    const seq = ++this.loadSeq;
+    const p = Object.assign(this.doLoad(dir), { seq });
     this.loadPromise = p;
     p.catch(() => { /* callers see it */ }).finally(() => { if (this.loadPromise === p) this.loadPromise = null; });
     return p;
