@@ -6,6 +6,7 @@
 //   q4_q8 vs fp64 reference: the int8 rounding bound Σ_b Σ_j |w_j|·d_b/2 plus 1e-5·m
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -447,10 +448,18 @@ void test_conversions() {
 }  // namespace
 
 int main() {
+  // KK_CPU_KERNELS picks a variant by name: ask for the second best (if there is one) before
+  // the first kernels_best() call, and check it is honoured.
+  const char* forced = nullptr;
+  if (!std::getenv("KK_CPU_KERNELS") && kernels_available().size() > 1) {
+    forced = kernels_available()[kernels_available().size() - 2]->name;
+    setenv("KK_CPU_KERNELS", forced, 1);
+  }
   const auto variants = kernels_available();
   std::printf("cpu: %s\nvariants:", cpu_features().describe().c_str());
   for (auto* k : variants) std::printf(" %s", k->name);
   std::printf(" (best: %s)\n", kernels_best().name);
+  if (forced) CHECK(std::strcmp(kernels_best().name, forced) == 0, "KK_CPU_KERNELS=%s gave %s", forced, kernels_best().name);
   test_conversions();
   test_kernels(variants);
   test_matmul(variants);

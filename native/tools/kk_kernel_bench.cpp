@@ -4,6 +4,7 @@
 // each keeps its best, so noisy neighbours on shared cores hit them all alike.
 // Usage: kk_kernel_bench [threads...]
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
@@ -40,12 +41,19 @@ int main(int argc, char** argv) {
       kk::cpu::measure_bf16_gemv_gbps(pool, k, &d); keep_best(bf, d);
     }
     const double mem = rd.best_unit_gbps;
-    std::printf("%s\n  {\"threads\": %d, \"mem_read_gbps\": %.2f, \"expert_gemv_gbps\": %.2f, "
+    // Cost of one empty parallel_for (decode issues hundreds per token): best of 20 x 2000 calls.
+    double pf_us = 1e9;
+    for (int rep = 0; rep < 20; ++rep) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int c = 0; c < 2000; ++c) pool.parallel_for(int64_t(counts[i]) * 4, 1, [](int64_t, int64_t, int) {});
+      pf_us = std::min(pf_us, std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / 2000);
+    }
+    std::printf("%s\n  {\"threads\": %d, \"parallel_for_us\": %.2f, \"mem_read_gbps\": %.2f, \"expert_gemv_gbps\": %.2f, "
                 "\"expert_gemv_efficiency\": %.3f, \"expert_gemv_fast_gbps\": %.2f, "
                 "\"expert_gemv_fast_efficiency\": %.3f, \"bf16_gemv_gbps\": %.2f, \"bf16_gemv_efficiency\": %.3f, "
                 "\"whole_pass\": {\"mem_read_gbps\": %.2f, \"expert_gemv_gbps\": %.2f, "
                 "\"expert_gemv_fast_gbps\": %.2f, \"bf16_gemv_gbps\": %.2f}}",
-                i ? "," : "", counts[i], mem, ex.best_unit_gbps, ex.best_unit_gbps / mem,
+                i ? "," : "", counts[i], pf_us, mem, ex.best_unit_gbps, ex.best_unit_gbps / mem,
                 fa.best_unit_gbps, fa.best_unit_gbps / mem, bf.best_unit_gbps, bf.best_unit_gbps / mem,
                 rd.best_pass_gbps, ex.best_pass_gbps, fa.best_pass_gbps, bf.best_pass_gbps);
     std::fflush(stdout);
