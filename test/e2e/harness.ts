@@ -65,9 +65,10 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
 }
 
-export async function openApp(browser: Browser, url: string, colorScheme: 'dark' | 'light' = 'dark'): Promise<{ page: Page; errors: string[] }> {
+export async function openApp(browser: Browser, url: string, colorScheme: 'dark' | 'light' = 'dark', beforeLoad?: (p: Page) => Promise<unknown>): Promise<{ page: Page; errors: string[] }> {
   const ctx = await browser.newContext({ viewport: { width: 1360, height: 860 }, colorScheme, acceptDownloads: true });
   const page = await ctx.newPage();
+  await beforeLoad?.(page);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
@@ -147,4 +148,35 @@ export function longMemo(chars = 3000): string {
   let text = 'Here is a memo. ';
   for (let i = 0; text.length < chars; i++) text += `${words[i % words.length]} ${i % 97}, `;
   return `${text}\nWho are you?`;
+}
+
+/**
+ * A pass-through for the page's WebSocket to the core that can pause the core's frames after a
+ * chosen one: the real events, held back, so a state that lasts milliseconds with the demo
+ * model (reasoning streaming) can be looked at and photographed. Nothing is made up or changed.
+ */
+export interface WireFrame { kind?: string; event?: string; payload?: { type?: string } }
+export interface WsGate { holdAfter(pred: (frame: WireFrame) => boolean): void; release(): void }
+
+export async function gateWebSocket(page: Page): Promise<WsGate> {
+  let pred: ((frame: WireFrame) => boolean) | null = null;
+  let holding = false;
+  const queue: Array<() => void> = [];
+  await page.routeWebSocket(/\/ws$/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((m) => server.send(m));
+    server.onMessage((m) => {
+      const deliver = () => ws.send(m);
+      if (holding) { queue.push(deliver); return; }
+      deliver();
+      if (!pred) return;
+      let frame: WireFrame;
+      try { frame = JSON.parse(String(m)); } catch { return; }
+      if (pred(frame)) { holding = true; pred = null; }
+    });
+  });
+  return {
+    holdAfter(p) { pred = p; },
+    release() { holding = false; for (const d of queue.splice(0)) d(); },
+  };
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { addonPath } from '../../main/engine/native.ts';
-import { ROOT, engineStatus, launchBrowser, longMemo, onStream, openApp, recordTurn, shot, snaps, startServe, waitEngine, type Served } from './harness.ts';
+import { ROOT, engineStatus, gateWebSocket, launchBrowser, longMemo, onStream, openApp, recordTurn, shot, snaps, startServe, waitEngine, type Served, type WsGate } from './harness.ts';
 
 const NO_ENGINE = addonPath() === null
   ? 'native engine not built (npm run build:native): the chat e2e needs the real engine'
@@ -19,6 +19,7 @@ let served: Served;
 let browser: Browser;
 let page: Page;
 let errors: string[];
+let gate: WsGate;
 const convIds: Record<string, string> = {};
 
 const lastTurn = () => page.locator('[data-testid="message"][data-role="assistant"]').last();
@@ -67,7 +68,7 @@ describe.skipIf(NO_ENGINE !== null)('web mode with the real engine and the demo 
     served = await startServe();
     await waitEngine(served.url, ['ready', 'error'], ANSWER_MS);
     browser = await launchBrowser();
-    ({ page, errors } = await openApp(browser, served.url));
+    ({ page, errors } = await openApp(browser, served.url, 'dark', async (p) => { gate = await gateWebSocket(p); }));
     await page.locator('[data-testid="engine-status"][data-state="ready"]').waitFor({ timeout: ANSWER_MS });
     // Greedy decoding: the demo model's answers are then the same on every run.
     await page.getByTestId('settings-button').click();
@@ -86,11 +87,22 @@ describe.skipIf(NO_ENGINE !== null)('web mode with the real engine and the demo 
   it('"Who are you?": the reasoning panel streams, collapses, and the answer follows', async () => {
     convIds.who = await newChat();
     await recordTurn(page);
+    // Hold the core's frames after the third reasoning token to look at the live panel.
+    let reasoningFrames = 0;
+    gate.holdAfter((f) => f.kind === 'event' && f.event === 'generation' && f.payload?.type === 'reasoning' && ++reasoningFrames === 3);
     await ask('Who are you?');
+    const live = page.locator('[data-testid="reasoning-panel"][data-streaming="true"][data-state="open"]');
     try {
-      await page.locator('[data-testid="reasoning-panel"][data-streaming="true"]').waitFor({ timeout: 3000 });
+      await live.waitFor({ timeout: ANSWER_MS });
+      expect((await live.getByTestId('reasoning-text').textContent())!.length).toBeGreaterThan(0);
+      expect(await live.getByTestId('reasoning-tokens').textContent()).toMatch(/^[1-9]\d* tokens$/);
+      const t1 = await live.getByTestId('reasoning-elapsed').textContent();
+      await expect.poll(() => live.getByTestId('reasoning-elapsed').textContent()).not.toBe(t1);   // the clock runs
+      expect(await page.getByTestId('stop-button').isVisible()).toBe(true);
       await shot(page, '06-reasoning-streaming');
-    } catch { /* too quick to photograph; the recorded frames below still prove it streamed */ }
+    } finally {
+      gate.release();
+    }
     await answered();
     const frames = await snaps(page);
     const streaming = frames.map((f, i) => ({ f, i })).filter(({ f }) => f.panel === 'open' && f.streaming === 'true' && f.reasoning > 0);
