@@ -18,7 +18,7 @@ export function PerfStrip() {
       <Stat label="Prompt" testid="perf-prefill" value={prefill === null ? '—' : `${fmtCount(processed)} tok · ${Math.round(prefill * 100)}%`}
         bar={prefill} active={prefilling} />
       <Stat label="TTFT" testid="perf-ttft" value={fmtMs(ttft)} />
-      <Stat label="Speed" testid="perf-tps" value={fmtRate(tps)} />
+      <Stat label="Speed" testid="perf-tps" value={tps ? fmtRate(tps) : '—'} />
       <Stat label="Context" testid="perf-context" value={used === null ? '—' : `${fmtCount(used)} / ${fmtCount(max)}`} bar={ctxFrac} />
     </div>
   );

@@ -141,7 +141,8 @@ describe('web mode: conversations, shortcuts, settings, model panel', () => {
     const md = ['# Long chat', ''];
     for (let i = 1; i <= TURNS; i++) {
       md.push('## User', '', `Question ${i}: what is ${i} squared?`, '', '## Assistant', '',
-        `Answer ${i}: **${i * i}**.`, '', '| n | n² |', '| --- | --- |', `| ${i} | ${i * i} |`, '', '```js', `const sq = ${i} * ${i};`, '```', '');
+        `Answer ${i}: **${i * i}**.`, '', '| n | n² |', '| --- | --- |', `| ${i} | ${i * i} |`, '', '```js', `const sq = ${i} * ${i};`, '```', '',
+        '$$', `\\sum_{k=1}^{${i}} (2k-1) = ${i}^2`, '$$', '');
     }
     await page.getByTestId('import-input').setInputFiles({ name: 'long.md', mimeType: 'text/markdown', buffer: Buffer.from(md.join('\n')) });
     await expect.poll(() => page.getByTestId('chat-title').textContent()).toBe('Long chat');
@@ -156,6 +157,13 @@ describe('web mode: conversations, shortcuts, settings, model panel', () => {
     await expect.poll(async () => (await rows.allTextContents()).some((t) => /Question 9\d:|Question 10\d:/.test(t))).toBe(true);
     await page.getByTestId('message-list').evaluate((el) => { el.scrollTop = el.scrollHeight; });
     await expect.poll(() => rows.last().textContent()).toContain(`Answer ${TURNS}:`);
+    // Math is typeset by KaTeX (its fonts load under the CSP); code blocks copy their text.
+    expect(await rows.last().locator('.katex-display').count()).toBe(1);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: served.url });
+    const copy = rows.last().getByTestId('code-copy');
+    await copy.click();
+    await expect.poll(() => copy.textContent()).toBe('Copied');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(`const sq = ${TURNS} * ${TURNS};\n`);
     await shot(page, '06-long-conversation');
 
     const light = await openApp(browser, `${served.url}/${await page.evaluate(() => location.hash)}`, 'light');
