@@ -14,9 +14,8 @@ namespace {
 
 // Pass thresholds. Exact mode: fp32 activations should match the float64 reference to ~1e-6; the
 // limits leave room for accumulation order only. Fast mode quantizes activations to int8 for the
-// INT4 expert matmuls: logits within 0.08, top-k sets 98 %; its hidden-state error is reported
-// but does not decide the verdict (int8 rounding moves hidden states by ~1e-2 relative while the
-// logits stay well inside their bound, so the logit and top-k checks are the meaningful ones).
+// INT4 expert matmuls, which by design moves hidden states by ~1 % relative, so there the hidden
+// error is reported but not judged; the logit (0.08) and top-k (98 %) bounds decide.
 struct Limits { double logit, hidden, topk, decode_logit; bool check_hidden; };
 constexpr Limits kExact{2e-3, 1e-3, 0.995, 2e-3, true};
 constexpr Limits kFast{0.08, 0.0, 0.98, 0.08, false};
