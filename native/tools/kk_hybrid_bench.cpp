@@ -13,7 +13,7 @@
 // Without a CUDA device it says why and exits 77 (nothing to measure).
 //
 //   kk_hybrid_bench [--layers N] [--threads T] [--batch B] [--steps S] [--skew Z] [--shares 0,10,25,50]
-//                   [--prefill 2048,8192] [--out DIR]
+//                   [--prefill 2048,8192] [--out DIR] [--bw-mb 2048] [--dims hidden,inter,experts,top_k]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -40,11 +40,16 @@
 
 namespace {
 
-// Kimi K2's MoE dimensions (shared/specs/kimi-format-facts.md).
-constexpr int kHidden = 7168, kInter = 2048, kExperts = 384, kTopK = 8, kMoeLayersK2 = 60;
-constexpr size_t kProjBlocks = size_t(kInter) * kHidden / KK_Q4_GROUP;          // one projection
-constexpr size_t kExpertBytes = 3 * kProjBlocks * sizeof(block_q4);              // gate + up + down
-constexpr size_t kSharedBytes = 3 * size_t(kInter) * kHidden * sizeof(uint16_t); // bf16 shared expert
+// Kimi K2's MoE dimensions (shared/specs/kimi-format-facts.md); --dims overrides them for a smoke
+// run of the tool itself (e.g. on the emulated plugin), never for reported numbers.
+struct Dims {
+  int hidden = 7168, inter = 2048, experts = 384, top_k = 8;
+  size_t proj_blocks() const { return size_t(inter) * hidden / KK_Q4_GROUP; }          // one projection
+  size_t expert_bytes() const { return 3 * proj_blocks() * sizeof(block_q4); }        // gate + up + down
+  size_t shared_bytes() const { return 3 * size_t(inter) * hidden * sizeof(uint16_t); } // bf16 shared expert
+};
+Dims dims;
+constexpr int kMoeLayersK2 = 60;
 // Experts per PCIe staging buffer in streamed prefill (2 buffers): ~400 MB each, large enough
 // for full-speed copies, small enough that compute starts early.
 constexpr int kStreamChunk = 16;
@@ -82,6 +87,7 @@ struct Options {
   std::vector<int> shares = {0, 10, 25, 50};
   std::vector<int> prefill = {2048, 8192};
   std::string out = "hybrid-bench";
+  size_t bw_bytes = size_t(2) << 30;  // device and PCIe bandwidth buffers
 };
 
 std::vector<int> parse_list(const char* s) {
@@ -114,7 +120,7 @@ kk::Tensor stacked(block_q4* data, int rows, int cols, const char* name) {
   kk::Tensor t;
   t.name = name;
   t.type = kk::DType::Q4;
-  t.shape = {kExperts, rows, cols};
+  t.shape = {dims.experts, rows, cols};
   t.data = data;
   return t;
 }
@@ -126,11 +132,11 @@ struct Routing {
   Routing(int layers, double skew, uint64_t seed) {
     std::mt19937_64 rng(seed);
     for (int l = 0; l < layers; ++l) {
-      std::vector<int> perm(kExperts);
-      for (int e = 0; e < kExperts; ++e) perm[e] = e;
+      std::vector<int> perm(dims.experts);
+      for (int e = 0; e < dims.experts; ++e) perm[e] = e;
       std::shuffle(perm.begin(), perm.end(), rng);
-      std::vector<double> w(kExperts);
-      for (int r = 0; r < kExperts; ++r) w[perm[r]] = 1.0 / std::pow(r + 1.0, skew);
+      std::vector<double> w(dims.experts);
+      for (int r = 0; r < dims.experts; ++r) w[perm[r]] = 1.0 / std::pow(r + 1.0, skew);
       pick.emplace_back(w.begin(), w.end());
       double sum = 0;
       for (double x : w) sum += x;
@@ -141,22 +147,21 @@ struct Routing {
   // Top-k distinct experts per token, drawn by popularity.
   void draw(int layer, int n_tokens, std::mt19937_64& rng, int32_t* ids) {
     for (int t = 0; t < n_tokens; ++t)
-      for (int k = 0; k < kTopK;) {
+      for (int k = 0; k < dims.top_k;) {
         const int e = pick[layer](rng);
         bool dup = false;
-        for (int j = 0; j < k; ++j) dup |= ids[t * kTopK + j] == e;
-        if (!dup) ids[t * kTopK + k++] = e;
+        for (int j = 0; j < k; ++j) dup |= ids[t * dims.top_k + j] == e;
+        if (!dup) ids[t * dims.top_k + k++] = e;
       }
   }
 };
 
 struct Bandwidths { double cpu_read, cpu_q4_gemv, hbm_copy, gpu_q4_gemv, pcie_h2d; };
 
-Bandwidths measure_bandwidths(kk::ThreadPool& pool) {
+Bandwidths measure_bandwidths(kk::ThreadPool& pool, size_t n) {
   Bandwidths b;
   b.cpu_read = kk::cpu::measure_read_bandwidth_gbps(pool);
   b.cpu_q4_gemv = kk::cpu::measure_q4_gemv_gbps(pool, kk::cpu::kernels_best(), false);
-  const size_t n = size_t(2) << 30;
   void* d0 = dev_alloc_or_die(n);
   void* d1 = dev_alloc_or_die(n);
   void* h = pinned_or_die(n);
@@ -175,15 +180,15 @@ Bandwidths measure_bandwidths(kk::ThreadPool& pool) {
   b.pcie_h2d = best([&] { CU(api->memcpy_h2d(d0, h, n, nullptr)); }, n);
   b.hbm_copy = best([&] { CU(api->memcpy_d2d(d1, d0, n, nullptr)); }, 2 * n);  // read + write
   // INT4 GEMV of 1.5 GB of blocks: what the expert kernel streams from HBM at batch 1.
-  const int rows = int(n * 3 / 4 / (size_t(kHidden) / KK_Q4_GROUP * sizeof(block_q4)));
-  fill_random_q4(pool, static_cast<block_q4*>(h), size_t(rows) * kHidden / KK_Q4_GROUP, 7);
-  CU(api->memcpy_h2d(d0, h, size_t(rows) * kHidden / KK_Q4_GROUP * sizeof(block_q4), nullptr));
-  CU(api->memset_d(d1, 0, size_t(kHidden) * 4 + size_t(rows) * 4, nullptr));
-  kk_matmul_args a{rows, kHidden, 1};
+  const int rows = int(n * 3 / 4 / (size_t(dims.hidden) / KK_Q4_GROUP * sizeof(block_q4)));
+  fill_random_q4(pool, static_cast<block_q4*>(h), size_t(rows) * dims.hidden / KK_Q4_GROUP, 7);
+  CU(api->memcpy_h2d(d0, h, size_t(rows) * dims.hidden / KK_Q4_GROUP * sizeof(block_q4), nullptr));
+  CU(api->memset_d(d1, 0, size_t(dims.hidden) * 4 + size_t(rows) * 4, nullptr));
+  kk_matmul_args a{rows, dims.hidden, 1};
   float* x = static_cast<float*>(d1);
-  float* y = x + kHidden;
+  float* y = x + dims.hidden;
   b.gpu_q4_gemv = best([&] { CU(api->matmul_q4(&a, static_cast<block_q4*>(d0), x, y, nullptr)); },
-                       size_t(rows) * kHidden / KK_Q4_GROUP * sizeof(block_q4));
+                       size_t(rows) * dims.hidden / KK_Q4_GROUP * sizeof(block_q4));
   api->dev_free(d0);
   api->dev_free(d1);
   api->host_free_pinned(h);
@@ -194,7 +199,7 @@ struct DecodeRow {
   double skew;
   int share_target;
   double share_planned, share_measured;
-  int hot_per_layer;
+  int hot_experts;  // on the GPU, all layers
   double ms_layer, ms_bound, ms_gpu_only, ms_cpu_only;
 };
 
@@ -211,35 +216,35 @@ std::vector<DecodeRow> bench_decode(const Options& o, kk::ThreadPool& pool, std:
   std::vector<DecodeRow> rows;
   const int L = int(layers.size()), B = o.batch;
   // Routing statistics as the engine would have collected them, then the placement policy.
-  kk::placement::RoutingStats stats(L, kExperts);
+  kk::placement::RoutingStats stats(L, dims.experts);
   std::mt19937_64 rng(11);
-  std::vector<int32_t> ids(size_t(4096) * kTopK);
+  std::vector<int32_t> ids(size_t(4096) * dims.top_k);
   for (int l = 0; l < L; ++l) {
     routing.draw(l, 4096, rng, ids.data());
-    stats.record(l, ids.data(), 4096, kTopK);
+    stats.record(l, ids.data(), 4096, dims.top_k);
   }
   kk::placement::ModelSizes sizes;
-  sizes.n_experts = kExperts;
-  sizes.expert_bytes.assign(L, int64_t(kExpertBytes));
+  sizes.n_experts = dims.experts;
+  sizes.expert_bytes.assign(L, int64_t(dims.expert_bytes()));
 
   // Shared expert and GPU activations (same for every layer: its bytes still stream each step).
-  uint16_t* shared = static_cast<uint16_t*>(dev_alloc_or_die(kSharedBytes));
-  CU(api->memset_d(shared, 0x3c, kSharedBytes, nullptr));
-  float* d_x = static_cast<float*>(dev_alloc_or_die(sizeof(float) * B * kHidden));
-  float* d_y = static_cast<float*>(dev_alloc_or_die(sizeof(float) * B * kHidden));
-  float* d_ycpu = static_cast<float*>(dev_alloc_or_die(sizeof(float) * B * kHidden));
-  float* d_g = static_cast<float*>(dev_alloc_or_die(sizeof(float) * B * kInter * 2));
-  float* d_u = d_g + B * kInter;
-  int32_t* d_ids = static_cast<int32_t*>(dev_alloc_or_die(sizeof(int32_t) * B * kTopK));
-  float* d_w = static_cast<float*>(dev_alloc_or_die(sizeof(float) * B * kTopK));
-  float* h_x = static_cast<float*>(pinned_or_die(sizeof(float) * B * kHidden));
-  float* h_y = static_cast<float*>(pinned_or_die(sizeof(float) * B * kHidden));
-  std::vector<float> xs(size_t(B) * kHidden), w(size_t(B) * kTopK, 2.827f / kTopK);
+  uint16_t* shared = static_cast<uint16_t*>(dev_alloc_or_die(dims.shared_bytes()));
+  CU(api->memset_d(shared, 0x3c, dims.shared_bytes(), nullptr));
+  float* d_x = static_cast<float*>(dev_alloc_or_die(sizeof(float) * B * dims.hidden));
+  float* d_y = static_cast<float*>(dev_alloc_or_die(sizeof(float) * B * dims.hidden));
+  float* d_ycpu = static_cast<float*>(dev_alloc_or_die(sizeof(float) * B * dims.hidden));
+  float* d_g = static_cast<float*>(dev_alloc_or_die(sizeof(float) * B * dims.inter * 2));
+  float* d_u = d_g + B * dims.inter;
+  int32_t* d_ids = static_cast<int32_t*>(dev_alloc_or_die(sizeof(int32_t) * B * dims.top_k));
+  float* d_w = static_cast<float*>(dev_alloc_or_die(sizeof(float) * B * dims.top_k));
+  float* h_x = static_cast<float*>(pinned_or_die(sizeof(float) * B * dims.hidden));
+  float* h_y = static_cast<float*>(pinned_or_die(sizeof(float) * B * dims.hidden));
+  std::vector<float> xs(size_t(B) * dims.hidden), w(size_t(B) * dims.top_k, 2.827f / dims.top_k);
   std::normal_distribution<float> nd(0.f, 1.f);
   for (auto& v : xs) v = nd(rng);
   CU(api->memcpy_h2d(d_x, xs.data(), xs.size() * 4, nullptr));
   CU(api->memcpy_h2d(d_w, w.data(), w.size() * 4, nullptr));
-  kk_moe_args ma{B, kTopK, kHidden, kInter, kExperts, 1};
+  kk_moe_args ma{B, dims.top_k, dims.hidden, dims.inter, dims.experts, 1};
   void* ws = dev_alloc_or_die(api->moe_workspace_bytes(&ma));
   kk_cuda_stream s = api->stream_create(), xstream = api->stream_create();
   kk_cuda_event x_ready = api->event_create();
@@ -249,71 +254,71 @@ std::vector<DecodeRow> bench_decode(const Options& o, kk::ThreadPool& pool, std:
   for (int target : o.shares) {
     // Smallest expert count whose planned traffic share reaches the target.
     kk::placement::Plan plan;
-    for (int k = 0; k <= L * kExperts; k += std::max(1, L / 2)) {
-      kk::placement::plan_placement(sizes, int64_t(k) * int64_t(kExpertBytes), stats, {}, &plan);
+    for (int k = 0; k <= L * dims.experts; k += std::max(1, L / 2)) {
+      kk::placement::plan_placement(sizes, int64_t(k) * int64_t(dims.expert_bytes()), stats, {}, &plan);
       if (plan.gpu_traffic_share * 100 >= target) break;
     }
     std::vector<GpuLayer> gl(L);
     for (int l = 0; l < L; ++l) {
       GpuLayer& g = gl[l];
       g.hot = plan.count_layer(l);
-      g.cold_mask.assign(kExperts, 1);
-      std::vector<int32_t> slot(kExperts, -1);
+      g.cold_mask.assign(dims.experts, 1);
+      std::vector<int32_t> slot(dims.experts, -1);
       if (g.hot) {
-        g.gate = static_cast<block_q4*>(dev_alloc_or_die(kProjBlocks * sizeof(block_q4) * g.hot));
-        g.up = static_cast<block_q4*>(dev_alloc_or_die(kProjBlocks * sizeof(block_q4) * g.hot));
-        g.down = static_cast<block_q4*>(dev_alloc_or_die(kProjBlocks * sizeof(block_q4) * g.hot));
+        g.gate = static_cast<block_q4*>(dev_alloc_or_die(dims.proj_blocks() * sizeof(block_q4) * g.hot));
+        g.up = static_cast<block_q4*>(dev_alloc_or_die(dims.proj_blocks() * sizeof(block_q4) * g.hot));
+        g.down = static_cast<block_q4*>(dev_alloc_or_die(dims.proj_blocks() * sizeof(block_q4) * g.hot));
       }
       int next = 0;
-      for (int e = 0; e < kExperts; ++e) {
+      for (int e = 0; e < dims.experts; ++e) {
         if (!plan.resident(l, e)) continue;
         g.cold_mask[e] = 0;
-        const size_t pb = kProjBlocks * sizeof(block_q4);
-        CU(api->memcpy_h2d(reinterpret_cast<char*>(g.gate) + next * pb, layers[l].gate + e * kProjBlocks, pb, nullptr));
-        CU(api->memcpy_h2d(reinterpret_cast<char*>(g.up) + next * pb, layers[l].up + e * kProjBlocks, pb, nullptr));
-        CU(api->memcpy_h2d(reinterpret_cast<char*>(g.down) + next * pb, layers[l].down + e * kProjBlocks, pb, nullptr));
+        const size_t pb = dims.proj_blocks() * sizeof(block_q4);
+        CU(api->memcpy_h2d(reinterpret_cast<char*>(g.gate) + next * pb, layers[l].gate + e * dims.proj_blocks(), pb, nullptr));
+        CU(api->memcpy_h2d(reinterpret_cast<char*>(g.up) + next * pb, layers[l].up + e * dims.proj_blocks(), pb, nullptr));
+        CU(api->memcpy_h2d(reinterpret_cast<char*>(g.down) + next * pb, layers[l].down + e * dims.proj_blocks(), pb, nullptr));
         slot[e] = next++;
       }
-      g.slot_of = static_cast<int32_t*>(dev_alloc_or_die(sizeof(int32_t) * kExperts));
+      g.slot_of = static_cast<int32_t*>(dev_alloc_or_die(sizeof(int32_t) * dims.experts));
       CU(api->memcpy_h2d(g.slot_of, slot.data(), slot.size() * 4, nullptr));
     }
     CU(api->stream_sync(nullptr));
 
     double t_sum = 0, bound_sum = 0, gpu_sum = 0, cpu_sum = 0, hot_pairs = 0, pairs = 0;
     int measured = 0;
-    std::vector<int32_t> step_ids(size_t(B) * kTopK);
+    std::vector<int32_t> step_ids(size_t(B) * dims.top_k);
     for (int step = 0; step < o.steps + 3; ++step) {
       const int l = step % L;
       const GpuLayer& g = gl[l];
       routing.draw(l, B, rng, step_ids.data());
       // Bytes this step must read: distinct hot and cold experts.
-      std::vector<uint8_t> used(kExperts, 0);
+      std::vector<uint8_t> used(dims.experts, 0);
       for (int32_t e : step_ids) used[e] = 1;
-      double hot_b = double(kSharedBytes), cold_b = 0;
-      for (int e = 0; e < kExperts; ++e)
-        if (used[e]) (g.cold_mask[e] ? cold_b : hot_b) += double(kExpertBytes);
+      double hot_b = double(dims.shared_bytes()), cold_b = 0;
+      for (int e = 0; e < dims.experts; ++e)
+        if (used[e]) (g.cold_mask[e] ? cold_b : hot_b) += double(dims.expert_bytes());
       for (int32_t e : step_ids) hot_pairs += g.cold_mask[e] ? 0 : 1;
       pairs += double(step_ids.size());
 
       const double t0 = now_s();
       // x to the host on its own stream, so the CPU can start while the GPU computes.
-      CU(api->memcpy_d2h(h_x, d_x, sizeof(float) * B * kHidden, xstream));
+      CU(api->memcpy_d2h(h_x, d_x, sizeof(float) * B * dims.hidden, xstream));
       CU(api->event_record(x_ready, xstream));
       CU(api->memcpy_h2d(d_ids, step_ids.data(), step_ids.size() * 4, s));
       // GPU: shared expert then hot experts, accumulated into d_y.
-      kk_matmul_args gu{kInter, kHidden, B}, dn{kHidden, kInter, B};
+      kk_matmul_args gu{dims.inter, dims.hidden, B}, dn{dims.hidden, dims.inter, B};
       CU(api->matmul_bf16(&gu, shared, d_x, d_g, s));
-      CU(api->matmul_bf16(&gu, shared + size_t(kInter) * kHidden, d_x, d_u, s));
-      CU(api->silu_mul(int64_t(B) * kInter, d_g, d_u, d_g, s));
-      CU(api->matmul_bf16(&dn, shared + 2 * size_t(kInter) * kHidden, d_g, d_y, s));
+      CU(api->matmul_bf16(&gu, shared + size_t(dims.inter) * dims.hidden, d_x, d_u, s));
+      CU(api->silu_mul(int64_t(B) * dims.inter, d_g, d_u, d_g, s));
+      CU(api->matmul_bf16(&dn, shared + 2 * size_t(dims.inter) * dims.hidden, d_g, d_y, s));
       if (g.hot) CU(api->moe_q4(&ma, g.gate, g.up, g.down, g.slot_of, d_x, d_ids, d_w, d_y, ws, s));
       CU(api->event_sync(x_ready));  // only the copy of x: the GPU work keeps running
       const double tc0 = now_s();
-      kk::cpu::moe(cctx, layers[l].tg, layers[l].tu, layers[l].td, h_x, B, kTopK, step_ids.data(), w.data(), h_y,
+      kk::cpu::moe(cctx, layers[l].tg, layers[l].tu, layers[l].td, h_x, B, dims.top_k, step_ids.data(), w.data(), h_y,
                    g.cold_mask.data());
       const double tc1 = now_s();
-      CU(api->memcpy_h2d(d_ycpu, h_y, sizeof(float) * B * kHidden, s));
-      CU(api->add_inplace(int64_t(B) * kHidden, d_ycpu, d_y, s));
+      CU(api->memcpy_h2d(d_ycpu, h_y, sizeof(float) * B * dims.hidden, s));
+      CU(api->add_inplace(int64_t(B) * dims.hidden, d_ycpu, d_y, s));
       CU(api->stream_sync(s));
       const double t1 = now_s();
       if (step < 3) continue;  // warm-up
@@ -328,11 +333,11 @@ std::vector<DecodeRow> bench_decode(const Options& o, kk::ThreadPool& pool, std:
       kk_cuda_event e0 = api->event_create(), e1 = api->event_create();
       CU(api->event_record(e0, s));
       for (int r = 0; r < 10; ++r) {
-        kk_matmul_args gu{kInter, kHidden, B}, dn{kHidden, kInter, B};
+        kk_matmul_args gu{dims.inter, dims.hidden, B}, dn{dims.hidden, dims.inter, B};
         CU(api->matmul_bf16(&gu, shared, d_x, d_g, s));
-        CU(api->matmul_bf16(&gu, shared + size_t(kInter) * kHidden, d_x, d_u, s));
-        CU(api->silu_mul(int64_t(B) * kInter, d_g, d_u, d_g, s));
-        CU(api->matmul_bf16(&dn, shared + 2 * size_t(kInter) * kHidden, d_g, d_y, s));
+        CU(api->matmul_bf16(&gu, shared + size_t(dims.inter) * dims.hidden, d_x, d_u, s));
+        CU(api->silu_mul(int64_t(B) * dims.inter, d_g, d_u, d_g, s));
+        CU(api->matmul_bf16(&dn, shared + 2 * size_t(dims.inter) * dims.hidden, d_g, d_y, s));
         if (g.hot) CU(api->moe_q4(&ma, g.gate, g.up, g.down, g.slot_of, d_x, d_ids, d_w, d_y, ws, s));
       }
       CU(api->event_record(e1, s));
@@ -348,15 +353,15 @@ std::vector<DecodeRow> bench_decode(const Options& o, kk::ThreadPool& pool, std:
     r.share_target = target;
     r.share_planned = plan.gpu_traffic_share;
     r.share_measured = pairs > 0 ? hot_pairs / pairs : 0;
-    r.hot_per_layer = plan.count() / L;
+    r.hot_experts = plan.count();
     r.ms_layer = 1e3 * t_sum / measured;
     r.ms_bound = 1e3 * bound_sum / measured;
     r.ms_gpu_only = gpu_sum;
     r.ms_cpu_only = 1e3 * cpu_sum / measured;
     rows.push_back(r);
-    std::printf("decode skew=%.2f target=%2d%%: hot/layer=%3d planned=%.1f%% measured=%.1f%%  %.3f ms/layer "
+    std::printf("decode skew=%.2f target=%2d%%: hot experts=%4d planned=%.1f%% measured=%.1f%%  %.3f ms/layer "
                 "(bound %.3f, x%.2f; cpu part %.3f, gpu part %.3f)  => MoE-only %.2f tok/s over %d layers\n",
-                skew, target, r.hot_per_layer, 100 * r.share_planned, 100 * r.share_measured, r.ms_layer, r.ms_bound,
+                skew, target, r.hot_experts, 100 * r.share_planned, 100 * r.share_measured, r.ms_layer, r.ms_bound,
                 r.ms_layer / r.ms_bound, r.ms_cpu_only, r.ms_gpu_only, 1e3 * B / (r.ms_layer * kMoeLayersK2),
                 kMoeLayersK2);
     std::fflush(stdout);
@@ -383,36 +388,36 @@ struct PrefillRow { int tokens; double ms_layer, ms_bound, tok_s_k2, tok_s_bound
 // previous chunk; returns time per layer.
 PrefillRow bench_prefill(int P, Layer& layer, Routing& routing, const Bandwidths& bw) {
   std::mt19937_64 rng(P);
-  std::vector<int32_t> ids(size_t(P) * kTopK);
+  std::vector<int32_t> ids(size_t(P) * dims.top_k);
   routing.draw(0, P, rng, ids.data());
   std::vector<int> used;
   {
-    std::vector<uint8_t> u(kExperts, 0);
+    std::vector<uint8_t> u(dims.experts, 0);
     for (int32_t e : ids) u[e] = 1;
-    for (int e = 0; e < kExperts; ++e) if (u[e]) used.push_back(e);
+    for (int e = 0; e < dims.experts; ++e) if (u[e]) used.push_back(e);
   }
   const int n_chunks = int((used.size() + kStreamChunk - 1) / kStreamChunk);
-  const size_t pb = kProjBlocks * sizeof(block_q4);
+  const size_t pb = dims.proj_blocks() * sizeof(block_q4);
   block_q4* stage[2][3];
   for (auto& b : stage) for (auto& p : b) p = static_cast<block_q4*>(dev_alloc_or_die(pb * kStreamChunk));
   // slot_of per chunk: the chunk's experts in staging slots, the rest -1.
-  int32_t* d_slots = static_cast<int32_t*>(dev_alloc_or_die(sizeof(int32_t) * kExperts * n_chunks));
+  int32_t* d_slots = static_cast<int32_t*>(dev_alloc_or_die(sizeof(int32_t) * dims.experts * n_chunks));
   {
-    std::vector<int32_t> all(size_t(kExperts) * n_chunks, -1);
+    std::vector<int32_t> all(size_t(dims.experts) * n_chunks, -1);
     for (int c = 0; c < n_chunks; ++c)
       for (int j = 0; j < kStreamChunk && c * kStreamChunk + j < int(used.size()); ++j)
-        all[size_t(c) * kExperts + used[c * kStreamChunk + j]] = j;
+        all[size_t(c) * dims.experts + used[c * kStreamChunk + j]] = j;
     CU(api->memcpy_h2d(d_slots, all.data(), all.size() * 4, nullptr));
   }
-  float* d_x = static_cast<float*>(dev_alloc_or_die(sizeof(float) * size_t(P) * kHidden));
-  float* d_y = static_cast<float*>(dev_alloc_or_die(sizeof(float) * size_t(P) * kHidden));
+  float* d_x = static_cast<float*>(dev_alloc_or_die(sizeof(float) * size_t(P) * dims.hidden));
+  float* d_y = static_cast<float*>(dev_alloc_or_die(sizeof(float) * size_t(P) * dims.hidden));
   int32_t* d_ids = static_cast<int32_t*>(dev_alloc_or_die(ids.size() * 4));
   float* d_w = static_cast<float*>(dev_alloc_or_die(ids.size() * 4));
-  CU(api->memset_d(d_x, 0, sizeof(float) * size_t(P) * kHidden, nullptr));
+  CU(api->memset_d(d_x, 0, sizeof(float) * size_t(P) * dims.hidden, nullptr));
   CU(api->memcpy_h2d(d_ids, ids.data(), ids.size() * 4, nullptr));
-  std::vector<float> w(ids.size(), 2.827f / kTopK);
+  std::vector<float> w(ids.size(), 2.827f / dims.top_k);
   CU(api->memcpy_h2d(d_w, w.data(), w.size() * 4, nullptr));
-  kk_moe_args ma{P, kTopK, kHidden, kInter, kExperts, 1};
+  kk_moe_args ma{P, dims.top_k, dims.hidden, dims.inter, dims.experts, 1};
   void* ws = dev_alloc_or_die(api->moe_workspace_bytes(&ma));
   kk_cuda_stream copy = api->stream_create(), comp = api->stream_create();
   kk_cuda_event copied[2] = {api->event_create(), api->event_create()};
@@ -422,19 +427,19 @@ PrefillRow bench_prefill(int P, Layer& layer, Routing& routing, const Bandwidths
   double best = 1e30;
   for (int rep = 0; rep < 2; ++rep) {
     const double t0 = now_s();
-    CU(api->memset_d(d_y, 0, sizeof(float) * size_t(P) * kHidden, comp));
+    CU(api->memset_d(d_y, 0, sizeof(float) * size_t(P) * dims.hidden, comp));
     for (int c = 0; c < n_chunks; ++c) {
       const int b = c % 2;
       if (c >= 2) CU(api->stream_wait_event(copy, freed[b]));  // staging buffer b is free again
       for (int j = 0; j < kStreamChunk && c * kStreamChunk + j < int(used.size()); ++j) {
         const int e = used[c * kStreamChunk + j];
-        CU(api->memcpy_h2d(reinterpret_cast<char*>(stage[b][0]) + j * pb, layer.gate + e * kProjBlocks, pb, copy));
-        CU(api->memcpy_h2d(reinterpret_cast<char*>(stage[b][1]) + j * pb, layer.up + e * kProjBlocks, pb, copy));
-        CU(api->memcpy_h2d(reinterpret_cast<char*>(stage[b][2]) + j * pb, layer.down + e * kProjBlocks, pb, copy));
+        CU(api->memcpy_h2d(reinterpret_cast<char*>(stage[b][0]) + j * pb, layer.gate + e * dims.proj_blocks(), pb, copy));
+        CU(api->memcpy_h2d(reinterpret_cast<char*>(stage[b][1]) + j * pb, layer.up + e * dims.proj_blocks(), pb, copy));
+        CU(api->memcpy_h2d(reinterpret_cast<char*>(stage[b][2]) + j * pb, layer.down + e * dims.proj_blocks(), pb, copy));
       }
       CU(api->event_record(copied[b], copy));
       CU(api->stream_wait_event(comp, copied[b]));
-      CU(api->moe_q4(&ma, stage[b][0], stage[b][1], stage[b][2], d_slots + size_t(c) * kExperts, d_x, d_ids, d_w,
+      CU(api->moe_q4(&ma, stage[b][0], stage[b][1], stage[b][2], d_slots + size_t(c) * dims.experts, d_x, d_ids, d_w,
                      d_y, ws, comp));
       CU(api->event_record(freed[b], comp));
     }
@@ -445,7 +450,7 @@ PrefillRow bench_prefill(int P, Layer& layer, Routing& routing, const Bandwidths
   r.tokens = P;
   r.experts_streamed = int(used.size());
   r.ms_layer = best * 1e3;
-  r.ms_bound = double(used.size()) * kExpertBytes / (bw.pcie_h2d * 1e9) * 1e3;
+  r.ms_bound = double(used.size()) * dims.expert_bytes() / (bw.pcie_h2d * 1e9) * 1e3;
   r.tok_s_k2 = P / (r.ms_layer * 1e-3 * kMoeLayersK2);
   r.tok_s_bound_k2 = P / (r.ms_bound * 1e-3 * kMoeLayersK2);
   std::printf("prefill %5d tokens: %d experts streamed, %.1f ms/layer (PCIe bound %.1f, x%.2f) => %.0f tok/s over %d "
@@ -559,8 +564,17 @@ int main(int argc, char** argv) {
     else if (a == "--shares") o.shares = parse_list(next());
     else if (a == "--prefill") o.prefill = parse_list(next());
     else if (a == "--out") o.out = next();
+    else if (a == "--bw-mb") o.bw_bytes = size_t(std::max(1, std::atoi(next()))) << 20;
+    else if (a == "--dims") {  // hidden,inter,experts,top_k — smoke runs only
+      const std::vector<int> d = parse_list(next());
+      if (d.size() != 4 || d[0] % KK_Q4_GROUP || d[1] % KK_Q4_GROUP || d[2] < d[3] || d[3] < 1) {
+        std::fprintf(stderr, "--dims hidden,inter,experts,top_k (hidden and inter multiples of 32)\n");
+        return 2;
+      }
+      dims.hidden = d[0], dims.inter = d[1], dims.experts = d[2], dims.top_k = d[3];
+    }
     else { std::fprintf(stderr, "usage: kk_hybrid_bench [--layers N] [--threads T] [--batch B] [--steps S] [--skew Z] "
-                                "[--shares 0,10,25,50] [--prefill 2048,8192] [--out DIR]\n"); return 2; }
+                                "[--shares 0,10,25,50] [--prefill 2048,8192] [--out DIR] [--bw-mb MB] [--dims h,i,e,k]\n"); return 2; }
   }
   kk::cuda::Plugin plugin;
   const kk::Status st = kk::cuda::load_plugin(&plugin);
@@ -574,31 +588,31 @@ int main(int argc, char** argv) {
   CU(api->device_info(0, &info));
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
   const double ram = double(pages) * double(page);
-  const int max_layers = std::max(1, int(ram * kMaxRamShare / (kExperts * double(kExpertBytes))));
+  const int max_layers = std::max(1, int(ram * kMaxRamShare / (dims.experts * double(dims.expert_bytes()))));
   if (o.layers > max_layers) {
     std::printf("kk_hybrid_bench: %d layers need %.0f GB of RAM; using %d\n", o.layers,
-                o.layers * kExperts * double(kExpertBytes) / 1e9, max_layers);
+                o.layers * dims.experts * double(dims.expert_bytes()) / 1e9, max_layers);
     o.layers = max_layers;
   }
   kk::ThreadPool pool(o.threads);
   std::printf("device: %s (sm_%d%d, %d SMs, %.1f GB); CPU threads %d; %d K2 MoE layers (%.1f GB pinned)\n", info.name,
               info.cc_major, info.cc_minor, info.sm_count, info.total_bytes / 1e9, pool.size(), o.layers,
-              o.layers * kExperts * double(kExpertBytes) / 1e9);
+              o.layers * dims.experts * double(dims.expert_bytes()) / 1e9);
 
   std::vector<Layer> layers(o.layers);
   for (int l = 0; l < o.layers; ++l) {
     Layer& L = layers[l];
-    L.gate = static_cast<block_q4*>(pinned_or_die(kProjBlocks * sizeof(block_q4) * kExperts));
-    L.up = static_cast<block_q4*>(pinned_or_die(kProjBlocks * sizeof(block_q4) * kExperts));
-    L.down = static_cast<block_q4*>(pinned_or_die(kProjBlocks * sizeof(block_q4) * kExperts));
-    fill_random_q4(pool, L.gate, kProjBlocks * kExperts, 3 * l + 1);
-    fill_random_q4(pool, L.up, kProjBlocks * kExperts, 3 * l + 2);
-    fill_random_q4(pool, L.down, kProjBlocks * kExperts, 3 * l + 3);
-    L.tg = stacked(L.gate, kInter, kHidden, "bench.gate_exps");
-    L.tu = stacked(L.up, kInter, kHidden, "bench.up_exps");
-    L.td = stacked(L.down, kHidden, kInter, "bench.down_exps");
+    L.gate = static_cast<block_q4*>(pinned_or_die(dims.proj_blocks() * sizeof(block_q4) * dims.experts));
+    L.up = static_cast<block_q4*>(pinned_or_die(dims.proj_blocks() * sizeof(block_q4) * dims.experts));
+    L.down = static_cast<block_q4*>(pinned_or_die(dims.proj_blocks() * sizeof(block_q4) * dims.experts));
+    fill_random_q4(pool, L.gate, dims.proj_blocks() * dims.experts, 3 * l + 1);
+    fill_random_q4(pool, L.up, dims.proj_blocks() * dims.experts, 3 * l + 2);
+    fill_random_q4(pool, L.down, dims.proj_blocks() * dims.experts, 3 * l + 3);
+    L.tg = stacked(L.gate, dims.inter, dims.hidden, "bench.gate_exps");
+    L.tu = stacked(L.up, dims.inter, dims.hidden, "bench.up_exps");
+    L.td = stacked(L.down, dims.hidden, dims.inter, "bench.down_exps");
   }
-  const Bandwidths bw = measure_bandwidths(pool);
+  const Bandwidths bw = measure_bandwidths(pool, o.bw_bytes);
   std::printf("bandwidth GB/s: cpu_read %.1f, cpu_q4_gemv %.1f, hbm_copy %.1f, gpu_q4_gemv %.1f, pcie_h2d %.1f\n",
               bw.cpu_read, bw.cpu_q4_gemv, bw.hbm_copy, bw.gpu_q4_gemv, bw.pcie_h2d);
 
@@ -622,16 +636,16 @@ int main(int argc, char** argv) {
        << ", \"cpu_q4_gemv\": " << bw.cpu_q4_gemv << ", \"hbm_copy\": " << bw.hbm_copy
        << ", \"gpu_q4_gemv\": " << bw.gpu_q4_gemv << ", \"pcie_h2d\": " << bw.pcie_h2d << "},\n \"decode\": [";
   std::ofstream csv(o.out + "/hybrid_bench_decode.csv");
-  csv << "skew,target_share,planned_share,measured_share,hot_per_layer,ms_layer,ms_bound,ratio,ms_cpu_part,ms_gpu_part\n";
+  csv << "skew,target_share,planned_share,measured_share,hot_experts,ms_layer,ms_bound,ratio,ms_cpu_part,ms_gpu_part\n";
   for (size_t i = 0; i < decode.size(); ++i) {
     const auto& r = decode[i];
     json << (i ? ",\n  " : "\n  ") << "{\"skew\": " << r.skew << ", \"target_share\": " << r.share_target / 100.0
          << ", \"planned_share\": " << r.share_planned << ", \"measured_share\": " << r.share_measured
-         << ", \"hot_experts_per_layer\": " << r.hot_per_layer << ", \"ms_per_layer\": " << r.ms_layer
+         << ", \"hot_experts\": " << r.hot_experts << ", \"ms_per_layer\": " << r.ms_layer
          << ", \"ms_bound\": " << r.ms_bound << ", \"ratio_to_bound\": " << r.ms_layer / r.ms_bound
          << ", \"ms_cpu_part\": " << r.ms_cpu_only << ", \"ms_gpu_part\": " << r.ms_gpu_only
          << ", \"moe_only_decode_tok_s_k2\": " << 1e3 * o.batch / (r.ms_layer * kMoeLayersK2) << "}";
-    csv << r.skew << "," << r.share_target << "," << r.share_planned << "," << r.share_measured << "," << r.hot_per_layer
+    csv << r.skew << "," << r.share_target << "," << r.share_planned << "," << r.share_measured << "," << r.hot_experts
         << "," << r.ms_layer << "," << r.ms_bound << "," << r.ms_layer / r.ms_bound << "," << r.ms_cpu_only << ","
         << r.ms_gpu_only << "\n";
   }
