@@ -191,20 +191,22 @@ Status build_synthetic_weights(const SyntheticSpec& spec_in, ThreadPool& pool, M
   }
   if (spec.vocab > 0) why += "vocab set to " + std::to_string(c.vocab_size) + "; ";
   if (note) *note = why;
+  return build_random_weights(c, pool, spec.seed, out);
+}
 
+Status build_random_weights(const ModelConfig& c, ThreadPool& pool, uint64_t seed, ModelWeights* out) {
   ModelWeights& w = *out;
   w = ModelWeights();
   w.config = c;
   const int64_t D = c.hidden_size, H = c.num_attention_heads, R = c.kv_lora_rank, P = c.qk_rope_head_dim;
   const int64_t qk = c.qk_nope_head_dim + P, E = c.n_routed_experts, I = c.moe_intermediate_size;
-  uint64_t seed = spec.seed;
   auto make = [&](const std::string& name, DType t, std::vector<int64_t> shape) -> Tensor {
     Tensor x = alloc(name, t, std::move(shape));
     if (x.data) fill(pool, x, mix(++seed));
     return x;
   };
   w.embed_tokens = make("model.embed_tokens.weight", DType::BF16, {c.vocab_size, D});
-  w.lm_head = spec.tie_embeddings ? w.embed_tokens : make("lm_head.weight", DType::BF16, {c.vocab_size, D});
+  w.lm_head = c.tie_word_embeddings ? w.embed_tokens : make("lm_head.weight", DType::BF16, {c.vocab_size, D});
   w.norm = make("model.norm.weight", DType::F32, {D});
   for (int l = 0; l < c.num_hidden_layers; ++l) {
     const std::string p = "model.layers." + std::to_string(l) + ".";

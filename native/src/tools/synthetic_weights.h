@@ -25,4 +25,8 @@ int64_t synthetic_bytes(const ModelConfig& c, bool tied);
 Status build_synthetic_weights(const SyntheticSpec& spec, ThreadPool& pool, ModelWeights* out,
                                std::string* note);
 
+// Random weights for any config (bf16 dense weights, INT4 routed experts, unit norms, zero bias);
+// lm_head aliases the embedding when c.tie_word_embeddings.
+Status build_random_weights(const ModelConfig& c, ThreadPool& pool, uint64_t seed, ModelWeights* out);
+
 }  // namespace kk
