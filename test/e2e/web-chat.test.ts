@@ -201,17 +201,24 @@ describe.skipIf(NO_ENGINE !== null)('web mode with the real engine and the demo 
     const before = await engineStatus(served.url);
     expect(before.state).toBe('ready');
     expect(before.pid).toBeGreaterThan(0);
+    // Killed the moment the core announces the answer, while the engine reads a long message:
+    // the kill happens here, in the test, as the 'started' frame passes on its way to the page.
     let killed = false;
-    await page.exposeFunction('__kkOnStream', async () => {
-      await shot(page, '11-reading-prompt');
-      killed = true;
+    gate.holdAfter((f) => {
+      if (f.kind !== 'event' || f.event !== 'generation' || f.payload?.type !== 'started') return false;
       process.kill(before.pid!, 'SIGKILL');
+      killed = true;
+      return true;
     });
-    // Killed while it reads a long message: the answer is in progress for a second or more.
-    await onStream(page, 'start', 'call-binding');
     await ask(longMemo());
+    try {
+      await page.getByTestId('waiting').waitFor({ timeout: ANSWER_MS });   // the page is at 'started'
+      expect(killed).toBe(true);
+      await shot(page, '11-reading-prompt');
+    } finally {
+      gate.release();
+    }
     await page.getByTestId('crash-banner').waitFor({ timeout: ANSWER_MS });
-    expect(killed).toBe(true);
     await shot(page, '12-engine-crashed');
     await answered();
     expect(await lastTurn().getAttribute('data-status')).toMatch(/interrupted|error/);
