@@ -53,14 +53,55 @@ void q4_row_to_int4_packed(const block_q4* blocks, int64_t cols, uint32_t* packe
   for (int64_t b = 0; b < nb; b++) scales_bf16[b] = blocks[b].scale_bf16;
 }
 
+// True when every value of the group is (nearly) an integer multiple of `s`.
+static bool on_grid(const float* g, float s) {
+  for (int i = 0; i < KK_Q4_GROUP; i++) {
+    const float r = g[i] / s;
+    if (std::fabs(r - std::nearbyint(r)) > kInt4GridTolerance) return false;
+  }
+  return true;
+}
+
+// Largest distance of the group from its nearest multiples of `s` (codes limited to +-7).
+static float grid_error(const float* g, float s) {
+  float worst = 0.f;
+  for (int i = 0; i < KK_Q4_GROUP; i++) {
+    const float q = std::fmin(std::fmax(std::nearbyint(g[i] / s), -float(kInt4GridMax)), float(kInt4GridMax));
+    worst = std::fmax(worst, std::fabs(g[i] - q * s));
+  }
+  return worst;
+}
+
+// The bf16 scale of a group on a +-7 grid: the least-squares scale over its codes, then whichever
+// of it and its bf16 neighbours fits best. absmax / 7 alone can be a step off, because a bf16 copy
+// of the weights rounds absmax.
+static uint16_t grid_scale(const float* g, float grid) {
+  double num = 0, den = 0;
+  for (int i = 0; i < KK_Q4_GROUP; i++) {
+    const double q = std::nearbyint(g[i] / grid);
+    num += q * g[i];
+    den += q * q;
+  }
+  const uint16_t ls = f32_to_bf16(float(num / den));
+  uint16_t best = ls;
+  float best_err = grid_error(g, bf16_to_f32(ls));
+  for (uint16_t c : {uint16_t(ls - 1), uint16_t(ls + 1)}) {  // positive finite bf16: +-1 is a neighbour
+    if (!(bf16_to_f32(c) > 0.f) || !std::isfinite(bf16_to_f32(c))) continue;
+    const float e = grid_error(g, bf16_to_f32(c));
+    if (e < best_err) { best = c; best_err = e; }
+  }
+  return best;
+}
+
 void quantize_row_q4(const float* x, int64_t cols, block_q4* out) {
   const int64_t nb = cols / KK_Q4_GROUP;
   for (int64_t b = 0; b < nb; b++) {
     const float* g = x + b * KK_Q4_GROUP;
     float amax = 0.f;
     for (int i = 0; i < KK_Q4_GROUP; i++) amax = std::fmax(amax, std::fabs(g[i]));
-    float scale = std::fmax(amax / float(kInt4QuantMax), FLT_EPSILON);
-    uint16_t sb = f32_to_bf16(scale);
+    uint16_t sb = f32_to_bf16(std::fmax(amax / kInt4CtHalfRange, FLT_EPSILON));
+    const float grid = amax / float(kInt4GridMax);
+    if (amax > 0.f && on_grid(g, grid)) sb = grid_scale(g, grid);
     const float s = bf16_to_f32(sb);
     uint8_t nib[KK_Q4_GROUP];
     for (int i = 0; i < KK_Q4_GROUP; i++) {

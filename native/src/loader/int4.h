@@ -9,11 +9,17 @@ namespace kk {
 
 // compressed-tensors packs 8 INT4 values per int32 word.
 constexpr int kInt4PerWord = 8;
-// Largest |q| the quantizer emits. compressed-tensors divides the group's absmax by 7.5
-// (bit_range / 2) and clamps to [-8, 7]; Kimi K2 was trained on a symmetric +-7 grid, so we divide
-// by 7: weights already on that grid (K2-Thinking's own experts, dequantized) round-trip exactly,
-// the largest magnitude of every group is represented without clamping, and -8 is never used.
-constexpr int kInt4QuantMax = 7;
+// compressed-tensors' symmetric INT4: scale = absmax / ((q_max - q_min) / 2) = absmax / 7.5,
+// clamped below by the f32 epsilon, q = clamp(round_half_even(x / scale), -8, 7).
+constexpr float kInt4CtHalfRange = 7.5f;
+// Kimi K2 was trained on a symmetric +-7 grid (K2-Thinking's experts only use q in [-7, 7] times a
+// per-group scale). A group that already lies on such a grid is quantized with scale absmax / 7
+// instead, which reproduces it exactly; the /7.5 scale would move every value. "On the grid" means
+// every value is within kInt4GridTolerance scale steps of a multiple of absmax / 7: bf16 copies of
+// INT4 weights are off by at most ~0.04 steps (their own and absmax's rounding), while 32 generic
+// values all landing that close to a grid has probability about (1/8)^32.
+constexpr int kInt4GridMax = 7;
+constexpr float kInt4GridTolerance = 1.f / 16.f;
 
 // One row of `cols` weights: packed words (cols/8) + bf16 scales (cols/32) -> cols/32 blocks.
 void int4_packed_to_q4_row(const uint32_t* packed, const uint16_t* scales_bf16, int64_t cols, block_q4* out);
@@ -22,9 +28,9 @@ void q4_row_to_int4_packed(const block_q4* blocks, int64_t cols, uint32_t* packe
 // One packed word of a block_q4 row (word w covers weights 8w..8w+7).
 uint32_t q4_packed_word(const block_q4* row, int64_t w);
 
-// Symmetric group-32 quantization of one f32 row: scale = max(absmax / 7, FLT_EPSILON) rounded
-// to bf16 (compressed-tensors clamps scales to the f32 epsilon too), q = round-half-even(x / scale)
-// clamped to [-8, 7].
+// Symmetric group-32 quantization of one f32 row with compressed-tensors' math (above), except
+// that groups already on a +-7 grid keep it. Scales are rounded to bf16 before q is computed, so
+// dequantization with the stored scale is what the rounding targeted.
 void quantize_row_q4(const float* x, int64_t cols, block_q4* out);
 void dequantize_row_q4(const block_q4* blocks, int64_t cols, float* out);
 
