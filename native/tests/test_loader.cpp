@@ -665,6 +665,44 @@ static void test_conversions(const std::string& tmp) {
   }
 }
 
+// A bf16 or f32 copy of an INT4 model (tiny-k2's experts dequantized) requantizes to exactly the
+// original codes and scales: groups on an INT4 grid keep it.
+static void test_requantize_dequantized_int4(const std::string& tmp) {
+  ModelWeights orig;
+  Status s = load_checkpoint(tiny_dir(), LoaderOptions(), nullptr, &orig);
+  CHECK(s.ok(), "%s", s.message().c_str());
+  if (!s.ok()) return;
+  for (DType dt : {DType::F32, DType::BF16}) {
+    ModelWeights w = orig;
+    for (auto& L : w.layers) {
+      if (!L.is_moe) continue;
+      for (Tensor* t : {&L.moe.gate_exps, &L.moe.up_exps, &L.moe.down_exps}) {
+        const int64_t rows = t->shape[0] * t->shape[1], cols = t->shape[2];
+        std::shared_ptr<void> buf(std::malloc(size_t(rows * cols) * 4), std::free);
+        std::vector<float> row(static_cast<size_t>(cols));
+        for (int64_t r = 0; r < rows; r++) {
+          dequantize_row_q4(static_cast<const block_q4*>(t->data) + r * (cols / 32), cols, row.data());
+          for (int64_t c = 0; c < cols; c++) {
+            if (dt == DType::F32) static_cast<float*>(buf.get())[r * cols + c] = row[c];
+            else static_cast<uint16_t*>(buf.get())[r * cols + c] = f32_to_bf16(row[c]);
+          }
+        }
+        t->type = dt;
+        t->owner = buf;
+        t->data = buf.get();
+      }
+    }
+    const std::string dir = tmp + "/dequant_" + dtype_name(dt);
+    s = save_checkpoint(w, dir);
+    CHECK(s.ok(), "%s", s.message().c_str());
+    ModelWeights back;
+    s = load_checkpoint(dir, LoaderOptions(), nullptr, &back);
+    CHECK(s.ok(), "%s", s.message().c_str());
+    if (s.ok()) compare_models(orig, back, dt == DType::F32 ? "f32 copy requantized" : "bf16 copy requantized");
+    fs::remove_all(dir);
+  }
+}
+
 static void test_config_variants() {
   // Moonlight-style: q_lora_rank null, no rope_scaling, deepseek_v3, DeepSeek's group routing.
   json j = json::parse(slurp(tiny_dir() + "/config.json"));
@@ -697,6 +735,7 @@ int main() {
   test_save_roundtrip(tmp);
   test_synth_tiny(tmp);
   test_conversions(tmp);
+  test_requantize_dequantized_int4(tmp);
   fs::remove_all(tmp);
   if (g_failures) { std::fprintf(stderr, "%d check(s) failed\n", g_failures); return 1; }
   std::printf("test_loader: ok\n");

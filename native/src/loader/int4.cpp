@@ -54,27 +54,39 @@ void q4_row_to_int4_packed(const block_q4* blocks, int64_t cols, uint32_t* packe
 }
 
 // True when every value of the group is (nearly) an integer multiple of `s`.
+// INT4 codes: q in [kInt4QMin, kInt4QMax].
+constexpr float kInt4QMin = -8.f, kInt4QMax = 7.f;
+
+// True when every value of the group is within kInt4GridTolerance steps of a code times `s`.
 static bool on_grid(const float* g, float s) {
   for (int i = 0; i < KK_Q4_GROUP; i++) {
-    const float r = g[i] / s;
-    if (std::fabs(r - std::nearbyint(r)) > kInt4GridTolerance) return false;
+    const float r = g[i] / s, q = std::nearbyint(r);
+    if (std::fabs(r - q) > kInt4GridTolerance || q < kInt4QMin || q > kInt4QMax) return false;
   }
   return true;
 }
 
-// Largest distance of the group from its nearest multiples of `s` (codes limited to +-7).
-static float grid_error(const float* g, float s) {
+// How well code * s explains the group: values it reproduces exactly (as an f32 or a bf16 copy
+// would store them) count first, then the largest distance decides.
+struct GridFit {
+  int missed = 0;
   float worst = 0.f;
+  bool better_than(const GridFit& o) const { return missed != o.missed ? missed < o.missed : worst < o.worst; }
+};
+static GridFit grid_fit(const float* g, float s) {
+  GridFit f;
   for (int i = 0; i < KK_Q4_GROUP; i++) {
-    const float q = std::fmin(std::fmax(std::nearbyint(g[i] / s), -float(kInt4GridMax)), float(kInt4GridMax));
-    worst = std::fmax(worst, std::fabs(g[i] - q * s));
+    const float q = std::fmin(std::fmax(std::nearbyint(g[i] / s), kInt4QMin), kInt4QMax);
+    const float v = q * s;
+    if (g[i] != v && g[i] != bf16_to_f32(f32_to_bf16(v))) f.missed++;
+    f.worst = std::fmax(f.worst, std::fabs(g[i] - v));
   }
-  return worst;
+  return f;
 }
 
-// The bf16 scale of a group on a +-7 grid: the least-squares scale over its codes, then whichever
-// of it and its bf16 neighbours fits best. absmax / 7 alone can be a step off, because a bf16 copy
-// of the weights rounds absmax.
+// The bf16 scale of a group on a grid: the least-squares scale over its codes, or whichever of its
+// bf16 neighbours explains the group better (absmax / |q|max alone can be a step off, because a
+// bf16 copy of the weights rounds absmax).
 static uint16_t grid_scale(const float* g, float grid) {
   double num = 0, den = 0;
   for (int i = 0; i < KK_Q4_GROUP; i++) {
@@ -84,11 +96,11 @@ static uint16_t grid_scale(const float* g, float grid) {
   }
   const uint16_t ls = f32_to_bf16(float(num / den));
   uint16_t best = ls;
-  float best_err = grid_error(g, bf16_to_f32(ls));
+  GridFit best_fit = grid_fit(g, bf16_to_f32(ls));
   for (uint16_t c : {uint16_t(ls - 1), uint16_t(ls + 1)}) {  // positive finite bf16: +-1 is a neighbour
     if (!(bf16_to_f32(c) > 0.f) || !std::isfinite(bf16_to_f32(c))) continue;
-    const float e = grid_error(g, bf16_to_f32(c));
-    if (e < best_err) { best = c; best_err = e; }
+    const GridFit f = grid_fit(g, bf16_to_f32(c));
+    if (f.better_than(best_fit)) { best = c; best_fit = f; }
   }
   return best;
 }
@@ -97,16 +109,21 @@ void quantize_row_q4(const float* x, int64_t cols, block_q4* out) {
   const int64_t nb = cols / KK_Q4_GROUP;
   for (int64_t b = 0; b < nb; b++) {
     const float* g = x + b * KK_Q4_GROUP;
-    float amax = 0.f;
-    for (int i = 0; i < KK_Q4_GROUP; i++) amax = std::fmax(amax, std::fabs(g[i]));
+    float amax = 0.f, vmin = 0.f;
+    for (int i = 0; i < KK_Q4_GROUP; i++) { amax = std::fmax(amax, std::fabs(g[i])); vmin = std::fmin(vmin, g[i]); }
     uint16_t sb = f32_to_bf16(std::fmax(amax / kInt4CtHalfRange, FLT_EPSILON));
-    const float grid = amax / float(kInt4GridMax);
-    if (amax > 0.f && on_grid(g, grid)) sb = grid_scale(g, grid);
+    if (amax > 0.f) {
+      if (on_grid(g, amax / float(kInt4GridMax))) {
+        sb = grid_scale(g, amax / float(kInt4GridMax));             // K2's +-7 grid
+      } else if (vmin == -amax && on_grid(g, amax / -kInt4QMin)) {
+        sb = grid_scale(g, amax / -kInt4QMin);                      // a group whose minimum is code -8
+      }
+    }
     const float s = bf16_to_f32(sb);
     uint8_t nib[KK_Q4_GROUP];
     for (int i = 0; i < KK_Q4_GROUP; i++) {
       float q = std::nearbyint(g[i] / s);  // default rounding mode: half to even, as torch.round
-      q = std::fmin(std::fmax(q, -8.f), 7.f);
+      q = std::fmin(std::fmax(q, kInt4QMin), kInt4QMax);
       nib[i] = uint8_t(int(q) + 8);
     }
     out[b].scale_bf16 = sb;

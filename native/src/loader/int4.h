@@ -12,12 +12,13 @@ constexpr int kInt4PerWord = 8;
 // compressed-tensors' symmetric INT4: scale = absmax / ((q_max - q_min) / 2) = absmax / 7.5,
 // clamped below by the f32 epsilon, q = clamp(round_half_even(x / scale), -8, 7).
 constexpr float kInt4CtHalfRange = 7.5f;
-// Kimi K2 was trained on a symmetric +-7 grid (K2-Thinking's experts only use q in [-7, 7] times a
-// per-group scale). A group that already lies on such a grid is quantized with scale absmax / 7
-// instead, which reproduces it exactly; the /7.5 scale would move every value. "On the grid" means
-// every value is within kInt4GridTolerance scale steps of a multiple of absmax / 7: bf16 copies of
-// INT4 weights are off by at most ~0.04 steps (their own and absmax's rounding), while 32 generic
-// values all landing that close to a grid has probability about (1/8)^32.
+// Weights that already are INT4 times a per-group scale (a bf16 or f32 copy of an INT4 model —
+// Kimi K2 was trained on a symmetric +-7 grid — or of compressed-tensors output, whose groups reach
+// -8) are kept exactly: a group on the grid of absmax / 7 (or absmax / 8 when its minimum is
+// -absmax) is quantized with that grid's scale; the /7.5 scale would move every value. "On the
+// grid" means every value is within kInt4GridTolerance steps of a code in [-8, 7]: bf16 copies are
+// off by at most ~0.04 steps (their own and absmax's rounding), while 32 generic values all landing
+// that close to a grid has probability about (1/8)^32.
 constexpr int kInt4GridMax = 7;
 constexpr float kInt4GridTolerance = 1.f / 16.f;
 
@@ -29,7 +30,7 @@ void q4_row_to_int4_packed(const block_q4* blocks, int64_t cols, uint32_t* packe
 uint32_t q4_packed_word(const block_q4* row, int64_t w);
 
 // Symmetric group-32 quantization of one f32 row with compressed-tensors' math (above), except
-// that groups already on a +-7 grid keep it. Scales are rounded to bf16 before q is computed, so
+// that groups already on an INT4 grid keep it. Scales are rounded to bf16 before q is computed, so
 // dequantization with the stored scale is what the rounding targeted.
 void quantize_row_q4(const float* x, int64_t cols, block_q4* out);
 void dequantize_row_q4(const block_q4* blocks, int64_t cols, float* out);
