@@ -7,9 +7,9 @@
 #include <cstdlib>
 
 #include "backend_loader/backend_cuda.h"
-#include "cuda_emu_forward.h"
+#include "tiny_k2_forward.h"
 
-using namespace cuda_emu_forward;
+using namespace tiny_k2_forward;
 
 int main() {
   if (!have_tiny_k2()) { std::printf("skip: no %s\n", tiny_k2_dir().c_str()); return KK_TEST_SKIP; }

@@ -7,9 +7,9 @@
 #include <string>
 
 #include "backend_loader/backend_cuda.h"
-#include "cuda_emu_forward.h"
+#include "tiny_k2_forward.h"
 
-using namespace cuda_emu_forward;
+using namespace tiny_k2_forward;
 
 namespace {
 constexpr int kSlots = 20;

@@ -1,5 +1,5 @@
-// cuda_emu_forward.h — tiny-k2 prompt 0 against the HF reference through an Engine (shared by the
-// tests that run the engine's "cuda" backend on the emulated plugin).
+// tiny_k2_forward.h — tiny-k2 prompt 0 against the HF reference through an Engine (shared by the
+// tests that run the engine's "cuda" backend: on the emulated plugin, and on a GPU in test_cuda_ops).
 #pragma once
 #include <cmath>
 #include <cstdlib>
@@ -12,7 +12,7 @@
 #include "loader/safetensors.h"
 #include "test_util.h"
 
-namespace cuda_emu_forward {
+namespace tiny_k2_forward {
 
 // Exact-mode logit tolerance of `karakoram eval` (issue 4).
 constexpr double kExactLogitTol = 2e-3;
@@ -74,7 +74,7 @@ inline double decode(kk::Engine& e, const Reference& r, kk::SeqId seq, int first
   return err;
 }
 
-// Loads tiny-k2 on the "cuda" backend (the caller pointed KK_CUDA_PLUGIN at the emulated plugin).
+// Loads tiny-k2 on the "cuda" backend.
 inline std::unique_ptr<kk::Engine> load_cuda_engine() {
   kk::LoadOptions lo;
   lo.backend = "cuda";
@@ -86,4 +86,4 @@ inline std::unique_ptr<kk::Engine> load_cuda_engine() {
   return e;
 }
 
-}  // namespace cuda_emu_forward
+}  // namespace tiny_k2_forward
