@@ -592,6 +592,16 @@ static void test_synth_tiny(const std::string& tmp) {
   o2.out_dir = tmp + "/synth2";
   CHECK(write_synthetic(o2, nullptr).ok(), "synth2");
   CHECK(slurp(o.out_dir + "/model-00001-of-00001.safetensors") == slurp(o2.out_dir + "/model-00001-of-00001.safetensors"), "deterministic");
+  // A single model.safetensors without an index loads too.
+  fs::remove(o2.out_dir + "/model.safetensors.index.json");
+  fs::rename(o2.out_dir + "/model-00001-of-00001.safetensors", o2.out_dir + "/model.safetensors");
+  ModelWeights single;
+  s = load_checkpoint(o2.out_dir, LoaderOptions(), nullptr, &single);
+  CHECK(s.ok(), "single file: %s", s.message().c_str());
+  if (s.ok()) compare_models(w, single, "single model.safetensors");
+  fs::remove(o2.out_dir + "/model.safetensors");
+  s = load_checkpoint(o2.out_dir, LoaderOptions(), nullptr, &single);
+  CHECK(!s.ok() && s.message().find("model.safetensors") != std::string::npos, "%s", s.message().c_str());
   fs::remove_all(o2.out_dir);
 }
 
@@ -703,6 +713,50 @@ static void test_requantize_dequantized_int4(const std::string& tmp) {
   }
 }
 
+// Moonlight's plain q_proj (q_lora_rank null) and tied embeddings: save -> load keeps them.
+static void test_plain_q_and_tied(const std::string& tmp) {
+  ModelWeights w;
+  Status s = load_checkpoint(tiny_dir(), LoaderOptions(), nullptr, &w);
+  CHECK(s.ok(), "%s", s.message().c_str());
+  if (!s.ok()) return;
+  w.config.model_type = "deepseek_v3";
+  w.config.q_lora_rank = 0;
+  w.config.tie_word_embeddings = true;
+  w.lm_head = w.embed_tokens;
+  const int64_t qdim = w.config.num_attention_heads * w.config.qk_head_dim();
+  for (size_t l = 0; l < w.layers.size(); l++) {
+    AttentionWeights& a = w.layers[l].attn;
+    a.q_a_proj = a.q_a_norm = a.q_b_proj = Tensor();
+    std::shared_ptr<void> buf(std::malloc(size_t(qdim * w.config.hidden_size) * 2), std::free);
+    for (int64_t i = 0; i < qdim * w.config.hidden_size; i++)
+      static_cast<uint16_t*>(buf.get())[i] = f32_to_bf16(float((i * 7919 + int64_t(l)) % 201 - 100) / 1600.f);
+    a.q_proj.name = "q_proj";
+    a.q_proj.type = DType::BF16;
+    a.q_proj.shape = {qdim, w.config.hidden_size};
+    a.q_proj.owner = buf;
+    a.q_proj.data = buf.get();
+  }
+  const std::string dir = tmp + "/plain_q_tied";
+  s = save_checkpoint(w, dir);
+  CHECK(s.ok(), "%s", s.message().c_str());
+  ModelWeights back;
+  s = load_checkpoint(dir, LoaderOptions(), nullptr, &back);
+  CHECK(s.ok(), "%s", s.message().c_str());
+  if (!s.ok()) return;
+  CHECK(back.config.q_lora_rank == 0 && back.config.tie_word_embeddings && back.config.model_type == "deepseek_v3", "config");
+  CHECK(back.lm_head.data == back.embed_tokens.data, "tied lm_head must alias the embedding");
+  CHECK(back.layers[0].attn.q_a_proj.empty() && !back.layers[0].attn.q_proj.empty(), "plain q_proj");
+  compare_models(w, back, "plain q_proj + tied");
+  CHECK(slurp(dir + "/config.json").find("\"q_lora_rank\": null") != std::string::npos, "q_lora_rank written as null");
+  // A checkpoint whose config has q_lora_rank null but that lacks q_proj fails naming it.
+  json idx = json::parse(slurp(dir + "/model.safetensors.index.json"));
+  idx["weight_map"].erase("model.layers.1.self_attn.q_proj.weight");
+  spit(dir + "/model.safetensors.index.json", idx.dump());
+  s = load_checkpoint(dir, LoaderOptions(), nullptr, &back);
+  CHECK(!s.ok() && s.message().find("model.layers.1.self_attn.q_proj.weight") != std::string::npos, "%s", s.message().c_str());
+  fs::remove_all(dir);
+}
+
 static void test_config_variants() {
   // Moonlight-style: q_lora_rank null, no rope_scaling, deepseek_v3, DeepSeek's group routing.
   json j = json::parse(slurp(tiny_dir() + "/config.json"));
@@ -736,6 +790,7 @@ int main() {
   test_synth_tiny(tmp);
   test_conversions(tmp);
   test_requantize_dequantized_int4(tmp);
+  test_plain_q_and_tied(tmp);
   fs::remove_all(tmp);
   if (g_failures) { std::fprintf(stderr, "%d check(s) failed\n", g_failures); return 1; }
   std::printf("test_loader: ok\n");
