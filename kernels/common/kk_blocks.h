@@ -34,15 +34,21 @@ typedef struct {
 } block_q4;
 KK_STATIC_ASSERT(sizeof(block_q4) == 2 + KK_Q4_GROUP / 2, "block_q4 must be 18 bytes, packed");
 
-// block_q8: 32 activations quantized symmetrically to int8 with an fp32 scale (fast mode only).
-//   x[j] ≈ qs[j] * d;  sum = Σ qs[j] (precomputed so the q+8 offset of block_q4 can be removed
-//   after an unsigned×signed dot product: Σ (q+8)·a = Σ q·a + 8·Σ a).
+// block_q8: 32 activations quantized symmetrically to two int8 digits with an fp32 scale (fast
+// mode only). One int8 digit (x ≈ qs·d, error up to amax/254) moved the tiny-k2 eval logits by
+// ~0.05 and flipped router choices; the second digit makes the activation error amax/32512:
+//   x[j] ≈ d · (qs[j] + lo[j] / KK_Q8_LO_SCALE),   qs in [-127, 127], lo in [-64, 64]
+//   sum  = Σ (KK_Q8_LO_SCALE·qs[j] + lo[j])   (so the q+8 offset of block_q4 can be removed after
+//   an unsigned×signed dot product: Σ (q+8)·a = Σ q·a + 8·Σ a).
+// Kernels take two u8×s8 dot products (VNNI) and combine them as 128·hi + lo in int32.
+#define KK_Q8_LO_SCALE 128
 typedef struct {
   float  d;
   int    sum;
   kk_i8  qs[KK_Q8_GROUP];
+  kk_i8  lo[KK_Q8_GROUP];
 } block_q8;
-KK_STATIC_ASSERT(sizeof(block_q8) == 8 + KK_Q8_GROUP, "block_q8 must be 40 bytes");
+KK_STATIC_ASSERT(sizeof(block_q8) == 8 + 2 * KK_Q8_GROUP, "block_q8 must be 72 bytes");
 
 // Block-FP8 (K2-Instruct / DeepSeek-V3): e4m3 weights with one fp32 `weight_scale_inv` per
 // 128x128 tile. Only the loader reads this layout; it converts to block_q4 or bf16 at load.

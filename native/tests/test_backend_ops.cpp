@@ -120,7 +120,8 @@ void test_kernels(const std::vector<const Kernels*>& variants) {
         for (int64_t t = 0; t < n; ++t)
           for (int64_t r = 0; r < rows; ++r) {
             double b = 0;
-            for (int64_t c = 0; c < cols; ++c) b += std::fabs(W.deq[r * cols + c]) * xq[t * nb + c / 32].d * 0.5;
+            // Two int8 digits: |x - d·(hi + lo/128)| <= d/256.
+            for (int64_t c = 0; c < cols; ++c) b += std::fabs(W.deq[r * cols + c]) * xq[t * nb + c / 32].d * (0.5 / KK_Q8_LO_SCALE);
             q8tol[t * rows + r] = b * 1.0001 + kExactRel * mag[t * rows + r];
           }
         std::vector<float> yplain_q8(n * rows);
@@ -230,8 +231,8 @@ void test_matmul(const std::vector<const Kernels*>& variants) {
         ctx.fast = true;
         std::fill(y.begin(), y.end(), NAN);
         matmul(ctx, t, x.data(), n, y.data());
-        // Fast tolerance: 1 % of the magnitude is far above the int8 bound (~0.4 %/sqrt terms).
-        bad = count_bad(y.data(), want, scaled(mag, 1e-2));
+        // Fast tolerance: 1e-3 of the magnitude, ~16x the two-digit int8 bound for |x| ~ U(-1,1).
+        bad = count_bad(y.data(), want, scaled(mag, 1e-3));
         CHECK(bad == 0, "matmul q4 fast %s threads=%d %lldx%lld n=%lld: %d bad", k->name, threads, (long long)rows, (long long)cols, (long long)n, bad);
         ctx.fast = false;
 
@@ -349,9 +350,9 @@ void test_moe(const std::vector<const Kernels*>& variants) {
               OpContext ctx{&pool, k, fast};
               std::vector<float> y(n * hidden, NAN);
               moe(ctx, G, U, D, x.data(), n, top_k, ids.data(), w.data(), y.data(), use_mask ? mask.data() : nullptr);
-              // Exact: 1e-4 of magnitude (two chained fp32 matmuls + silu). Fast: 3 %, as the
-              // int8 error of the gate/up outputs propagates through silu and down.
-              const int bad = count_bad(y.data(), want, scaled(mag, fast ? 3e-2 : 1e-4));
+              // Exact: 1e-4 of magnitude (two chained fp32 matmuls + silu). Fast: 3e-3, as the
+              // activation rounding of gate/up propagates through silu and down.
+              const int bad = count_bad(y.data(), want, scaled(mag, fast ? 3e-3 : 1e-4));
               CHECK(bad == 0, "moe %s %s %s n=%lld threads=%d mask=%d: %d bad", dtype_name(type), k->name,
                     fast ? "fast" : "exact", (long long)n, threads, int(use_mask), bad);
               ++cases;

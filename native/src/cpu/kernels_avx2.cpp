@@ -5,8 +5,8 @@
 //   8 weights per token.
 // q4_q8 (fast): per block, the 16 nibble bytes are broadcast to both 128-bit lanes and the upper
 //   lane shifted right by 4, giving 32 u8 weights in activation order; vpmaddubsw + vpmaddwd give
-//   8 dword sums, from which Σa (per lane: 8 lanes · Σa = the +8 offset) is subtracted before the
-//   fp32 scale. Prefetch as in the AVX-512 kernels.
+//   8 dword sums per activation digit, combined as 128·hi + lo, from which Σa (per lane: 8 lanes ·
+//   Σa = the +8 offset) is subtracted before the fp32 scale. Prefetch as in the AVX-512 kernels.
 #include <immintrin.h>
 
 #include "core/tensor.h"
@@ -87,9 +87,11 @@ inline void q4_q8_row(const block_q4* row, int64_t nb, const block_q8* xq, int64
     const float ws = bf16_to_f32(row[b].scale_bf16);
     for (int t = 0; t < T; ++t) {
       const block_q8& a = xq[t * nbx + b];
-      const __m256i p16 = _mm256_maddubs_epi16(w, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs)));
-      const __m256i d = _mm256_sub_epi32(_mm256_madd_epi16(p16, ones), _mm256_set1_epi32(a.sum));
-      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_set1_ps(ws * a.d), acc[t]);
+      // Two int8 digits (block_q8): 128·Σw·hi + Σw·lo, minus the +8 offset (Σ of both).
+      const __m256i hi = _mm256_madd_epi16(_mm256_maddubs_epi16(w, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs))), ones);
+      const __m256i lo = _mm256_madd_epi16(_mm256_maddubs_epi16(w, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.lo))), ones);
+      const __m256i d = _mm256_sub_epi32(_mm256_add_epi32(_mm256_slli_epi32(hi, 7), lo), _mm256_set1_epi32(a.sum));
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_set1_ps(ws * a.d * (1.f / KK_Q8_LO_SCALE)), acc[t]);
     }
   }
   for (int t = 0; t < T; ++t) out[t] = hsum(acc[t]);

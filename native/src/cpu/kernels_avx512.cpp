@@ -162,9 +162,14 @@ inline __m512i q4_pair_u8(const block_q4& b0, const block_q4& b1) {
   return _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
 }
 
-inline __m512i q8_pair_i8(const block_q8& a0, const block_q8& a1) {
-  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a0.qs))),
-                            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a1.qs)), 1);
+inline __m512i q8_pair_i8(const kk_i8* a0, const kk_i8* a1) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a0))),
+                            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a1)), 1);
+}
+// The two digits' dot products combined: 128·hi + lo (see block_q8).
+inline __m512i combine_digits(__m512i hi, __m512i lo) {
+  static_assert(KK_Q8_LO_SCALE == 128, "combine_digits shifts by 7");
+  return _mm512_add_epi32(_mm512_slli_epi32(hi, 7), lo);
 }
 
 // Lanes 0-7 = v0, lanes 8-15 = v1.
@@ -184,12 +189,13 @@ inline __m512i dot_u8s8(__m512i acc, __m512i u, __m512i s) {
 // Activation side of one block pair for one token, laid out for the dot product: computed once
 // per kernel call and reused by every weight row, so the inner loop only loads it.
 struct alignas(64) PreparedPair {
-  __m512i init;  // dot-product accumulator start: removes the +8 offset of the weights
-  __m512i qs;    // the two blocks' 32+32 int8 activations
-  __m512 d;      // per-lane activation scale
+  __m512i init;  // start of the low-digit accumulator: removes the +8 offset of the weights
+  __m512i qs;    // the two blocks' 32+32 high int8 digits
+  __m512i lo;    // the two blocks' 32+32 low int8 digits
+  __m512 d;      // per-lane activation scale (d / 128, and / 16 on masked high-nibble lanes)
 };
 // Batch 1: up to this many columns the prepared activations live on the stack (128 pairs x
-// 192 B = 24 KiB); wider rows use the unprepared path. Batch > 1 prepares per column chunk.
+// 256 B = 32 KiB); wider rows use the unprepared path. Batch > 1 prepares per column chunk.
 constexpr int64_t kPrepMaxCols = 8192;
 
 // Without VNNI (vpmaddubsw saturates at int16) the weights are shifted to 0..15 and each block's
@@ -201,17 +207,21 @@ inline void prepare_pairs(const block_q8* xq, int64_t n_pairs, PreparedPair* out
   for (int64_t p = 0; p < n_pairs; ++p) {
     const block_q8& a0 = xq[2 * p];
     const block_q8& a1 = xq[2 * p + 1];
-    out[p].qs = q8_pair_i8(a0, a1);
+    out[p].qs = q8_pair_i8(a0.qs, a1.qs);
+    out[p].lo = q8_pair_i8(a0.lo, a1.lo);
+    const float d0 = a0.d * (1.f / KK_Q8_LO_SCALE), d1 = a1.d * (1.f / KK_Q8_LO_SCALE);
     if constexpr (kVnni) {
-      const __m512i lane_sum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(1), out[p].qs);
+      const __m512i ones = _mm512_set1_epi8(1);
+      const __m512i lane_sum = combine_digits(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, out[p].qs),
+                                              _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, out[p].lo));
       const __m512i mult = _mm512_setr_epi32(-8, -8, -8, -8, -128, -128, -128, -128,
                                              -8, -8, -8, -8, -128, -128, -128, -128);
       out[p].init = _mm512_mullo_epi32(lane_sum, mult);
-      out[p].d = _mm512_setr_ps(a0.d, a0.d, a0.d, a0.d, a0.d / 16, a0.d / 16, a0.d / 16, a0.d / 16,
-                                a1.d, a1.d, a1.d, a1.d, a1.d / 16, a1.d / 16, a1.d / 16, a1.d / 16);
+      out[p].d = _mm512_setr_ps(d0, d0, d0, d0, d0 / 16, d0 / 16, d0 / 16, d0 / 16,
+                                d1, d1, d1, d1, d1 / 16, d1 / 16, d1 / 16, d1 / 16);
     } else {
       out[p].init = pair_i32(-a0.sum, -a1.sum);
-      out[p].d = pair_f32(a0.d, a1.d);
+      out[p].d = pair_f32(d0, d1);
     }
   }
 }
@@ -240,8 +250,9 @@ inline __m512 q4_pair_scales(const block_q4& b0, const block_q4& b1) {
 inline float q4_q8_block_scalar(const block_q4& w, const block_q8& a) {
   int isum = 0;
   for (int j = 0; j < 16; ++j)
-    isum += (int(w.qs[j] & 0x0F) - 8) * a.qs[j] + (int(w.qs[j] >> 4) - 8) * a.qs[j + 16];
-  return float(isum) * (bf16_to_f32(w.scale_bf16) * a.d);
+    isum += (int(w.qs[j] & 0x0F) - 8) * (a.qs[j] * KK_Q8_LO_SCALE + a.lo[j]) +
+            (int(w.qs[j] >> 4) - 8) * (a.qs[j + 16] * KK_Q8_LO_SCALE + a.lo[j + 16]);
+  return float(isum) * (bf16_to_f32(w.scale_bf16) * a.d * (1.f / KK_Q8_LO_SCALE));
 }
 
 template <bool kVnni, int T>
@@ -259,7 +270,8 @@ inline void q4_q8_row_prepared(const block_q4* row, int64_t nb, const PreparedPa
     const __m512 ws = q4_pair_scales(b[0], b[1]);
     for (int t = 0; t < T; ++t) {
       const PreparedPair& pp = prep[t][p];
-      const __m512i d = dot_u8s8<kVnni>(pp.init, w, pp.qs);
+      const __m512i d = combine_digits(dot_u8s8<kVnni>(_mm512_setzero_si512(), w, pp.qs),
+                                       dot_u8s8<kVnni>(pp.init, w, pp.lo));
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(ws, pp.d), acc[t]);
     }
   }
@@ -284,8 +296,10 @@ inline void q4_q8_row2_prepared(const block_q4* ra, const block_q4* rb, int64_t 
     const PreparedPair& pp = prep[p];
     const __m512i wa = kVnni ? q4_pair_u8_masked(ba[0], ba[1]) : q4_pair_u8(ba[0], ba[1]);
     const __m512i wb = kVnni ? q4_pair_u8_masked(bb[0], bb[1]) : q4_pair_u8(bb[0], bb[1]);
-    const __m512i da = dot_u8s8<kVnni>(pp.init, wa, pp.qs);
-    const __m512i db = dot_u8s8<kVnni>(pp.init, wb, pp.qs);
+    const __m512i da = combine_digits(dot_u8s8<kVnni>(_mm512_setzero_si512(), wa, pp.qs),
+                                      dot_u8s8<kVnni>(pp.init, wa, pp.lo));
+    const __m512i db = combine_digits(dot_u8s8<kVnni>(_mm512_setzero_si512(), wb, pp.qs),
+                                      dot_u8s8<kVnni>(pp.init, wb, pp.lo));
     acc_a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(da), _mm512_mul_ps(q4_pair_scales(ba[0], ba[1]), pp.d), acc_a);
     acc_b = _mm512_fmadd_ps(_mm512_cvtepi32_ps(db), _mm512_mul_ps(q4_pair_scales(bb[0], bb[1]), pp.d), acc_b);
   }
@@ -310,8 +324,10 @@ inline void q4_q8_row(const block_q4* row, int64_t nb, const block_q8* xq, int64
       const block_q8& a0 = xq[t * nbx + b];
       const block_q8& a1 = xq[t * nbx + b + 1];
       // Start from -Σa per lane group: 8 lanes · (-Σa) removes the +8 offset of every weight.
-      const __m512i d = dot_u8s8<kVnni>(pair_i32(-a0.sum, -a1.sum), w, q8_pair_i8(a0, a1));
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(ws, pair_f32(a0.d, a1.d)), acc[t]);
+      const __m512i d = combine_digits(dot_u8s8<kVnni>(_mm512_setzero_si512(), w, q8_pair_i8(a0.qs, a1.qs)),
+                                       dot_u8s8<kVnni>(pair_i32(-a0.sum, -a1.sum), w, q8_pair_i8(a0.lo, a1.lo)));
+      const __m512 dd = pair_f32(a0.d * (1.f / KK_Q8_LO_SCALE), a1.d * (1.f / KK_Q8_LO_SCALE));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(ws, dd), acc[t]);
     }
   }
   for (int t = 0; t < T; ++t) {

@@ -44,12 +44,12 @@ void q4_q8_plain(const block_q4* W, int64_t cols, int64_t r0, int64_t r1, const 
       const float ws = bf16_to_f32(row[b].scale_bf16);
       for (int64_t tt = 0; tt < tn; ++tt) {
         const block_q8& a = xq[(t0 + tt) * nb + b];
-        int isum = 0;
+        int isum = 0;  // Σ q·(128·hi + lo)
         for (int j = 0; j < 16; ++j) {
-          isum += (int(row[b].qs[j] & 0x0F) - 8) * int(a.qs[j]);
-          isum += (int(row[b].qs[j] >> 4) - 8) * int(a.qs[j + 16]);
+          isum += (int(row[b].qs[j] & 0x0F) - 8) * (int(a.qs[j]) * KK_Q8_LO_SCALE + a.lo[j]);
+          isum += (int(row[b].qs[j] >> 4) - 8) * (int(a.qs[j + 16]) * KK_Q8_LO_SCALE + a.lo[j + 16]);
         }
-        acc[tt] += float(isum) * (ws * a.d);
+        acc[tt] += float(isum) * (ws * a.d * (1.f / KK_Q8_LO_SCALE));
       }
     }
     for (int64_t tt = 0; tt < tn; ++tt) y[(t0 + tt) * ldy + r] = acc[tt];
@@ -96,9 +96,12 @@ void quantize_q8_plain(const float* x, int64_t cols, block_q8* out) {
     const float id = d != 0.f ? 1.f / d : 0.f;
     int sum = 0;
     for (int j = 0; j < KK_Q8_GROUP; ++j) {
-      const int q = int(std::nearbyint(xx[j] * id));
-      out[b].qs[j] = kk_i8(q);
-      sum += q;
+      const float v = xx[j] * id;
+      const float hi = std::nearbyint(v);
+      const int lo = int(std::nearbyint((v - hi) * float(KK_Q8_LO_SCALE)));
+      out[b].qs[j] = kk_i8(int(hi));
+      out[b].lo[j] = kk_i8(lo);
+      sum += int(hi) * KK_Q8_LO_SCALE + lo;
     }
     out[b].d = d;
     out[b].sum = sum;
