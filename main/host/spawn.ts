@@ -29,7 +29,10 @@ export const forkEngine: EngineSpawner = () => {
   child.on('exit', () => { exited = true; });
   return {
     get pid() { return child.pid ?? null; },
-    send(msg) { if (!exited && child.connected) child.send(msg); },
+    // With a callback a failed write (the engine died after `connected` was checked: EPIPE) is
+    // handed to it instead of becoming an unhandled 'error' event that kills the core; the
+    // 'exit' handler already reports the crash.
+    send(msg) { if (!exited && child.connected) child.send(msg, () => undefined); },
     onMessage(cb) { child.on('message', (m) => cb(m as FromEngine)); },
     onExit(cb) { child.on('exit', (code, signal) => cb(code, signal)); },
     kill(signal = 'SIGTERM') { if (!exited) child.kill(signal); },
