@@ -265,6 +265,12 @@ static void test_malformed(const std::string& tmp) {
          std::string h = "[1, 2, 3]" + std::string(size_t(n) - 9, ' ');
          spit(d + "/" + kShard1, f.substr(0, 8) + h + f.substr(8 + n));
        }, {kShard1, "not a JSON object"}},
+      {"deeply nested header", [](const std::string& d) {
+         const size_t depth = 200000;  // a recursive parser or destructor would overflow the stack
+         std::string h = std::string(depth, '[') + std::string(depth, ']');
+         uint64_t n = h.size();
+         spit(d + "/" + kShard1, std::string(reinterpret_cast<const char*>(&n), 8) + h);
+       }, {kShard1, "not a JSON object"}},
       {"overlapping offsets", [&](const std::string& d) {
          edit_header(d + "/" + kShard1, [](json& h) {
            h["model.layers.0.mlp.up_proj.weight"]["data_offsets"] = h["model.layers.0.mlp.gate_proj.weight"]["data_offsets"];
