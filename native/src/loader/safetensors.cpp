@@ -307,6 +307,7 @@ Status SafetensorsWriter::write(const std::string& path) const {
       }
     }
     if (std::fflush(fp) != 0) return err(path, "write failed (disk full?)");
+    if (std::fclose(guard.release()) != 0) return err(path, "write failed on close (disk full?)");
     return Status::OK();
   } catch (const std::exception& e) {
     return err(path, std::string("cannot write: ") + e.what());
