@@ -50,16 +50,7 @@ int main() {
     EvalReport rep;
     Status s = run_eval(dir, dir + "/reference.safetensors", o, [](const std::string& l) { std::printf("  %s\n", l.c_str()); }, &rep);
     CHECK(s.ok(), "eval %s: %s", mode, s.message().c_str());
-    if (std::string(mode) == "exact" || std::getenv("KK_REQUIRE_FAST_EVAL")) {
-      CHECK(rep.pass, "eval %s: %s", mode, rep.summary_line.c_str());
-    } else {
-      // KNOWN GAP (reported to the kernels owner): one int8 pass over the expert activations
-      // moves tiny-k2's hidden states by ~0.7 % and flips near-tie routing decisions, which moves
-      // some logits by ~1.0 (> 0.08). A two-pass int8 (value + quantized residual) passes at
-      // 2e-4. Until that lands, fast mode is held to the top-k bound and a sane logit error only.
-      CHECK(rep.topk_agree >= 0.98, "fast eval top-k agreement %.4f", rep.topk_agree);
-      CHECK(rep.max_abs_logit_err < 2.0, "fast eval logit error %.3e", rep.max_abs_logit_err);
-    }
+    CHECK(rep.pass, "eval %s: %s", mode, rep.summary_line.c_str());
   }
 
   LoadOptions lo;
