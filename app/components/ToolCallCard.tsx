@@ -1,4 +1,5 @@
-// ToolCallCard.tsx — one tool call inline in the answer: name, arguments, status, result, duration.
+// ToolCallCard.tsx — one tool call inline in the answer: name, arguments, status, result, duration,
+// and the tool's note for people (e.g. "demo data"), shown even when the card is folded.
 import { useState } from 'react';
 import type { ToolCallRecord } from '../contract.ts';
 import { fmtMs, prettyJson } from '../format.ts';
@@ -18,6 +19,7 @@ export function ToolCallCard({ call }: { call: ToolCallRecord }) {
         {call.durationMs !== null && <span className="tool-duration" data-testid="tool-call-duration">{fmtMs(call.durationMs)}</span>}
         <span className="chev" aria-hidden>{open ? '▾' : '▸'}</span>
       </button>
+      {call.note && <div className="tool-note" data-testid="tool-call-note">{call.note}</div>}
       {open && (
         <div className="tool-body">
           <div className="tool-section-label">Arguments</div>

@@ -140,6 +140,7 @@ describe.skipIf(NO_ENGINE !== null)('web mode with the real engine and the demo 
     expect(await card.getAttribute('data-status')).toBe('done');
     expect((await card.getByTestId('tool-call-result').textContent())!.length).toBeGreaterThan(2);
     expect(await card.getByTestId('tool-call-duration').textContent()).toMatch(/\d/);
+    expect(await card.getByTestId('tool-call-note').textContent()).toMatch(/demo data/i);
     expect((await lastTurn().getByTestId('message-content').last().textContent())!.trim().length).toBeGreaterThan(0);
     await shot(page, '08-tool-call');
   });
@@ -194,6 +195,7 @@ describe.skipIf(NO_ENGINE !== null)('web mode with the real engine and the demo 
     await card.waitFor();
     expect(await card.getByTestId('tool-call-args').textContent()).toContain('Paris');
     expect((await card.getByTestId('tool-call-result').textContent())!.length).toBeGreaterThan(2);
+    expect(await card.getByTestId('tool-call-note').textContent()).toMatch(/demo data/i);
   });
 
   it('killing the engine mid-answer shows the crash banner; the app recovers', async () => {

@@ -84,6 +84,24 @@ describe('tool call card', () => {
     expect(screen.getByTestId('tool-call-duration').textContent).toBe('12 ms');
     expect(screen.queryByTestId('tool-message')).toBeNull();
     expect(screen.getByText('It is 18 °C in Paris.')).toBeTruthy();
+    expect(screen.queryByTestId('tool-call-note')).toBeNull();
+  });
+
+  it('shows the tool note (demo data) on the card, folded or open', async () => {
+    const { store } = await setup();
+    const call = { id: 'functions.get_weather:0', name: 'get_weather', arguments: '{"city":"Paris"}', status: 'done' as const,
+      result: '{"temp_c":18}', error: null, durationMs: 3, note: 'Demo data, not a real forecast' };
+    store.setState({
+      messages: [
+        msg({ id: 'u1', role: 'user', content: 'weather?' }),
+        msg({ id: 'a1', role: 'assistant', parentId: 'u1', toolCalls: [call], finishReason: 'tool_calls' }),
+      ],
+    });
+    render(<Turn store={store} />);
+    expect(screen.getByTestId('tool-call-note').textContent).toBe('Demo data, not a real forecast');
+    fireEvent.click(screen.getByTestId('tool-call-card').querySelector('button.tool-head')!);
+    expect(screen.queryByTestId('tool-call-result')).toBeNull();
+    expect(screen.getByTestId('tool-call-note').textContent).toBe('Demo data, not a real forecast');
   });
 });
 
