@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type {
   EvalSummary, GenerateOptions, GenerateResult, LoadOptions, LoadProgress, MemoryStats, ModelInfo,
-  NativeBinding, NativeModel,
+  NativeBinding, NativeModel, PrefillProgress,
 } from './types.ts';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -25,7 +25,7 @@ export function addonPath(): string | null {
 
 interface RawModel {
   info(): ModelInfo;
-  generateRaw(ids: number[], options: Omit<GenerateOptions, 'signal'>, onToken: (id: number) => void):
+  generateRaw(ids: number[], options: Omit<GenerateOptions, 'signal' | 'onPrefill'>, onEvent: (e: number | PrefillProgress) => void):
     { promise: Promise<GenerateResult>; cancel(): void };
   memoryStats(): MemoryStats;
   dispose(): void;
@@ -44,11 +44,14 @@ function wrapModel(raw: RawModel): NativeModel {
     memoryStats: () => raw.memoryStats(),
     dispose: () => raw.dispose(),
     async generate(promptIds, options, onToken) {
-      const { signal, ...rest } = options;
+      const { signal, onPrefill, ...rest } = options;
       if (signal?.aborted) {
         return { outputIds: [], finishReason: 'cancelled', promptTokens: promptIds.length, completionTokens: 0, prefillMs: 0, decodeMs: 0 };
       }
-      const handle = raw.generateRaw(promptIds, rest, onToken);
+      const handle = raw.generateRaw(promptIds, rest, (e) => {
+        if (typeof e === 'number') onToken(e);
+        else if (e.stage === 'prefill') onPrefill?.(e.done, e.total);
+      });
       const onAbort = () => handle.cancel();
       signal?.addEventListener('abort', onAbort, { once: true });
       try {

@@ -35,7 +35,14 @@ export interface SamplingOptions {
   maxTokens?: number;
 }
 
-export interface GenerateOptions extends SamplingOptions { signal?: AbortSignal }
+export interface GenerateOptions extends SamplingOptions {
+  signal?: AbortSignal;
+  /** Prompt processing: called after each prefill chunk; the last call has done === total. */
+  onPrefill?: (done: number, total: number) => void;
+}
+
+/** What the addon's generateRaw passes besides token ids: prefill progress after each chunk. */
+export interface PrefillProgress { stage: 'prefill'; fraction: number; done: number; total: number }
 
 export interface GenerateResult {
   outputIds: number[];

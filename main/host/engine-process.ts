@@ -1,5 +1,5 @@
 // engine-process.ts — runs inside the engine process: loads the native binding and one model,
-// generates on request and streams token ids back. A fault in native code kills only this
+// generates on request and streams prompt progress and token ids back. A fault in native code kills only this
 // process; the supervisor (supervisor.ts) notices and tells the app. Never imports Electron.
 import { loadBinding } from '../engine/native.ts';
 import type { NativeModel } from '../engine/types.ts';
@@ -43,7 +43,8 @@ async function generate(reqId: number, promptIds: number[], options: ToEngine & 
   let scheduled = false;
   const flush = () => { scheduled = false; if (pending.length) { port.send({ type: 'tokens', reqId, ids: pending }); pending = []; } };
   try {
-    const result = await model.generate(promptIds, { ...options.options, signal: ctrl.signal }, (id) => {
+    const onPrefill = (done: number, total: number) => port.send({ type: 'prefill', reqId, done, total });
+    const result = await model.generate(promptIds, { ...options.options, signal: ctrl.signal, onPrefill }, (id) => {
       pending.push(id);
       if (!scheduled) { scheduled = true; setImmediate(flush); }
     });

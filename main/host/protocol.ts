@@ -13,6 +13,8 @@ export type FromEngine =
   | { type: 'load_progress'; progress: LoadProgress }
   | { type: 'loaded'; info: ModelInfo; dir: string }
   | { type: 'load_error'; message: string }
+  /** Prompt processing: prompt tokens done of total, after each prefill chunk. */
+  | { type: 'prefill'; reqId: number; done: number; total: number }
   /** Tokens generated since the last message (usually one: tokens are forwarded at once). */
   | { type: 'tokens'; reqId: number; ids: number[] }
   | { type: 'done'; reqId: number; result: GenerateResult }

@@ -35,6 +35,7 @@ export interface HostOptions {
 
 interface Gen {
   onTokens(ids: number[]): void;
+  onPrefill?(done: number, total: number): void;
   resolve(r: GenerateResult): void;
   reject(e: Error): void;
   cleanup(): void;
@@ -96,6 +97,7 @@ export class EngineHost {
         this.loading?.reject(new Error(m.message));
         this.loading = null;
         break;
+      case 'prefill': this.gens.get(m.reqId)?.onPrefill?.(m.done, m.total); break;
       case 'tokens': this.gens.get(m.reqId)?.onTokens(m.ids); break;
       case 'done': { const g = this.gens.get(m.reqId); if (g) { this.gens.delete(m.reqId); g.cleanup(); g.resolve(m.result); } break; }
       case 'gen_error': { const g = this.gens.get(m.reqId); if (g) { this.gens.delete(m.reqId); g.cleanup(); g.reject(new Error(m.message)); } break; }
@@ -146,8 +148,10 @@ export class EngineHost {
     });
   }
 
-  /** Streams token ids to onTokens; rejects with EngineCrashedError if the process dies. */
-  generate(promptIds: number[], options: SamplingOptions, onTokens: (ids: number[]) => void, signal?: AbortSignal): Promise<GenerateResult> {
+  /** Streams token ids to onTokens (and prompt progress to onPrefill, after each prefill chunk);
+   *  rejects with EngineCrashedError if the process dies. */
+  generate(promptIds: number[], options: SamplingOptions, onTokens: (ids: number[]) => void, signal?: AbortSignal,
+           onPrefill?: (done: number, total: number) => void): Promise<GenerateResult> {
     if (this.st.state !== 'ready' || !this.proc) {
       return Promise.reject(new Error(`the engine is not ready (${this.st.state}${this.st.error ? `: ${this.st.error}` : ''})`));
     }
@@ -156,7 +160,7 @@ export class EngineHost {
     return new Promise((resolve, reject) => {
       const onAbort = () => proc.send({ type: 'cancel', reqId });
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.gens.set(reqId, { onTokens, resolve, reject, cleanup: () => signal?.removeEventListener('abort', onAbort) });
+      this.gens.set(reqId, { onTokens, onPrefill, resolve, reject, cleanup: () => signal?.removeEventListener('abort', onAbort) });
       proc.send({ type: 'generate', reqId, promptIds, options });
       if (signal?.aborted) onAbort();
     });

@@ -224,7 +224,8 @@ export class ChatService {
     let engineError: string | null = null;
     let result: GenerateResult | null = null;
     try {
-      result = await this.models.engine.generate(prompt.promptIds, engineOptions, (ids) => rec.pushTokens(ids), signal);
+      result = await this.models.engine.generate(prompt.promptIds, engineOptions, (ids) => rec.pushTokens(ids), signal,
+        (done) => rec.prefillProgress(done));
       engineReason = result.finishReason;
     } catch (e) {
       engineReason = signal.aborted ? 'cancelled' : 'error';

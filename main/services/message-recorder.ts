@@ -15,6 +15,7 @@ interface Parser { push(id: number): OutputEvent[]; finish(reason: FinishReason)
 export class MessageRecorder {
   private readonly t0 = performance.now();
   private tFirst = 0;
+  private processed = 0;
   private lastStats = 0;
   private completion = 0;
   private reasoningState: 'none' | 'open' | 'closed' = 'none';
@@ -34,12 +35,20 @@ export class MessageRecorder {
     emit({ type: 'prompt_progress', ...ids, processed: 0, total: promptTokens });
   }
 
+  /** Prompt processing progress from the engine (after each prefill chunk); only advances. */
+  prefillProgress(done: number): void {
+    const processed = Math.min(done, this.promptTokens);
+    if (processed <= this.processed) return;
+    this.processed = processed;
+    this.emit({ type: 'prompt_progress', ...this.ids, processed, total: this.promptTokens });
+  }
+
   /** Ids from the engine: each is parsed, committed, then published. */
   pushTokens(ids: number[]): void {
     const now = performance.now();
     if (!this.tFirst) {
       this.tFirst = now;
-      this.emit({ type: 'prompt_progress', ...this.ids, processed: this.promptTokens, total: this.promptTokens });
+      this.prefillProgress(this.promptTokens);  // the prompt is done once a token exists
     }
     for (const id of ids) {
       this.completion++;

@@ -16,6 +16,7 @@ struct Event {
   int32_t token = -1;          // generate: a new token id
   std::string stage, line;     // load/synth: stage + fraction; eval: a printed line
   double fraction = 0;
+  int done = -1, total = -1;   // generate's 'prefill' stage: prompt tokens processed of total
 };
 
 using Emit = std::function<void(const Event&)>;
@@ -50,6 +51,7 @@ class Worker : public Napi::AsyncProgressQueueWorker<Event> {
         Napi::Object o = Napi::Object::New(env);
         o.Set("stage", e.stage);
         o.Set("fraction", e.fraction);
+        if (e.total >= 0) { o.Set("done", e.done); o.Set("total", e.total); }
         arg = o;
       }
       // A throwing JS callback must not tear down the worker; report it once the work settles.

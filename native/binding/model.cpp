@@ -51,8 +51,10 @@ Napi::Value Model::Dispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// generateRaw(promptIds, options, onToken) -> { promise, cancel() }
-// The TypeScript wrapper (main/engine/native.ts) turns an AbortSignal into cancel().
+// generateRaw(promptIds, options, onEvent) -> { promise, cancel() }
+// onEvent gets each new token id (a number) and, during prefill, { stage: 'prefill', fraction, done,
+// total } after each prompt chunk. The TypeScript wrapper (main/engine/native.ts) splits the two
+// and turns an AbortSignal into cancel().
 Napi::Value Model::Generate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto h = holder();
@@ -69,7 +71,10 @@ Napi::Value Model::Generate(const Napi::CallbackInfo& info) {
     return h->engine->generate(prompt, sp, [&](int32_t tok) {
       Event e; e.token = tok; emit(e);
       return !cancelled->load();
-    }, result.get());
+    }, result.get(), [&](int done, int total) {
+      Event e; e.stage = "prefill"; e.fraction = total > 0 ? double(done) / total : 1.0;
+      e.done = done; e.total = total; emit(e);
+    });
   };
   Resolve resolve = [result](Napi::Env env) -> Napi::Value {
     Napi::Object o = Napi::Object::New(env);

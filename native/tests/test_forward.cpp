@@ -1,10 +1,12 @@
 // test_forward.cpp — the K2 forward on tiny-k2: eval passes (exact and fast); prefill equals
 // token-by-token decode; absorbed MLA equals naive; batched decode equals decoding alone; a fork
-// equals re-prefilling; generate honours max tokens, stop ids and cancellation.
+// equals re-prefilling; generate honours max tokens, stop ids and cancellation and reports prefill
+// progress per chunk.
 #include <cmath>
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <utility>
 #include <sys/stat.h>
 #include "engine/engine_impl.h"
 #include "test_util.h"
@@ -246,6 +248,21 @@ int main() {
     CHECK(all.logits.size() == ids.size() * size_t(V), "all logits across chunks");
     CHECK(err < 1e-4, "chunked prefill vs decode: %.3e", err);
     std::printf("chunked prefill vs decode: %.3e\n", err);
+    e2->free_sequence(a);
+    e2->free_sequence(b);
+    // generate reports prompt progress after each chunk: increasing, ending at the prompt length.
+    std::vector<std::pair<int, int>> progress;
+    SamplingParams sp;
+    sp.max_tokens = 1;
+    GenerateResult g;
+    CHECK(e2->generate(ids, sp, nullptr, &g, [&](int done, int total) { progress.emplace_back(done, total); }).ok(),
+          "generate with prefill progress");
+    CHECK(progress.size() == 2, "one progress call per chunk: %zu", progress.size());
+    for (size_t i = 0; i < progress.size(); ++i) {
+      CHECK(progress[i].second == int(ids.size()), "progress total %d", progress[i].second);
+      CHECK(progress[i].first > (i ? progress[i - 1].first : 0), "progress increases: %d", progress[i].first);
+    }
+    CHECK(!progress.empty() && progress.back().first == int(ids.size()), "progress ends at the prompt length");
   }
   return kk_test::finish("test_forward");
 }

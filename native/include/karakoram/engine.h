@@ -69,6 +69,9 @@ struct ForwardResult {
 
 using SeqId = int32_t;
 using TokenFn = std::function<bool(int32_t token)>;  // return false to cancel
+// Prompt processing: called after each prefill chunk with the prompt tokens done so far (the last
+// call has done == total), so a UI can show progress on long prompts.
+using PrefillFn = std::function<void(int done, int total)>;
 
 class Engine {
  public:
@@ -91,9 +94,11 @@ class Engine {
   virtual Status decode_batch(const std::vector<SeqId>& seqs, const std::vector<int32_t>& ids,
                               std::vector<std::vector<float>>* logits) = 0;
 
-  // Prefill + sample + decode loop on a fresh sequence; on_token sees each new id.
+  // Prefill + sample + decode loop on a fresh sequence; on_token sees each new id, on_prefill
+  // (optional) the prompt-processing progress.
   virtual Status generate(const std::vector<int32_t>& prompt, const SamplingParams& sp,
-                          const TokenFn& on_token, GenerateResult* out) = 0;
+                          const TokenFn& on_token, GenerateResult* out,
+                          const PrefillFn& on_prefill = nullptr) = 0;
 
   struct MemoryStats { int64_t weights_bytes, kv_bytes_used, kv_bytes_capacity, rss_bytes; };
   virtual MemoryStats memory_stats() const = 0;

@@ -166,7 +166,7 @@ Status EngineImpl::forward(SeqId seq, const int32_t* ids, int n, const ForwardRe
 constexpr int kPrefillChunk = 512;
 
 Status EngineImpl::forward_ex(SeqId seq, const int32_t* ids, int n, const ForwardOptions& fo,
-                              ForwardResult* out) {
+                              ForwardResult* out, const PrefillFn& on_chunk) {
   if (n <= 0) return Status::Error("forward: no tokens");
   KK_RETURN_IF_ERROR(check_ids(ids, n));
   KvView kv;
@@ -206,8 +206,11 @@ Status EngineImpl::forward_ex(SeqId seq, const int32_t* ids, int n, const Forwar
     if (out->router_topk.empty()) out->router_topk.resize(part.router_topk.size());
     for (size_t k = 0; k < part.router_topk.size(); ++k)
       out->router_topk[k].insert(out->router_topk[k].end(), part.router_topk[k].begin(), part.router_topk[k].end());
-    std::lock_guard<std::mutex> g(pool_mu_);
-    pool_.set_length(seq, len + done);
+    {
+      std::lock_guard<std::mutex> g(pool_mu_);
+      pool_.set_length(seq, len + done);
+    }
+    if (on_chunk) on_chunk(done, n);
   }
   return Status::OK();
 }
@@ -255,7 +258,7 @@ Status EngineImpl::decode_batch_ex(const std::vector<SeqId>& seqs, const std::ve
 // Prefill, then sample / decode until a stop id (kept in the output, as HF does), max_tokens,
 // the context limit, or on_token returning false.
 Status EngineImpl::generate(const std::vector<int32_t>& prompt, const SamplingParams& sp,
-                            const TokenFn& on_token, GenerateResult* out) {
+                            const TokenFn& on_token, GenerateResult* out, const PrefillFn& on_prefill) {
   *out = GenerateResult();
   if (prompt.empty()) return Status::Error("generate: empty prompt");
   SeqId seq;
@@ -265,7 +268,7 @@ Status EngineImpl::generate(const std::vector<int32_t>& prompt, const SamplingPa
   out->prompt_tokens = int(prompt.size());
   auto t0 = std::chrono::steady_clock::now();
   ForwardResult r;
-  KK_RETURN_IF_ERROR(forward(seq, prompt.data(), int(prompt.size()), ForwardRequest(), &r));
+  KK_RETURN_IF_ERROR(forward_ex(seq, prompt.data(), int(prompt.size()), ForwardOptions(), &r, on_prefill));
   Sampler sampler(sp, prompt);
   out->finish_reason = "length";
   bool first = true;

@@ -25,7 +25,8 @@ class EngineImpl : public Engine {
   Status decode_batch(const std::vector<SeqId>& seqs, const std::vector<int32_t>& ids,
                       std::vector<std::vector<float>>* logits) override;
   Status generate(const std::vector<int32_t>& prompt, const SamplingParams& sp,
-                  const TokenFn& on_token, GenerateResult* out) override;
+                  const TokenFn& on_token, GenerateResult* out,
+                  const PrefillFn& on_prefill = nullptr) override;
   MemoryStats memory_stats() const override;
 
   // Internals for tests and the bench.
@@ -33,8 +34,10 @@ class EngineImpl : public Engine {
   const OpDispatch& ops() const { return ops_; }
   ThreadPool& thread_pool() { return *pool_threads_; }
   KvView kv_view(SeqId seq) const { return pool_.view(seq); }
-  // forward() with model-level options (profile, forced absorbed attention).
-  Status forward_ex(SeqId seq, const int32_t* ids, int n, const ForwardOptions& fo, ForwardResult* out);
+  // forward() with model-level options (profile, forced absorbed attention); on_chunk sees the
+  // tokens done after each prefill chunk.
+  Status forward_ex(SeqId seq, const int32_t* ids, int n, const ForwardOptions& fo, ForwardResult* out,
+                    const PrefillFn& on_chunk = nullptr);
   Status decode_batch_ex(const std::vector<SeqId>& seqs, const std::vector<int32_t>& ids,
                          Profile* profile, std::vector<std::vector<float>>* logits);
 

@@ -157,6 +157,25 @@ describe('chat with the demo model', () => {
   });
 });
 
+describe('prompt progress', () => {
+  it('a prompt longer than one prefill chunk reports progress in between, increasing to the total', async (ctx) => {
+    if (unavailable) ctx.skip(unavailable);
+    const c = core.store.chats.createConversation({});
+    const long = 'The weather in Paris is mild today and the streets are quiet. '.repeat(60);
+    const { assistantMessageId: id } = core.chat.sendMessage(c, long, { sampling: { maxTokens: 1 } });
+    await finished(id);
+    const progress = events.filter((e): e is GenerationEvent & { type: 'prompt_progress' } => e.type === 'prompt_progress' && e.messageId === id);
+    const total = progress[0].total;
+    expect(total).toBeGreaterThan(512);  // more than one engine prefill chunk
+    expect(progress.every((e) => e.total === total)).toBe(true);
+    const processed = progress.map((e) => e.processed);
+    expect(processed[0]).toBe(0);
+    expect(processed[processed.length - 1]).toBe(total);
+    expect(processed.some((p) => p > 0 && p < total)).toBe(true);
+    expect(processed.every((p, i) => i === 0 || p > processed[i - 1])).toBe(true);
+  });
+});
+
 describe('karakoram serve killed mid-answer', () => {
   it('keeps the partial answer; the next start shows it interrupted and the engine is not orphaned', async (ctx) => {
     if (unavailable) ctx.skip(unavailable);

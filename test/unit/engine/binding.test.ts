@@ -38,6 +38,22 @@ describe.skipIf(!built)('native binding', () => {
     expect(r.promptTokens).toBe(greeting.prompt_ids.length);
   });
 
+  it('reports prompt progress per prefill chunk, before the first token, ending at the prompt length', async () => {
+    // Longer than one prefill chunk (512 tokens): at least two progress calls.
+    const long: number[] = [];
+    while (long.length < 600) long.push(...greeting.prompt_ids);
+    const order: string[] = [];
+    const progress: [number, number][] = [];
+    const r = await model.generate(long, { maxTokens: 1, onPrefill: (done, total) => { order.push('prefill'); progress.push([done, total]); } },
+      () => order.push('token'));
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    expect(progress.every(([, total]) => total === long.length)).toBe(true);
+    expect(progress.every(([done], i) => done > (i ? progress[i - 1][0] : 0))).toBe(true);
+    expect(progress[progress.length - 1]).toEqual([long.length, long.length]);
+    expect(order).toEqual([...progress.map(() => 'prefill'), 'token']);
+    expect(r.promptTokens).toBe(long.length);
+  });
+
   it('stops at max tokens with finishReason length', async () => {
     const r = await model.generate(greeting.prompt_ids, { maxTokens: 3 }, () => {});
     expect(r.outputIds).toHaveLength(3);
