@@ -44,7 +44,7 @@ describe('reasoning panel', () => {
     expect(panel.dataset.streaming).toBe('true');
     expect(screen.getByTestId('reasoning-text').textContent).toContain('The user asks who I am.');
     expect(screen.getByTestId('reasoning-tokens').textContent).toBe('2 tokens');
-    expect(screen.getByTestId('reasoning-elapsed')).toBeTruthy();
+    expect(screen.getByTestId('reasoning-elapsed').textContent).toMatch(/^\d+(\.\d+)? (ms|s)$/);
 
     act(() => {
       f.emit('generation', { type: 'reasoning_end', ...base, reasoningMs: 1500, reasoningTokens: 2 });

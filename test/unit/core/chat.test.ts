@@ -79,7 +79,8 @@ describe('chat with the demo model', () => {
     const { assistantMessageId: id } = core.chat.sendMessage(c, "What's the weather like in Paris today?");
     const fin = await finished(id);
     expect(fin.reason).toBe('tool_calls');
-    expect(fin.continuedBy).toBeTruthy();
+    expect(typeof fin.continuedBy).toBe('string');
+    expect(fin.continuedBy).not.toBe(id);
     const first = core.store.chats.getMessage(id);
     expect(first.toolCalls).toHaveLength(1);
     expect(first.toolCalls[0]).toMatchObject({ name: 'get_weather', status: 'done' });
@@ -92,6 +93,7 @@ describe('chat with the demo model', () => {
     expect(fin2.reason).toBe('stop');
     const conv = core.chat.getConversation(c);
     expect(conv.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
+    expect(conv.messages[3].id).toBe(fin.continuedBy);
     // The demo model answers from the tool's result.
     expect(conv.messages[3].content).toContain(weather.weather);
     expect(conv.messages[3].content).toContain(String(weather.temp_c));
