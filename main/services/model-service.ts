@@ -17,9 +17,8 @@ export function sharedDir(): string {
   return process.env.KK_SHARED ?? join(REPO_ROOT, '..', 'shared');
 }
 
-export function userModelsDir(): string {
-  return process.env.KARAKORAM_MODELS_DIR ?? join(process.env.HOME ?? '', '.karakoram', 'models');
-}
+import { userModelsDir } from '../models/paths.ts';
+
 
 function isModelDir(dir: string): boolean {
   return existsSync(join(dir, 'config.json')) && readdirSync(dir).some((f) => f.endsWith('.safetensors'));

@@ -1,13 +1,9 @@
 // karakoram pull OWNER/NAME [--revision REV] [--endpoint URL] [--models-dir DIR]
 // Downloads a K2-family model from a Hugging Face–compatible hub (resumable, sha256-verified).
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pullModel } from '../../models/download.ts';
+import { userModelsDir } from '../../models/paths.ts';
 import { parse } from '../args.ts';
-
-export function defaultModelsDir(): string {
-  return process.env.KARAKORAM_MODELS_DIR ?? join(homedir(), '.karakoram', 'models');
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
@@ -17,7 +13,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   const repo = positionals[0];
   if (!repo || !/^[\w.-]+\/[\w.-]+$/.test(repo)) throw new Error('usage: karakoram pull OWNER/NAME [--revision REV] [--endpoint URL] [--models-dir DIR]');
-  const dest = join(values['models-dir'] ?? defaultModelsDir(), repo.replace('/', '--'));
+  const dest = join(values['models-dir'] ?? userModelsDir(), repo.replace('/', '--'));
   let lastPct = -1;
   const files = await pullModel({
     endpoint: values.endpoint.replace(/\/$/, ''), repo, revision: values.revision, dest, token: process.env.HF_TOKEN,
