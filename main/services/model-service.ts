@@ -9,6 +9,7 @@ import { EngineCrashedError, type EngineHost, type HostStatus } from '../host/su
 import type { EventBus } from './events.ts';
 import { DEFAULT_CONTEXT_LENGTH, inspectModel, modelLabel, readConfig, weightsSize } from './model-inspect.ts';
 import { loadModelText, type ModelText } from './text-port.ts';
+import { userModelsDir } from '../models/paths.ts';
 
 export const BUNDLED_MODELS_DIR = join(REPO_ROOT, 'assets', 'models');
 export const DEMO_MODEL_DIR = join(BUNDLED_MODELS_DIR, 'demo-k2');
@@ -16,9 +17,6 @@ export const DEMO_MODEL_DIR = join(BUNDLED_MODELS_DIR, 'demo-k2');
 export function sharedDir(): string {
   return process.env.KK_SHARED ?? join(REPO_ROOT, '..', 'shared');
 }
-
-import { userModelsDir } from '../models/paths.ts';
-
 
 function isModelDir(dir: string): boolean {
   return existsSync(join(dir, 'config.json')) && readdirSync(dir).some((f) => f.endsWith('.safetensors'));
