@@ -34,6 +34,30 @@ typedef struct {
 } block_q4;
 KK_STATIC_ASSERT(sizeof(block_q4) == 2 + KK_Q4_GROUP / 2, "block_q4 must be 18 bytes, packed");
 
+// block_q4x16: one 32-column block of KK_Q4X16_ROWS consecutive rows of block_q4, interleaved so
+// that a 32-bit SIMD lane owns a row (the CPU backend repacks Q4 weights into this at load).
+// Batch-1 GEMV over block_q4 spends most of its instructions per block (widen, scale, convert);
+// here one integer dot product instruction covers 16 rows x 4 columns and one scale/convert/FMA
+// serves 16 blocks, so the kernel stays under the memory bound (see docs/cpu-kernels.md).
+//   qs[KK_Q4X16_QS_BYTE(r, c)] >> KK_Q4X16_QS_SHIFT(c) & 0x0F  =  q(r, c) + 8    (r < 16, c < 32)
+//   i.e. byte 64k + 4r + i holds column 8k+i (low nibble) and 8k+4+i (high nibble) of row r,
+//   so the 64-byte chunk k is 16 lanes x (4 + 4 columns) and the activations of columns
+//   8k..8k+3 / 8k+4..8k+7 are each one broadcast dword.
+//   scale_bf16[r] = the block_q4 scale of row r, bit for bit.
+// The scales follow the nibbles so that loads at byte offsets 1-3 inside the last chunk (the
+// exact kernel reads each byte's low nibble that way) stay inside the block.
+// A matrix of R rows (R % 16 == 0) stores group g = rows 16g..16g+15 as cols/32 consecutive
+// blocks; the bytes of a row range [16a, 16b) are where block_q4 rows would be.
+#define KK_Q4X16_ROWS 16
+#define KK_Q4X16_QS_BYTE(r, c) (64 * ((c) >> 3) + 4 * (r) + ((c) & 3))
+#define KK_Q4X16_QS_SHIFT(c) ((((c) >> 2) & 1) * 4)
+typedef struct {
+  kk_u8  qs[KK_Q4X16_ROWS * KK_Q4_GROUP / 2];
+  kk_u16 scale_bf16[KK_Q4X16_ROWS];
+} block_q4x16;
+KK_STATIC_ASSERT(sizeof(block_q4x16) == KK_Q4X16_ROWS * sizeof(block_q4),
+                 "block_q4x16 must hold exactly 16 block_q4 (288 bytes)");
+
 // block_q8: 32 activations quantized symmetrically to two int8 digits with an fp32 scale (fast
 // mode only). One int8 digit (x ≈ qs·d, error up to amax/254) moved the tiny-k2 eval logits by
 // ~0.05 and flipped router choices; the second digit makes the activation error amax/32512:

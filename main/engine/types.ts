@@ -20,6 +20,8 @@ export interface ModelInfo {
   qLoraRank: number; kvLoraRank: number; maxPosition: number;
   nParams: number; bytesWeights: number; bytesExperts: number; kvBytesPerToken: number;
   bosId: number; eosId: number; backend: string; kernels: string;
+  /** Q4 weight layout the CPU kernels run on: block_q4 rows, or repacked at load into 16-row groups. */
+  q4Layout: 'rows' | 'x16';
 }
 
 export interface SamplingOptions {

@@ -51,6 +51,7 @@ inline Napi::Object model_info(Napi::Env env, const kk::ModelInfo& i) {
   o.Set("nParams", static_cast<double>(i.n_params)); o.Set("bytesWeights", static_cast<double>(i.bytes_weights));
   o.Set("bytesExperts", static_cast<double>(i.bytes_experts)); o.Set("kvBytesPerToken", static_cast<double>(i.kv_bytes_per_token));
   o.Set("bosId", i.bos_id); o.Set("eosId", i.eos_id); o.Set("backend", i.backend); o.Set("kernels", i.kernels);
+  o.Set("q4Layout", i.q4_layout);
   return o;
 }
 

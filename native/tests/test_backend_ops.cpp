@@ -12,11 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "core/q4x16.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 #include "cpu/cpu_features.h"
 #include "cpu/kernels.h"
 #include "cpu/ops.h"
+#include "cpu/weight_view.h"
 #include "test_util.h"
 
 using namespace kk;
@@ -209,6 +211,87 @@ void test_kernels(const std::vector<const Kernels*>& variants) {
   std::printf("kernels: %d (variant, shape) dense cases with odd widths\n", dense_cases);
 }
 
+// --- q4x16: the 16-row interleaved layout, every variant vs fp64 and the row-layout oracle ---
+std::vector<block_q4x16> pack_q4x16(const Q4Matrix& W) {
+  const int64_t nb = W.cols / 32, groups = W.rows / 16;
+  std::vector<block_q4x16> out(groups * nb);
+  for (int64_t g = 0; g < groups; ++g) q4x16_pack(&W.q[g * 16 * nb], nb, &out[g * nb]);
+  return out;
+}
+
+void test_q4x16_kernels(const std::vector<const Kernels*>& variants) {
+  const Kernels& plain = kernels_plain();
+  int cases = 0;
+  for (int64_t rows : {16, 48, 80})
+    for (int64_t cols : {32, 96, 224, 7168, 8224})
+      for (int64_t n : {1, 2, 3, 5, 8}) {
+        if (cols >= 7168 && (n > 3 || rows > 48)) continue;  // keep the test fast
+        Q4Matrix W = random_q4(rows, cols);
+        const int64_t nb = cols / 32, groups = rows / 16;
+        std::vector<block_q4x16> P = pack_q4x16(W);
+        // Round trip: every row unpacks to the original blocks, bit for bit.
+        bool same = true;
+        std::vector<block_q4> row(nb);
+        for (int64_t r = 0; r < rows; ++r) {
+          q4x16_unpack_row(&P[(r / 16) * nb], nb, int(r % 16), row.data());
+          same = same && std::memcmp(row.data(), &W.q[r * nb], nb * sizeof(block_q4)) == 0;
+        }
+        CHECK(same, "q4x16 pack/unpack round trip rows=%lld cols=%lld", (long long)rows, (long long)cols);
+
+        std::vector<float> x = random_vec(n * cols);
+        std::vector<double> want, mag;
+        ref_matmul(W.deq, rows, cols, x.data(), n, want, mag);
+        std::vector<block_q8> xq(n * nb);
+        for (int64_t t = 0; t < n; ++t) plain.quantize_q8(&x[t * cols], cols, &xq[t * nb]);
+        std::vector<float> yrow(n * rows);
+        plain.q4_q8(W.q.data(), cols, 0, rows, xq.data(), n, yrow.data(), rows);
+        const std::vector<double> yrow_d(yrow.begin(), yrow.end());
+        for (const Kernels* k : variants) {
+          std::vector<float> y(n * rows, NAN);
+          k->q4x16_f32(P.data(), cols, 0, 1, x.data(), cols, n, y.data(), rows);
+          k->q4x16_f32(P.data(), cols, 1, groups, x.data(), cols, n, y.data(), rows);
+          int bad = count_bad(y.data(), want, scaled(mag, kExactRel));
+          CHECK(bad == 0, "%s q4x16_f32 rows=%lld cols=%lld n=%lld: %d bad", k->name, (long long)rows, (long long)cols, (long long)n, bad);
+          std::fill(y.begin(), y.end(), NAN);
+          k->q4x16_q8(P.data(), cols, 0, 1, xq.data(), n, y.data(), rows);
+          k->q4x16_q8(P.data(), cols, 1, groups, xq.data(), n, y.data(), rows);
+          // Same integers as the row layout: only the fp32 order of the block sums differs.
+          bad = count_bad(y.data(), yrow_d, scaled(mag, kExactRel));
+          CHECK(bad == 0, "%s q4x16_q8 vs plain q4_q8 rows=%lld cols=%lld n=%lld: %d bad", k->name, (long long)rows, (long long)cols, (long long)n, bad);
+          ++cases;
+        }
+      }
+  std::printf("q4x16: %d (variant, shape) cases: pack/unpack, q4x16_f32 vs fp64, q4x16_q8 vs q4_q8\n", cases);
+
+  // matmul_rows over Q4X16 with row ranges that cut groups (the partial-group path).
+  int ranges = 0;
+  for (const Kernels* k : variants) {
+    const int64_t rows = 64, cols = 96, n = 3;
+    Q4Matrix W = random_q4(rows, cols);
+    std::vector<block_q4x16> P = pack_q4x16(W);
+    std::vector<float> x = random_vec(n * cols);
+    std::vector<double> want, mag;
+    ref_matmul(W.deq, rows, cols, x.data(), n, want, mag);
+    WeightView v{DType::Q4X16, P.data(), rows, cols, nullptr};
+    std::vector<float> scratch;
+    for (auto [r0, r1] : {std::pair<int64_t, int64_t>{3, 13}, {5, 40}, {16, 37}, {0, 48}, {17, 64}, {31, 33}}) {
+      std::vector<float> y(n * rows, NAN);
+      Activations a{x.data(), cols, nullptr};
+      matmul_rows(*k, v, a, n, y.data(), rows, r0, r1, scratch);
+      int bad = 0;
+      for (int64_t t = 0; t < n; ++t)
+        for (int64_t r = 0; r < rows; ++r) {
+          const float got = y[t * rows + r];
+          const bool inside = r >= r0 && r < r1;
+          if (inside ? !(std::fabs(got - want[t * rows + r]) <= kExactRel * mag[t * rows + r]) : !std::isnan(got)) ++bad;
+        }
+      CHECK(bad == 0, "%s matmul_rows Q4X16 rows [%lld, %lld): %d bad (outside the range must stay untouched)", k->name, (long long)r0, (long long)r1, bad);
+      ++ranges;
+    }
+  }
+  std::printf("q4x16: %d partial-group row ranges through matmul_rows\n", ranges);
+}
+
 // --- op level: matmul over every dtype, variants x thread counts ---------------------------
 void test_matmul(const std::vector<const Kernels*>& variants) {
   int cases = 0;
@@ -216,7 +299,8 @@ void test_matmul(const std::vector<const Kernels*>& variants) {
     ThreadPool pool(threads);
     for (const Kernels* k : variants)
       for (auto [rows, cols, n] : {std::tuple<int64_t, int64_t, int64_t>{1, 32, 1}, {131, 96, 3},
-                                    {257, 256, 17}, {70, 7168, 2}, {33, 320, 8}}) {
+                                    {257, 256, 17}, {70, 7168, 2}, {33, 320, 8}, {48, 224, 5},
+                                    {160, 7168, 1}, {32, 2048, 9}}) {
         std::vector<float> x = random_vec(n * cols);
         std::vector<double> want, mag;
         // Q4 exact and fast.
@@ -235,6 +319,20 @@ void test_matmul(const std::vector<const Kernels*>& variants) {
         bad = count_bad(y.data(), want, scaled(mag, 1e-3));
         CHECK(bad == 0, "matmul q4 fast %s threads=%d %lldx%lld n=%lld: %d bad", k->name, threads, (long long)rows, (long long)cols, (long long)n, bad);
         ctx.fast = false;
+        if (rows % 16 == 0) {  // the same matrix repacked to Q4X16, exact and fast
+          std::vector<block_q4> copy = W.q;
+          Tensor tx = make_tensor(DType::Q4, {rows, cols}, copy.data());
+          tx.owner = std::shared_ptr<void>(copy.data(), [](void*) {});
+          CHECK(q4x16_repack(&tx, &pool).ok() && tx.type == DType::Q4X16, "q4x16_repack %lldx%lld", (long long)rows, (long long)cols);
+          for (bool fast : {false, true}) {
+            ctx.fast = fast;
+            std::fill(y.begin(), y.end(), NAN);
+            matmul(ctx, tx, x.data(), n, y.data());
+            bad = count_bad(y.data(), want, scaled(mag, fast ? 1e-3 : kExactRel));
+            CHECK(bad == 0, "matmul q4x16 %s %s threads=%d %lldx%lld n=%lld: %d bad", fast ? "fast" : "exact", k->name, threads, (long long)rows, (long long)cols, (long long)n, bad);
+          }
+          ctx.fast = false;
+        }
 
         // F16 and F8 (with 128x128 tile scales on a shape that is not a multiple of 128).
         std::vector<uint16_t> wh(rows * cols);
@@ -270,7 +368,7 @@ void test_matmul(const std::vector<const Kernels*>& variants) {
         ++cases;
       }
   }
-  std::printf("matmul: %d (threads, variant, shape) cases over Q4 exact/fast, F16, F8_E4M3\n", cases);
+  std::printf("matmul: %d (threads, variant, shape) cases over Q4 (and Q4X16) exact/fast, F16, F8_E4M3\n", cases);
 }
 
 // --- MoE op vs naive per-token composition --------------------------------------------------
@@ -278,7 +376,7 @@ void test_moe(const std::vector<const Kernels*>& variants) {
   const int64_t E = 6, inter = 64, hidden = 96;
   const int top_k = 3;
   int cases = 0;
-  for (DType type : {DType::Q4, DType::BF16, DType::F32}) {
+  for (DType type : {DType::Q4, DType::Q4X16, DType::BF16, DType::F32}) {
     // Stacked weights, plus dequantized copies per expert.
     std::vector<std::vector<double>> gd(E), ud(E), dd(E);
     std::vector<block_q4> gq, uq, dq;
@@ -287,7 +385,7 @@ void test_moe(const std::vector<const Kernels*>& variants) {
     auto fill = [&](int64_t rows, int64_t cols, std::vector<double>* deq, std::vector<block_q4>& q,
                     std::vector<uint16_t>& b, std::vector<float>& f) {
       for (int64_t e = 0; e < E; ++e) {
-        if (type == DType::Q4) {
+        if (is_q4(type)) {
           Q4Matrix m = random_q4(rows, cols);
           for (auto& v : m.deq) v *= 1.0;
           q.insert(q.end(), m.q.begin(), m.q.end());
@@ -306,11 +404,17 @@ void test_moe(const std::vector<const Kernels*>& variants) {
     fill(inter, hidden, ud.data(), uq, ub, uf);
     fill(hidden, inter, dd.data(), dq, db, df);
     auto data = [&](std::vector<block_q4>& q, std::vector<uint16_t>& b, std::vector<float>& f) -> void* {
-      return type == DType::Q4 ? (void*)q.data() : type == DType::BF16 ? (void*)b.data() : (void*)f.data();
+      return is_q4(type) ? (void*)q.data() : type == DType::BF16 ? (void*)b.data() : (void*)f.data();
     };
-    Tensor G = make_tensor(type, {E, inter, hidden}, data(gq, gb, gf));
-    Tensor U = make_tensor(type, {E, inter, hidden}, data(uq, ub, uf));
-    Tensor D = make_tensor(type, {E, hidden, inter}, data(dq, db, df));
+    const DType stored = type == DType::Q4X16 ? DType::Q4 : type;
+    Tensor G = make_tensor(stored, {E, inter, hidden}, data(gq, gb, gf));
+    Tensor U = make_tensor(stored, {E, inter, hidden}, data(uq, ub, uf));
+    Tensor D = make_tensor(stored, {E, hidden, inter}, data(dq, db, df));
+    if (type == DType::Q4X16)  // stacked experts repacked as the engine does at load
+      for (Tensor* t : {&G, &U, &D}) {
+        t->owner = std::shared_ptr<void>(t->data, [](void*) {});
+        CHECK(q4x16_repack(t, nullptr).ok() && t->type == DType::Q4X16, "q4x16_repack of stacked %s", t->name.c_str());
+      }
 
     for (int64_t n : {1, 3, 8}) {
       std::vector<float> x = random_vec(n * hidden);
@@ -345,7 +449,7 @@ void test_moe(const std::vector<const Kernels*>& variants) {
         for (int threads : {1, 2, 3, 4})
           for (const Kernels* k : variants)
             for (bool fast : {false, true}) {
-              if (fast && type != DType::Q4) continue;
+              if (fast && !is_q4(type)) continue;
               ThreadPool pool(threads);
               OpContext ctx{&pool, k, fast};
               std::vector<float> y(n * hidden, NAN);
@@ -360,7 +464,7 @@ void test_moe(const std::vector<const Kernels*>& variants) {
       }
     }
   }
-  std::printf("moe: %d cases (Q4/BF16/F32 stacked experts, masks, exact/fast) vs naive composition\n", cases);
+  std::printf("moe: %d cases (Q4/Q4X16/BF16/F32 stacked experts, masks, exact/fast) vs naive composition\n", cases);
 }
 
 // --- MLA decode attention vs naive softmax ---------------------------------------------------
@@ -463,6 +567,7 @@ int main() {
   if (forced) CHECK(std::strcmp(kernels_best().name, forced) == 0, "KK_CPU_KERNELS=%s gave %s", forced, kernels_best().name);
   test_conversions();
   test_kernels(variants);
+  test_q4x16_kernels(variants);
   test_matmul(variants);
   test_moe(variants);
   test_mla();

@@ -44,16 +44,20 @@ int main() {
   const std::string dir = shared_dir() + "/fixtures/tiny-k2";
   if (!exists(dir + "/config.json")) { std::printf("skip: no %s\n", dir.c_str()); return KK_TEST_SKIP; }
 
-  // 1. eval against HF transformers, exact and fast.
-  for (const char* mode : {"exact", "fast"}) {
-    EvalOptions o;
-    o.load.mode = mode;
-    o.load.threads = 2;
-    EvalReport rep;
-    Status s = run_eval(dir, dir + "/reference.safetensors", o, [](const std::string& l) { std::printf("  %s\n", l.c_str()); }, &rep);
-    CHECK(s.ok(), "eval %s: %s", mode, s.message().c_str());
-    CHECK(rep.pass, "eval %s: %s", mode, rep.summary_line.c_str());
-  }
+  // 1. eval against HF transformers, exact and fast, with the Q4 experts in the layout the CPU
+  //    kernels prefer (repacked to block_q4x16 where they have kernels for it) and as block_q4 rows.
+  for (bool repack : {true, false})
+    for (const char* mode : {"exact", "fast"}) {
+      EvalOptions o;
+      o.load.mode = mode;
+      o.load.threads = 2;
+      o.load.repack_q4 = repack;
+      EvalReport rep;
+      std::printf("  eval %s, repack_q4=%d\n", mode, int(repack));
+      Status s = run_eval(dir, dir + "/reference.safetensors", o, [](const std::string& l) { std::printf("  %s\n", l.c_str()); }, &rep);
+      CHECK(s.ok(), "eval %s repack=%d: %s", mode, int(repack), s.message().c_str());
+      CHECK(rep.pass, "eval %s repack=%d: %s", mode, int(repack), rep.summary_line.c_str());
+    }
 
   LoadOptions lo;
   lo.threads = 2;

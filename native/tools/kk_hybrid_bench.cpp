@@ -161,7 +161,7 @@ struct Bandwidths { double cpu_read, cpu_q4_gemv, hbm_copy, gpu_q4_gemv, pcie_h2
 Bandwidths measure_bandwidths(kk::ThreadPool& pool, size_t n) {
   Bandwidths b;
   b.cpu_read = kk::cpu::measure_read_bandwidth_gbps(pool);
-  b.cpu_q4_gemv = kk::cpu::measure_q4_gemv_gbps(pool, kk::cpu::kernels_best(), false);
+  b.cpu_q4_gemv = kk::cpu::measure_q4_gemv_gbps(pool, kk::cpu::kernels_best(), false, false);
   void* d0 = dev_alloc_or_die(n);
   void* d1 = dev_alloc_or_die(n);
   void* h = pinned_or_die(n);

@@ -17,6 +17,9 @@ struct LoadOptions {
   int threads = 0;               // 0: all hardware threads
   int max_sequences = 8;         // KV pool: concurrent sequences
   int max_context = 8192;        // KV pool: tokens per sequence
+  // CPU backend: repack Q4 matrices into 16-row interleaved blocks (block_q4x16) at load when
+  // the CPU kernels run faster on them; false keeps block_q4 rows (for A/B measurements).
+  bool repack_q4 = true;
 };
 
 // stage: "validate" | "weights" | "repack"; fraction in [0, 1]
@@ -33,6 +36,7 @@ struct ModelInfo {
   int64_t kv_bytes_per_token = 0;  // latent cache, all layers
   int bos_id = -1, eos_id = -1;
   std::string backend, kernels;    // e.g. "cpu", "avx512_vnni"
+  std::string q4_layout = "rows";  // "rows" (block_q4) | "x16" (block_q4x16, repacked at load)
 };
 
 struct SamplingParams {

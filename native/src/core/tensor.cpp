@@ -11,6 +11,7 @@ const char* dtype_name(DType t) {
     case DType::F16: return "F16";
     case DType::BF16: return "BF16";
     case DType::Q4: return "Q4";
+    case DType::Q4X16: return "Q4X16";
     case DType::F8_E4M3: return "F8_E4M3";
     case DType::I32: return "I32";
     case DType::I64: return "I64";
@@ -24,7 +25,8 @@ size_t dtype_row_bytes(DType t, int64_t n) {
     case DType::F32: return size_t(n) * 4;
     case DType::F16: return size_t(n) * 2;
     case DType::BF16: return size_t(n) * 2;
-    case DType::Q4: return size_t(n / KK_Q4_GROUP) * sizeof(block_q4);
+    case DType::Q4:
+    case DType::Q4X16: return size_t(n / KK_Q4_GROUP) * sizeof(block_q4);
     case DType::F8_E4M3: return size_t(n);
     case DType::I32: return size_t(n) * 4;
     case DType::I64: return size_t(n) * 8;

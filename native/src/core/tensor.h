@@ -9,7 +9,10 @@
 
 namespace kk {
 
-enum class DType : int { F32 = 0, F16, BF16, Q4, F8_E4M3, I32, I64 };
+// Q4X16 is Q4 repacked in groups of 16 rows (block_q4x16), made by the CPU backend at load;
+// its bytes per row are those of Q4, so row ranges aligned to 16 address the same bytes.
+enum class DType : int { F32 = 0, F16, BF16, Q4, F8_E4M3, I32, I64, Q4X16 };
+inline bool is_q4(DType t) { return t == DType::Q4 || t == DType::Q4X16; }
 
 const char* dtype_name(DType t);
 // Bytes for `n` elements of a row (n must be a multiple of the block size for Q4).

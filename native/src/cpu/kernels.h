@@ -24,6 +24,15 @@ struct Kernels {
                   const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy);
   // x[cols] -> cols/32 blocks.
   void (*quantize_q8)(const float* x, int64_t cols, block_q8* out);
+  // Q4 repacked in groups of 16 rows (block_q4x16): groups [g0, g1), i.e. rows [16·g0, 16·g1),
+  // each group cols/32 blocks. Same math as q4_f32 / q4_q8.
+  void (*q4x16_f32)(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1,
+                    const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy);
+  void (*q4x16_q8)(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1,
+                   const block_q8* xq, int64_t n, float* y, int64_t ldy);
+  // Whether this variant's q4x16 kernels are its own SIMD code (faster than its q4 ones), so
+  // the engine repacks Q4 weights at load; otherwise they are the plain ones and it does not.
+  bool q4x16_native;
 };
 
 const Kernels& kernels_plain();

@@ -168,7 +168,7 @@ void dense_avx2(const Wt* W, int64_t cols, int64_t r0, int64_t r1, const float* 
 
 const Kernels* kernels_avx2() {
   static const Kernels k = {"avx2", q4_f32_avx2, q4_q8_avx2, dense_avx2<uint16_t>, dense_avx2<float>,
-                            quantize_q8_plain};
+                            quantize_q8_plain, q4x16_f32_plain, q4x16_q8_plain, false};
   return &k;
 }
 

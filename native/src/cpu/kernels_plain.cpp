@@ -84,6 +84,50 @@ void f32_f32_plain(const float* W, int64_t cols, int64_t r0, int64_t r1, const f
 
 }  // namespace
 
+// q4x16: the same per-block math as q4_f32_plain / q4_q8_plain (block sum, then scaled), row r
+// of group g reading its nibbles through KK_Q4X16_QS_BYTE / _SHIFT.
+namespace {
+inline int q4x16_q(const block_q4x16& b, int r, int c) {
+  return int((b.qs[KK_Q4X16_QS_BYTE(r, c)] >> KK_Q4X16_QS_SHIFT(c)) & 0x0F) - 8;
+}
+}  // namespace
+
+void q4x16_f32_plain(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const float* x,
+                     int64_t ldx, int64_t n, float* y, int64_t ldy) {
+  const int64_t nb = cols / KK_Q4_GROUP;
+  for (int64_t g = g0; g < g1; ++g)
+    for (int64_t t = 0; t < n; ++t)
+      for (int r = 0; r < KK_Q4X16_ROWS; ++r) {
+        float acc = 0.f;
+        for (int64_t b = 0; b < nb; ++b) {
+          const block_q4x16& blk = W[g * nb + b];
+          const float* xx = x + t * ldx + b * KK_Q4_GROUP;
+          float s = 0.f;
+          for (int c = 0; c < KK_Q4_GROUP; ++c) s += float(q4x16_q(blk, r, c)) * xx[c];
+          acc += bf16_to_f32(blk.scale_bf16[r]) * s;
+        }
+        y[t * ldy + g * KK_Q4X16_ROWS + r] = acc;
+      }
+}
+
+void q4x16_q8_plain(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const block_q8* xq,
+                    int64_t n, float* y, int64_t ldy) {
+  const int64_t nb = cols / KK_Q4_GROUP;
+  for (int64_t g = g0; g < g1; ++g)
+    for (int64_t t = 0; t < n; ++t)
+      for (int r = 0; r < KK_Q4X16_ROWS; ++r) {
+        float acc = 0.f;
+        for (int64_t b = 0; b < nb; ++b) {
+          const block_q4x16& blk = W[g * nb + b];
+          const block_q8& a = xq[t * nb + b];
+          int isum = 0;  // Σ q·(128·hi + lo)
+          for (int c = 0; c < KK_Q4_GROUP; ++c) isum += q4x16_q(blk, r, c) * (int(a.qs[c]) * KK_Q8_LO_SCALE + a.lo[c]);
+          acc += float(isum) * (bf16_to_f32(blk.scale_bf16[r]) * a.d * (1.f / KK_Q8_LO_SCALE));
+        }
+        y[t * ldy + g * KK_Q4X16_ROWS + r] = acc;
+      }
+}
+
 // Shared by every variant so fast-mode activations are bit-identical whichever kernels run:
 // d = amax/127, q = round-to-nearest-even(x · (1/d)).
 void quantize_q8_plain(const float* x, int64_t cols, block_q8* out) {
@@ -110,7 +154,7 @@ void quantize_q8_plain(const float* x, int64_t cols, block_q8* out) {
 
 const Kernels& kernels_plain() {
   static const Kernels k = {"plain", q4_f32_plain, q4_q8_plain, bf16_f32_plain, f32_f32_plain,
-                            quantize_q8_plain};
+                            quantize_q8_plain, q4x16_f32_plain, q4x16_q8_plain, false};
   return k;
 }
 

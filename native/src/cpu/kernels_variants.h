@@ -8,6 +8,19 @@ namespace kk::cpu {
 // The one activation quantizer (all variants use it, so fast-mode inputs are identical).
 void quantize_q8_plain(const float* x, int64_t cols, block_q8* out);
 
+// The plain q4x16 kernels (variants without their own use them; see Kernels::q4x16_native).
+void q4x16_f32_plain(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const float* x,
+                     int64_t ldx, int64_t n, float* y, int64_t ldy);
+void q4x16_q8_plain(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const block_q8* xq,
+                    int64_t n, float* y, int64_t ldy);
+// The AVX-512 q4x16 kernels (kernels_q4x16_avx512.cpp); kVnni: vpdpbusd instead of vpmaddubsw.
+void q4x16_f32_avx512(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const float* x,
+                      int64_t ldx, int64_t n, float* y, int64_t ldy);
+void q4x16_q8_avx512(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const block_q8* xq,
+                     int64_t n, float* y, int64_t ldy);
+void q4x16_q8_avx512_vnni(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1,
+                          const block_q8* xq, int64_t n, float* y, int64_t ldy);
+
 const Kernels* kernels_avx2();
 const Kernels* kernels_avx512();       // AVX-512 F/BW/VL, fp32 FMA; q4_q8 via vpmaddubsw
 const Kernels* kernels_avx512_vnni();  // + VNNI vpdpbusd for q4_q8, BF16 vdpbf16ps when present

@@ -16,7 +16,7 @@ void matmul(const OpContext& ctx, const Tensor& W, const float* x, int64_t n, fl
   const WeightView v = view_of(W);
   if (n <= 0 || v.rows <= 0) return;
   Activations a{x, v.cols, nullptr};
-  if (ctx.fast && v.type == DType::Q4) {
+  if (ctx.fast && is_q4(v.type)) {
     // Fast mode: quantize each activation row once; every weight row reuses it.
     const int64_t nb = v.cols / KK_Q8_GROUP;
     if (int64_t(tls_xq.size()) < n * nb) tls_xq.resize(n * nb);

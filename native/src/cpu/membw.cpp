@@ -11,6 +11,7 @@
 
 #include <sys/mman.h>
 
+#include "core/q4x16.h"
 #include "core/tensor.h"
 #include "cpu/ops.h"
 
@@ -149,7 +150,7 @@ double measure_read_bandwidth_gbps(ThreadPool& pool, MembwDetail* detail) {
   return best_seg;
 }
 
-double measure_q4_gemv_gbps(ThreadPool& pool, const Kernels& k, bool fast, MembwDetail* detail) {
+double measure_q4_gemv_gbps(ThreadPool& pool, const Kernels& k, bool fast, bool x16, MembwDetail* detail) {
   const size_t mat_bytes = size_t(kInter) * dtype_row_bytes(DType::Q4, kHidden);  // same for down
   const size_t expert_bytes = 3 * mat_bytes;
   const int64_t n_experts = std::max<int64_t>(2, int64_t(membw_buffer_bytes() / expert_bytes));
@@ -170,6 +171,9 @@ double measure_q4_gemv_gbps(ThreadPool& pool, const Kernels& k, bool fast, Membw
       t.type = DType::Q4;
       t.shape = m < 2 ? std::vector<int64_t>{kInter, kHidden} : std::vector<int64_t>{kHidden, kInter};
       t.data = buf.get() + size_t(e) * expert_bytes + size_t(m) * mat_bytes;
+      // A non-owning owner: the repack then works in place in the huge-page buffer.
+      t.owner = std::shared_ptr<void>(t.data, [](void*) {});
+      if (x16 && !q4x16_repack(&t, &pool).ok()) return 0.0;
       mats.push_back(t);
     }
   std::vector<float> x(kHidden), h(kInter), y(kHidden);

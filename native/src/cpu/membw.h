@@ -22,8 +22,10 @@ double measure_read_bandwidth_gbps(ThreadPool& pool, MembwDetail* detail = nullp
 
 // Batch-1 INT4 expert GEMV in GB/s of block_q4 bytes read: K2-sized experts (gate and up
 // 2048x7168, down 7168x2048), distinct experts so none is cached, through cpu::matmul on `pool`
-// with kernels `k` (fast: int8 activations).
-double measure_q4_gemv_gbps(ThreadPool& pool, const Kernels& k, bool fast, MembwDetail* detail = nullptr);
+// with kernels `k` (fast: int8 activations), the experts stored as block_q4 rows or (x16)
+// repacked into block_q4x16 as the engine does at load (same bytes either way).
+double measure_q4_gemv_gbps(ThreadPool& pool, const Kernels& k, bool fast, bool x16,
+                            MembwDetail* detail = nullptr);
 
 // Batch-1 bf16 GEMV (the dense attention / shared-expert weights of a decode step) in GB/s of
 // bf16 bytes read, units of 1512 x 8192 (24.8 MB), same statistic as above.

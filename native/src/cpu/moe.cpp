@@ -92,8 +92,8 @@ void moe(const OpContext& ctx, const Tensor& gate, const Tensor& up, const Tenso
     if (count[e + 1] > count[e]) groups.push_back({e, count[e], count[e + 1] - count[e]});
 
   // Gathered activations (one row per sorted pair), fp32 and, in fast mode with Q4, block_q8.
-  const bool q8_gate = ctx.fast && gate.type == DType::Q4 && up.type == DType::Q4;
-  const bool q8_down = ctx.fast && down.type == DType::Q4;
+  const bool q8_gate = ctx.fast && is_q4(gate.type) && is_q4(up.type);
+  const bool q8_down = ctx.fast && is_q4(down.type);
   std::vector<float> xs(n_active * hidden);
   for (int64_t s = 0; s < n_active; ++s) {
     const float* src = x + (pair_of[s] / top_k) * hidden;

@@ -52,6 +52,34 @@ float fp8_e4m3_to_f32(uint8_t v) {
   return sign ? -f : f;
 }
 
+namespace {
+// Q4X16 kernels compute whole groups of 16 rows. Aligned ranges (what row_grain hands out) go
+// straight to y; a partial group at either end is computed into scratch and its rows copied.
+void q4x16_rows(const Kernels& k, const WeightView& W, const Activations& a, int64_t n, float* y,
+                int64_t ldy, int64_t r0, int64_t r1, std::vector<float>& scratch) {
+  const block_q4x16* Wq = static_cast<const block_q4x16*>(W.data);
+  const int64_t nb = W.cols / KK_Q4_GROUP;
+  auto groups = [&](const block_q4x16* Wg, int64_t g0, int64_t g1, float* out, int64_t ldo) {
+    if (a.xq) k.q4x16_q8(Wg, W.cols, g0, g1, a.xq, n, out, ldo);
+    else k.q4x16_f32(Wg, W.cols, g0, g1, a.x, a.ldx, n, out, ldo);
+  };
+  auto partial = [&](int64_t g, int64_t lo, int64_t hi) {  // rows [lo, hi) of group g
+    if (int64_t(scratch.size()) < n * KK_Q4X16_ROWS) scratch.resize(n * KK_Q4X16_ROWS);
+    groups(Wq + g * nb, 0, 1, scratch.data(), KK_Q4X16_ROWS);  // group g alone, as group 0
+    for (int64_t t = 0; t < n; ++t)
+      for (int64_t r = lo; r < hi; ++r) y[t * ldy + r] = scratch[t * KK_Q4X16_ROWS + (r - g * KK_Q4X16_ROWS)];
+  };
+  int64_t g0 = r0 / KK_Q4X16_ROWS;
+  const int64_t g1 = r1 / KK_Q4X16_ROWS;
+  if (r0 % KK_Q4X16_ROWS) {
+    partial(g0, r0, std::min(r1, (g0 + 1) * KK_Q4X16_ROWS));
+    ++g0;
+  }
+  if (g0 < g1) groups(Wq, g0, g1, y, ldy);
+  if (r1 % KK_Q4X16_ROWS && g1 >= g0) partial(g1, std::max(r0, g1 * KK_Q4X16_ROWS), r1);
+}
+}  // namespace
+
 int64_t row_grain(const WeightView& W) {
   const int64_t row_bytes = std::max<int64_t>(1, int64_t(dtype_row_bytes(W.type, W.cols)));
   int64_t g = kGrainBytes / row_bytes;
@@ -73,6 +101,9 @@ void matmul_rows(const Kernels& k, const WeightView& W, const Activations& a, in
     case DType::Q4:
       if (a.xq) k.q4_q8(static_cast<const block_q4*>(W.data), cols, r0, r1, a.xq, n, y, ldy);
       else k.q4_f32(static_cast<const block_q4*>(W.data), cols, r0, r1, a.x, a.ldx, n, y, ldy);
+      return;
+    case DType::Q4X16:
+      q4x16_rows(k, W, a, n, y, ldy, r0, r1, scratch);
       return;
     case DType::F16:
     case DType::F8_E4M3: {

@@ -23,7 +23,8 @@ const char* st_dtype(DType t) {
     case DType::F8_E4M3: return "F8_E4M3";
     case DType::I32: return "I32";
     case DType::I64: return "I64";
-    case DType::Q4: break;
+    case DType::Q4:
+    case DType::Q4X16: break;  // Q4 is written as compressed-tensors; Q4X16 is never saved
   }
   return "";
 }

@@ -2,6 +2,9 @@
 #include "model/dequant.h"
 #include <cmath>
 #include <cstring>
+#include <vector>
+
+#include "core/q4x16.h"
 
 namespace kk {
 namespace {
@@ -37,8 +40,17 @@ bool dequantize_rows(const Tensor& W, int64_t r0, int64_t r1, float* out) {
         for (int64_t c = 0; c < cols; ++c) o[c] = f16_to_f32(h[c]);
         break;
       }
-      case DType::Q4: {
+      case DType::Q4:
+      case DType::Q4X16: {
         const block_q4* b = reinterpret_cast<const block_q4*>(row);
+        std::vector<block_q4> unpacked;
+        if (W.type == DType::Q4X16) {  // row r of its group of 16 (same bytes as 16 Q4 rows)
+          const int64_t r_in = r % KK_Q4X16_ROWS;
+          unpacked.resize(cols / KK_Q4_GROUP);
+          q4x16_unpack_row(reinterpret_cast<const block_q4x16*>(row - r_in * row_bytes), cols / KK_Q4_GROUP,
+                           int(r_in), unpacked.data());
+          b = unpacked.data();
+        }
         for (int64_t g = 0; g < cols / KK_Q4_GROUP; ++g) {
           const float d = bf16_to_f32(b[g].scale_bf16);
           for (int j = 0; j < KK_Q4_GROUP / 2; ++j) {

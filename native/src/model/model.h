@@ -45,6 +45,11 @@ class Model {
   int kv_row() const { return w_.config.kv_lora_rank + w_.config.qk_rope_head_dim; }
   int64_t derived_bytes() const { return derived_bytes_; }
 
+  // Load-time repack for the CPU kernels (model/repack.cpp): every Q4 matrix the forward runs
+  // through matmul/moe -> Q4X16 (16-row interleaved blocks). The embedding and lm_head stay as
+  // they are (they may alias each other, and the embedding is read by row). Counts the bytes.
+  Status repack_q4x16(ThreadPool* pool, int64_t* bytes_repacked);
+
   // Runs the batch, writes every new token's latent + rope key into its span's cache, and fills
   // out->logits ([n_tokens or n_spans][vocab]) and the captures `opt` asks for.
   void forward(const OpDispatch& ops, const Batch& b, const ForwardOptions& opt,

@@ -63,7 +63,8 @@ Status run_bench(const BenchOptions& o, std::string* json_out) {
 
   // The machine's bound, measured in this run on the engine's own threads.
   const double mem_gbps = cpu::measure_read_bandwidth_gbps(e->thread_pool());
-  const double gemv_gbps = cpu::measure_q4_gemv_gbps(e->thread_pool(), *e->ops().context().kernels, lo.mode == "fast");
+  const double gemv_gbps = cpu::measure_q4_gemv_gbps(e->thread_pool(), *e->ops().context().kernels,
+                                                     lo.mode == "fast", info.q4_layout == "x16");
 
   uint64_t s = 12345;
   std::vector<int32_t> prompt(o.prompt_len);
@@ -98,6 +99,7 @@ Status run_bench(const BenchOptions& o, std::string* json_out) {
   j["threads"] = e->thread_pool().size();
   j["mode"] = lo.mode;
   j["kernels"] = info.kernels;
+  j["q4_layout"] = info.q4_layout;
   j["prompt_len"] = o.prompt_len;
   j["gen"] = o.gen;
   j["load_s"] = round3(load_s);

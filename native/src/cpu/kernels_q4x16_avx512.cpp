@@ -1,0 +1,312 @@
+// kernels_q4x16_avx512.cpp — AVX-512 kernels over Q4 weights repacked in groups of 16 rows
+// (block_q4x16, kernels/common/kk_blocks.h). Each 32-bit lane of a zmm owns one row of the group.
+//
+// fast (q4x16_q8): per block, four 64-byte loads hold 16 rows x 32 columns; an AND and a shift
+//   split each into the u8 weights of 4 columns (low nibbles) and of the next 4 (high nibbles)
+//   per lane, and one u8 x s8 dot product per register and activation digit multiplies them by a
+//   broadcast dword of the block_q8 (no activation preparation at all). The two digits' sums are
+//   combined once per block (128·hi + lo), the +8 offset of the weights is removed through the
+//   low digit's start value (-8·Σa), and one convert, one scale multiply and one FMA then serve
+//   all 16 rows: ~37 vector uops per 16 blocks instead of ~72 on the row layout.
+// exact (q4x16_f32): vpermps looks nibbles up in a {-8..7} table (it reads only the low 4 bits
+//   of each index lane); loading each 64-byte chunk at byte offsets 0..3 puts the low nibble of
+//   each byte in turn at bits 0-3 of its lane, one shift by 4 gives the high one. Per column:
+//   one lookup (+ half a shift) and one FMA per token for 16 rows; the block's scale is applied
+//   once per block per token.
+// Batch 1 walks two groups from the two halves of the range in step (two weight streams) with
+// software prefetch;
+// batch n > 1 reuses each split block for up to kTokenTile tokens over column chunks, as the
+// row-layout kernels do (kernels_variants.h).
+#include <immintrin.h>
+
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+#include <cstring>
+#include <type_traits>
+#include <cstdlib>
+
+#include "cpu/kernels_variants.h"
+
+namespace kk::cpu {
+namespace {
+
+constexpr int kRows = KK_Q4X16_ROWS;
+static_assert(kRows == 16, "one row per fp32 lane of a zmm");
+static_assert(sizeof(block_q4x16::qs) == 4 * 64, "four 64-byte chunks of nibbles per block");
+
+// Software prefetch distance on a group's stream (the same 2 KiB that the row-layout kernels
+// measured best), and the lines touched per 288-byte block.
+constexpr int kPrefetchBytes = 2048;
+constexpr int kPrefetchLines = (sizeof(block_q4x16) + 63) / 64;
+inline void prefetch_block(const block_q4x16* b) {
+  const char* p = reinterpret_cast<const char*>(b) + kPrefetchBytes;
+  for (int l = 0; l < kPrefetchLines; ++l) _mm_prefetch(p + 64 * l, _MM_HINT_T0);
+}
+
+// The 16 bf16 scales of a block as fp32 lanes.
+inline __m512 block_scales(const block_q4x16& b) {
+  const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.scale_bf16));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+inline __m512i bcast_dword(const kk_i8* p) {
+  int v;
+  std::memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
+}
+
+template <bool kVnni>
+inline __m512i dot_u8s8(__m512i acc, __m512i u, __m512i s) {
+  if constexpr (kVnni) {
+    return _mm512_dpbusd_epi32(acc, u, s);
+  } else {
+    const __m512i p16 = _mm512_maddubs_epi16(u, s);  // |15·127·2| fits in int16: no saturation
+    return _mm512_add_epi32(acc, _mm512_madd_epi16(p16, _mm512_set1_epi16(1)));
+  }
+}
+
+// --- fast ----------------------------------------------------------------------------------
+
+// acc[t] (16 rows) += Σ over blocks [0, nbc) of one group, for T tokens (xq[t] at block 0).
+template <bool kVnni, int T>
+inline void group_q8(const block_q4x16* blocks, int64_t nbc, const block_q8* const* xq, __m512* acc) {
+  static_assert(KK_Q8_LO_SCALE == 128, "digits combine as (hi << 7) + lo");
+  const __m512i nib = _mm512_set1_epi8(0x0F);
+  for (int64_t b = 0; b < nbc; ++b) {
+    const block_q4x16& w = blocks[b];
+    prefetch_block(&w);
+    __m512i lo[4], hi[4];  // lanes: columns 8k..8k+3 / 8k+4..8k+7 of the lane's row, as u8
+    for (int k = 0; k < 4; ++k) {
+      const __m512i v = _mm512_loadu_si512(w.qs + 64 * k);
+      lo[k] = _mm512_and_si512(v, nib);
+      hi[k] = _mm512_and_si512(_mm512_srli_epi16(v, 4), nib);
+    }
+    const __m512 ws = block_scales(w);
+    for (int t = 0; t < T; ++t) {
+      const block_q8& a = xq[t][b];
+      __m512i dh = _mm512_setzero_si512();
+      __m512i dl = _mm512_set1_epi32(-8 * a.sum);  // Σ(q+8)·a − 8·Σa = Σ q·a
+      for (int k = 0; k < 4; ++k) {
+        dh = dot_u8s8<kVnni>(dh, lo[k], bcast_dword(a.qs + 8 * k));
+        dl = dot_u8s8<kVnni>(dl, lo[k], bcast_dword(a.lo + 8 * k));
+        dh = dot_u8s8<kVnni>(dh, hi[k], bcast_dword(a.qs + 8 * k + 4));
+        dl = dot_u8s8<kVnni>(dl, hi[k], bcast_dword(a.lo + 8 * k + 4));
+      }
+      const __m512i d = _mm512_add_epi32(_mm512_slli_epi32(dh, 7), dl);
+      const __m512 s = _mm512_mul_ps(ws, _mm512_set1_ps(a.d * (1.f / KK_Q8_LO_SCALE)));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s, acc[t]);
+    }
+  }
+}
+
+// Batch 1 over R groups walked in step (R independent weight streams: one stream per thread
+// leaves the memory system idle between misses), acc[i] for group i.
+template <bool kVnni, int R>
+inline void groups_q8_decode(const block_q4x16* const* groups, int64_t nb, const block_q8* xq, __m512* acc) {
+  const __m512i nib = _mm512_set1_epi8(0x0F);
+  for (int64_t b = 0; b < nb; ++b) {
+    const block_q8& a = xq[b];
+    const __m512i ah[4][2] = {{bcast_dword(a.qs), bcast_dword(a.qs + 4)}, {bcast_dword(a.qs + 8), bcast_dword(a.qs + 12)},
+                              {bcast_dword(a.qs + 16), bcast_dword(a.qs + 20)}, {bcast_dword(a.qs + 24), bcast_dword(a.qs + 28)}};
+    const __m512 s = _mm512_set1_ps(a.d * (1.f / KK_Q8_LO_SCALE));
+    const __m512i init = _mm512_set1_epi32(-8 * a.sum);
+    for (int i = 0; i < R; ++i) {
+      const block_q4x16& w = groups[i][b];
+      prefetch_block(&w);
+      __m512i dh = _mm512_setzero_si512(), dl = init;
+      for (int k = 0; k < 4; ++k) {
+        const __m512i v = _mm512_loadu_si512(w.qs + 64 * k);
+        const __m512i lo = _mm512_and_si512(v, nib), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), nib);
+        dh = dot_u8s8<kVnni>(dh, lo, ah[k][0]);
+        dl = dot_u8s8<kVnni>(dl, lo, bcast_dword(a.lo + 8 * k));
+        dh = dot_u8s8<kVnni>(dh, hi, ah[k][1]);
+        dl = dot_u8s8<kVnni>(dl, hi, bcast_dword(a.lo + 8 * k + 4));
+      }
+      const __m512i d = _mm512_add_epi32(_mm512_slli_epi32(dh, 7), dl);
+      acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(block_scales(w), s), acc[i]);
+    }
+  }
+}
+
+// --- exact ---------------------------------------------------------------------------------
+
+// acc[t] (16 rows) += Σ over blocks [0, nbc) of one group, for T tokens (x of token t at
+// x + t·ldx, column 0 of block 0).
+template <int T>
+inline void group_f32(const block_q4x16* blocks, int64_t nbc, const float* x, int64_t ldx, __m512* acc) {
+  const __m512 table = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
+  for (int64_t b = 0; b < nbc; ++b) {
+    const block_q4x16& w = blocks[b];
+    prefetch_block(&w);
+    // Four partial sums per token keep the FMA chains short (the block's 32 columns would
+    // otherwise be one dependent chain).
+    __m512 s[T][4];
+    for (int t = 0; t < T; ++t)
+      for (int i = 0; i < 4; ++i) s[t][i] = _mm512_setzero_ps();
+    const float* xb = x + b * KK_Q4_GROUP;
+    for (int k = 0; k < 4; ++k)
+      for (int o = 0; o < 4; ++o) {
+        // Lane r, bits 0-3: low nibble of byte 64k + 4r + o (column 8k+o); after >> 4 the high
+        // nibble (column 8k+4+o). Offsets 1-3 of chunk 3 read into the scales: only bits 0-7
+        // of each lane are used.
+        const __m512i v = _mm512_loadu_si512(w.qs + 64 * k + o);
+        const __m512 wl = _mm512_permutexvar_ps(v, table);
+        const __m512 wh = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), table);
+        for (int t = 0; t < T; ++t) {
+          const float* xt = xb + t * ldx + 8 * k;
+          s[t][(o & 1) * 2] = _mm512_fmadd_ps(wl, _mm512_set1_ps(xt[o]), s[t][(o & 1) * 2]);
+          s[t][(o & 1) * 2 + 1] = _mm512_fmadd_ps(wh, _mm512_set1_ps(xt[4 + o]), s[t][(o & 1) * 2 + 1]);
+        }
+      }
+    const __m512 ws = block_scales(w);
+    for (int t = 0; t < T; ++t)
+      acc[t] = _mm512_fmadd_ps(_mm512_add_ps(_mm512_add_ps(s[t][0], s[t][1]), _mm512_add_ps(s[t][2], s[t][3])),
+                               ws, acc[t]);
+  }
+}
+
+// Batch 1 over R groups walked in step (as groups_q8_decode).
+template <int R>
+inline void groups_f32_decode(const block_q4x16* const* groups, int64_t nb, const float* x, __m512* acc) {
+  const __m512 table = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
+  for (int64_t b = 0; b < nb; ++b) {
+    const float* xb = x + b * KK_Q4_GROUP;
+    for (int i = 0; i < R; ++i) {
+      const block_q4x16& w = groups[i][b];
+      prefetch_block(&w);
+      __m512 s[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+      for (int k = 0; k < 4; ++k)
+        for (int o = 0; o < 4; ++o) {
+          const __m512i v = _mm512_loadu_si512(w.qs + 64 * k + o);
+          s[(o & 1) * 2] = _mm512_fmadd_ps(_mm512_permutexvar_ps(v, table), _mm512_set1_ps(xb[8 * k + o]), s[(o & 1) * 2]);
+          s[(o & 1) * 2 + 1] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), table),
+                                               _mm512_set1_ps(xb[8 * k + 4 + o]), s[(o & 1) * 2 + 1]);
+        }
+      acc[i] = _mm512_fmadd_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[1]), _mm512_add_ps(s[2], s[3])), block_scales(w), acc[i]);
+    }
+  }
+}
+
+// --- drivers -------------------------------------------------------------------------------
+
+// Calls tile(g, t0, tn, b0, b1, acc) for groups [g0, g1) so that, for n > 1, a block of
+// kRowBlock rows and a chunk of kColChunk columns are reused by every token tile (as
+// gemm_tiles does for rows); partial sums over column chunks are added into y.
+template <class Tile>
+inline void for_group_tiles(int64_t cols, int64_t g0, int64_t g1, int64_t n, float* y, int64_t ldy,
+                            Tile tile) {
+  const int64_t nb = cols / KK_Q4_GROUP;
+  const int64_t nbc_max = n == 1 ? nb : kColChunk / KK_Q4_GROUP;  // batch 1: whole rows
+  constexpr int64_t kGroupBlock = kRowBlock / kRows;
+  for (int64_t gb = g0; gb < g1; gb += kGroupBlock) {
+    const int64_t ge = gb + kGroupBlock < g1 ? gb + kGroupBlock : g1;
+    for (int64_t b0 = 0; b0 < nb; b0 += nbc_max) {
+      const int64_t b1 = b0 + nbc_max < nb ? b0 + nbc_max : nb;
+      for (int64_t t0 = 0; t0 < n; t0 += kTokenTile) {
+        const int64_t tn = n - t0 < kTokenTile ? n - t0 : kTokenTile;
+        for (int64_t g = gb; g < ge; ++g) {
+          __m512 acc[kTokenTile];
+          for (int t = 0; t < kTokenTile; ++t) acc[t] = _mm512_setzero_ps();
+          tile(g, t0, tn, b0, b1, acc);
+          for (int64_t t = 0; t < tn; ++t) {
+            float* out = y + (t0 + t) * ldy + g * kRows;
+            _mm512_storeu_ps(out, b0 == 0 ? acc[t] : _mm512_add_ps(_mm512_loadu_ps(out), acc[t]));
+          }
+        }
+      }
+    }
+  }
+}
+
+// Groups walked in step at batch 1. Measured (kk_kernel_bench, K2 experts from DRAM, fast mode,
+// 1 / 2 threads): 1 stream 0.84 / 0.79 of the read bandwidth, 2 streams 0.92 / 0.88, 4 streams
+// 0.90 / 0.85; prefetch distance 1 KiB was worse than 2 KiB, 4-8 KiB worse still.
+constexpr int kDecodeStreams = 2;
+
+// Batch 1: groups [g0, g1) as R equal parts walked in step, the rest one by one.
+template <int R, class Fn>
+inline void decode_streams(int64_t g0, int64_t g1, Fn fn) {
+  const int64_t q = (g1 - g0) / R;
+  for (int64_t i = 0; i < q; ++i) {
+    int64_t gs[R];
+    for (int k = 0; k < R; ++k) gs[k] = g0 + k * q + i;
+    fn(gs, std::integral_constant<int, R>());
+  }
+  for (int64_t g = g0 + R * q; g < g1; ++g) {
+    int64_t gs[1] = {g};
+    fn(gs, std::integral_constant<int, 1>());
+  }
+}
+
+template <bool kVnni>
+void q4x16_q8(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const block_q8* xq,
+              int64_t n, float* y, int64_t ldy) {
+  const int64_t nb = cols / KK_Q4_GROUP;
+  if (n == 1) {
+    auto fn = [&](const int64_t* gs, auto r_const) {
+      constexpr int R = decltype(r_const)::value;
+      const block_q4x16* groups[R];
+      __m512 acc[R];
+      for (int i = 0; i < R; ++i) { groups[i] = W + gs[i] * nb; acc[i] = _mm512_setzero_ps(); }
+      groups_q8_decode<kVnni, R>(groups, nb, xq, acc);
+      for (int i = 0; i < R; ++i) _mm512_storeu_ps(y + gs[i] * kRows, acc[i]);
+    };
+    decode_streams<kDecodeStreams>(g0, g1, fn);
+    return;
+  }
+  for_group_tiles(cols, g0, g1, n, y, ldy,
+                  [&](int64_t g, int64_t t0, int64_t tn, int64_t b0, int64_t b1, __m512* acc) {
+    const block_q4x16* blocks = W + g * nb + b0;
+    const block_q8* xt[kTokenTile];
+    for (int64_t t = 0; t < tn; ++t) xt[t] = xq + (t0 + t) * nb + b0;
+    switch (tn) {
+      case 1: group_q8<kVnni, 1>(blocks, b1 - b0, xt, acc); break;
+      case 2: group_q8<kVnni, 2>(blocks, b1 - b0, xt, acc); break;
+      case 3: group_q8<kVnni, 3>(blocks, b1 - b0, xt, acc); break;
+      default: group_q8<kVnni, 4>(blocks, b1 - b0, xt, acc); break;
+    }
+  });
+}
+
+}  // namespace
+
+void q4x16_f32_avx512(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const float* x,
+                      int64_t ldx, int64_t n, float* y, int64_t ldy) {
+  const int64_t nb = cols / KK_Q4_GROUP;
+  if (n == 1) {
+    auto fn = [&](const int64_t* gs, auto r_const) {
+      constexpr int R = decltype(r_const)::value;
+      const block_q4x16* groups[R];
+      __m512 acc[R];
+      for (int i = 0; i < R; ++i) { groups[i] = W + gs[i] * nb; acc[i] = _mm512_setzero_ps(); }
+      groups_f32_decode<R>(groups, nb, x, acc);
+      for (int i = 0; i < R; ++i) _mm512_storeu_ps(y + gs[i] * kRows, acc[i]);
+    };
+    decode_streams<kDecodeStreams>(g0, g1, fn);
+    return;
+  }
+  for_group_tiles(cols, g0, g1, n, y, ldy,
+                  [&](int64_t g, int64_t t0, int64_t tn, int64_t b0, int64_t b1, __m512* acc) {
+    const block_q4x16* blocks = W + g * nb + b0;
+    const float* xt = x + t0 * ldx + b0 * KK_Q4_GROUP;
+    switch (tn) {
+      case 1: group_f32<1>(blocks, b1 - b0, xt, ldx, acc); break;
+      case 2: group_f32<2>(blocks, b1 - b0, xt, ldx, acc); break;
+      case 3: group_f32<3>(blocks, b1 - b0, xt, ldx, acc); break;
+      default: group_f32<4>(blocks, b1 - b0, xt, ldx, acc); break;
+    }
+  });
+}
+
+void q4x16_q8_avx512(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const block_q8* xq,
+                     int64_t n, float* y, int64_t ldy) {
+  q4x16_q8<false>(W, cols, g0, g1, xq, n, y, ldy);
+}
+
+void q4x16_q8_avx512_vnni(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1,
+                          const block_q8* xq, int64_t n, float* y, int64_t ldy) {
+  q4x16_q8<true>(W, cols, g0, g1, xq, n, y, ldy);
+}
+
+}  // namespace kk::cpu
