@@ -73,7 +73,11 @@ export interface EvalSummary {
 export interface NativeBinding {
   loadModel(dir: string, options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<NativeModel>;
   evaluate(modelDir: string, reference: string, options: LoadOptions, onLine: (line: string) => void): Promise<EvalSummary>;
-  bench(options: { model?: string; synthetic?: string; promptLen?: number; gen?: number; threads?: number; mode?: string }): Promise<string>;
+  bench(options: {
+    model?: string; synthetic?: string; promptLen?: number; gen?: number; threads?: number; mode?: string;
+    /** 'auto' (default): Q4 repacked to 16-row groups where the CPU kernels prefer it; 'rows': kept as block_q4 rows. */
+    q4Layout?: 'auto' | 'rows';
+  }): Promise<string>;
   synth(options: { preset: string; layers?: number; experts?: number; seed?: number; routingSkew?: number; out: string },
         onProgress?: (p: LoadProgress) => void): Promise<void>;
   cpuFeatures(): string[];

@@ -72,6 +72,7 @@ static Napi::Value Bench(const Napi::CallbackInfo& info) {
   o.gen = static_cast<int>(num_opt(js, "gen", o.gen));
   o.threads = static_cast<int>(num_opt(js, "threads", o.threads));
   o.mode = str_opt(js, "mode", o.mode);
+  o.q4_layout = str_opt(js, "q4Layout", o.q4_layout);
   auto out = std::make_shared<std::string>();
   Work work = [o, out](const Emit&) { return kk::run_bench(o, out.get()); };
   Resolve resolve = [out](Napi::Env env) -> Napi::Value { return Napi::String::New(env, *out); };

@@ -7,7 +7,7 @@ int main(int argc, char** argv) {
   KkArgs a;
   if (!a.parse(argc, argv) || (a.has("model") == a.has("synthetic"))) {
     std::fprintf(stderr, "usage: kk_bench --model DIR | --synthetic k2[:layers=N][:experts=N][:vocab=N]|tiny "
-                         "[--prompt-len N] [--gen N] [--threads T] [--mode exact|fast]\n");
+                         "[--prompt-len N] [--gen N] [--threads T] [--mode exact|fast] [--q4-layout auto|rows]\n");
     return 2;
   }
   kk::BenchOptions o;
@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   o.gen = int(a.num("gen", 16));
   o.threads = int(a.num("threads", 0));
   o.mode = a.str("mode", "exact");
+  o.q4_layout = a.str("q4-layout", "auto");
   std::string json;
   kk::Status s = kk::run_bench(o, &json);
   if (!s.ok()) { std::fprintf(stderr, "bench: error: %s\n", s.message().c_str()); return 2; }

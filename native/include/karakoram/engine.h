@@ -141,6 +141,7 @@ struct BenchOptions {
   std::string synthetic;        // "k2:layers=2" | "tiny"
   int prompt_len = 64, gen = 16, threads = 0;
   std::string mode = "exact";
+  std::string q4_layout = "auto";  // "auto": repacked to x16 where the CPU kernels prefer it | "rows"
 };
 // Returns one JSON object (see issue: prefill_tok_s, decode_tok_s, ops, mem_read_gbps, ...).
 Status run_bench(const BenchOptions& opts, std::string* json_out);
