@@ -19,6 +19,7 @@ namespace {
 constexpr int kRounds = 3;
 
 void keep_best(kk::cpu::MembwDetail& best, const kk::cpu::MembwDetail& d) {
+  if (d.best_unit_gbps > best.best_unit_gbps) best.best_reader = d.best_reader;
   best.best_unit_gbps = std::max(best.best_unit_gbps, d.best_unit_gbps);
   best.best_pass_gbps = std::max(best.best_pass_gbps, d.best_pass_gbps);
 }
@@ -54,13 +55,13 @@ int main(int argc, char** argv) {
       for (int c = 0; c < 2000; ++c) pool.parallel_for(int64_t(counts[i]) * 4, 1, [](int64_t, int64_t, int) {});
       pf_us = std::min(pf_us, std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / 2000);
     }
-    std::printf("%s\n  {\"threads\": %d, \"q4_layout\": \"%s\", \"parallel_for_us\": %.2f, \"mem_read_gbps\": %.2f, \"expert_gemv_gbps\": %.2f, "
+    std::printf("%s\n  {\"threads\": %d, \"q4_layout\": \"%s\", \"parallel_for_us\": %.2f, \"mem_read_gbps\": %.2f, \"mem_read_best_reader\": \"%s\", \"expert_gemv_gbps\": %.2f, "
                 "\"expert_gemv_efficiency\": %.3f, \"expert_gemv_fast_gbps\": %.2f, "
                 "\"expert_gemv_fast_efficiency\": %.3f, \"bf16_gemv_gbps\": %.2f, \"bf16_gemv_efficiency\": %.3f, "
                 "\"whole_pass\": {\"mem_read_gbps\": %.2f, \"expert_gemv_gbps\": %.2f, "
                 "\"expert_gemv_fast_gbps\": %.2f, \"bf16_gemv_gbps\": %.2f}, "
                 "\"rows_expert_gemv_efficiency\": %.3f, \"rows_expert_gemv_fast_efficiency\": %.3f}",
-                i ? "," : "", counts[i], x16 ? "x16" : "rows", pf_us, mem, ex.best_unit_gbps, ex.best_unit_gbps / mem,
+                i ? "," : "", counts[i], x16 ? "x16" : "rows", pf_us, mem, rd.best_reader.c_str(), ex.best_unit_gbps, ex.best_unit_gbps / mem,
                 fa.best_unit_gbps, fa.best_unit_gbps / mem, bf.best_unit_gbps, bf.best_unit_gbps / mem,
                 rd.best_pass_gbps, ex.best_pass_gbps, fa.best_pass_gbps, bf.best_pass_gbps,
                 (x16 ? rex : ex).best_unit_gbps / mem, (x16 ? rfa : fa).best_unit_gbps / mem);

@@ -1,6 +1,8 @@
 // membw.h — what this machine's memory can stream, and what the INT4 expert GEMV achieves.
 // The bench prints both and their ratio (the target: GEMV >= 85 % of the read bandwidth).
 #pragma once
+#include <string>
+
 #include "core/thread_pool.h"
 #include "cpu/kernels.h"
 
@@ -14,6 +16,7 @@ namespace kk::cpu {
 struct MembwDetail {
   double best_unit_gbps = 0;  // best expert-sized unit (the returned value)
   double best_pass_gbps = 0;  // best whole pass over the buffer
+  std::string best_reader;    // read bandwidth only: which reader reached best_unit_gbps
 };
 
 // Streaming-read bandwidth in GB/s (1e9 bytes/s): every thread of `pool` sums its slice of each
@@ -30,6 +33,11 @@ double measure_q4_gemv_gbps(ThreadPool& pool, const Kernels& k, bool fast, bool 
 // Batch-1 bf16 GEMV (the dense attention / shared-expert weights of a decode step) in GB/s of
 // bf16 bytes read, units of 1512 x 8192 (24.8 MB), same statistic as above.
 double measure_bf16_gemv_gbps(ThreadPool& pool, const Kernels& k, MembwDetail* detail = nullptr);
+
+// The AVX-512 readers (membw_read_avx512.cpp): read `streams` (1, 2 or 4) 64-byte aligned
+// regions of bytes_each bytes walked in step (paced: each load feeds two FMAs, as the bf16 GEMV
+// does). Call only where cpu_features().avx512f.
+uint64_t read_streams_avx512(const uint8_t* const* starts, size_t bytes_each, int streams, bool paced);
 
 // Buffer size both measurements use, in bytes (env KK_MEMBW_MB overrides; default 1 GiB).
 size_t membw_buffer_bytes();

@@ -65,7 +65,8 @@ Status run_bench(const BenchOptions& o, std::string* json_out) {
   const ModelConfig& c = e->model().config();
 
   // The machine's bound, measured in this run on the engine's own threads.
-  const double mem_gbps = cpu::measure_read_bandwidth_gbps(e->thread_pool());
+  cpu::MembwDetail mem_detail;
+  const double mem_gbps = cpu::measure_read_bandwidth_gbps(e->thread_pool(), &mem_detail);
   // Both activation modes, so one run shows the exact and the fast GEMV against the same bound;
   // expert_gemv_gbps is the run's own mode.
   const cpu::Kernels& kern = *e->ops().context().kernels;
@@ -120,6 +121,7 @@ Status run_bench(const BenchOptions& o, std::string* json_out) {
   j["ops"] = ops;                 // decode: ms per op per generated token
   j["prefill_ops"] = pops;        // prefill: ms per op per prompt token
   j["mem_read_gbps"] = round3(mem_gbps);
+  j["mem_read_best_reader"] = mem_detail.best_reader;
   j["expert_gemv_gbps"] = round3(gemv_gbps);
   j["expert_gemv_efficiency"] = round3(gemv_gbps / mem_gbps);
   nlohmann::ordered_json by_mode;
