@@ -62,6 +62,7 @@ CpuFeatures detect() {
       f.avx512vl = b & (1u << 31);
       f.avx512_vnni = c & (1u << 11);
       f.avx512_vbmi = c & (1u << 1);
+      f.gfni = c & (1u << 8);  // used only with AVX-512 registers here
     }
     if (os_amx) {
       f.amx_bf16 = d & (1u << 22);
@@ -112,7 +113,7 @@ std::string CpuFeatures::describe() const {
   auto add = [&](bool on, const char* name) { if (on) { if (!s.empty()) s += ' '; s += name; } };
   add(avx2, "avx2"); add(fma, "fma"); add(f16c, "f16c");
   add(avx512f, "avx512f"); add(avx512bw, "avx512bw"); add(avx512vl, "avx512vl");
-  add(avx512dq, "avx512dq"); add(avx512_vnni, "avx512_vnni"); add(avx512_vbmi, "avx512_vbmi"); add(avx512_bf16, "avx512_bf16");
+  add(avx512dq, "avx512dq"); add(avx512_vnni, "avx512_vnni"); add(avx512_vbmi, "avx512_vbmi"); add(gfni, "gfni"); add(avx512_bf16, "avx512_bf16");
   if (amx_tile) { if (!s.empty()) s += ' '; s += "amx(" + g_amx_state + ")"; }
   return s.empty() ? "baseline" : s;
 }

@@ -7,7 +7,7 @@ namespace kk::cpu {
 struct CpuFeatures {
   bool avx2 = false, fma = false, f16c = false;
   bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false;
-  bool avx512_vnni = false, avx512_bf16 = false, avx512_vbmi = false;
+  bool avx512_vnni = false, avx512_bf16 = false, avx512_vbmi = false, gfni = false;
   bool amx_tile = false, amx_int8 = false, amx_bf16 = false;
   // AMX is usable only when the kernel granted the tile-data permission AND a probe that runs
   // an AMX instruction survived (some VMs advertise AMX in cpuid but trap with SIGILL).

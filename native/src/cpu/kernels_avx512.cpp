@@ -594,14 +594,14 @@ void dense_avx512(const Wt* W, int64_t cols, int64_t r0, int64_t r1, const float
 
 const Kernels* kernels_avx512() {
   static const Kernels k = {"avx512", q4_f32_avx512, q4_q8_avx512<false>, dense_avx512<uint16_t>,
-                            dense_avx512<float>, quantize_q8_plain, q4x16_f32_avx512,
+                            dense_avx512<float>, quantize_q8_avx512, q4x16_f32_avx512,
                             q4x16_q8_avx512, true};
   return &k;
 }
 
 const Kernels* kernels_avx512_vnni() {
   static const Kernels k = {"avx512_vnni", q4_f32_avx512, q4_q8_avx512<true>, dense_avx512<uint16_t>,
-                            dense_avx512<float>, quantize_q8_plain, q4x16_f32_avx512,
+                            dense_avx512<float>, quantize_q8_avx512, q4x16_f32_avx512,
                             q4x16_q8_avx512_vnni, true};
   return &k;
 }

@@ -5,8 +5,10 @@
 
 namespace kk::cpu {
 
-// The one activation quantizer (all variants use it, so fast-mode inputs are identical).
+// The activation quantizer. Every variant's is bit-identical to the plain one, so fast-mode
+// inputs are the same whichever kernels run (test_backend_ops checks it).
 void quantize_q8_plain(const float* x, int64_t cols, block_q8* out);
+void quantize_q8_avx512(const float* x, int64_t cols, block_q8* out);
 
 // The plain q4x16 kernels (variants without their own use them; see Kernels::q4x16_native).
 void q4x16_f32_plain(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const float* x,
