@@ -24,6 +24,7 @@
 #include "core/tensor.h"
 #include "cpu/cpu_features.h"
 #include "cpu/kernels_variants.h"
+#include "cpu/simd_avx512.h"
 
 namespace kk::cpu {
 namespace {
@@ -179,15 +180,7 @@ inline __m512i combine_digits(__m512i hi, __m512i lo) {
 inline __m512i pair_i32(int v0, int v1) { return _mm512_mask_set1_epi32(_mm512_set1_epi32(v0), 0xFF00, v1); }
 inline __m512 pair_f32(float v0, float v1) { return _mm512_mask_broadcastss_ps(_mm512_set1_ps(v0), 0xFF00, _mm_set_ss(v1)); }
 
-template <bool kVnni>
-inline __m512i dot_u8s8(__m512i acc, __m512i u, __m512i s) {
-  if constexpr (kVnni) {
-    return _mm512_dpbusd_epi32(acc, u, s);
-  } else {
-    const __m512i p16 = _mm512_maddubs_epi16(u, s);  // |15·127·2| fits in int16: no saturation
-    return _mm512_add_epi32(acc, _mm512_madd_epi16(p16, _mm512_set1_epi16(1)));
-  }
-}
+using avx512::dot_u8s8;
 
 // Activation side of one block pair for one token, laid out for the dot product: computed once
 // per kernel call and reused by every weight row, so the inner loop only loads it.

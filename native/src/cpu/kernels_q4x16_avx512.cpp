@@ -28,6 +28,7 @@
 
 #include "cpu/cpu_features.h"
 #include "cpu/kernels_variants.h"
+#include "cpu/simd_avx512.h"
 
 namespace kk::cpu {
 namespace {
@@ -57,15 +58,7 @@ inline __m512i bcast_dword(const kk_i8* p) {
   return _mm512_set1_epi32(v);
 }
 
-template <bool kVnni>
-inline __m512i dot_u8s8(__m512i acc, __m512i u, __m512i s) {
-  if constexpr (kVnni) {
-    return _mm512_dpbusd_epi32(acc, u, s);
-  } else {
-    const __m512i p16 = _mm512_maddubs_epi16(u, s);  // |15·127·2| fits in int16: no saturation
-    return _mm512_add_epi32(acc, _mm512_madd_epi16(p16, _mm512_set1_epi16(1)));
-  }
-}
+using avx512::dot_u8s8;
 
 // --- fast ----------------------------------------------------------------------------------
 
@@ -253,20 +246,28 @@ inline void decode_streams(int64_t g0, int64_t g1, Fn fn) {
   }
 }
 
+// Batch 1: y[16g + lane] for groups [g0, g1), kDecodeStreams groups at a time;
+// run(groups, acc, std::integral_constant<int, R>) fills acc[i] for groups[i].
+template <class Run>
+inline void decode_groups(const block_q4x16* W, int64_t nb, int64_t g0, int64_t g1, float* y, Run run) {
+  decode_streams<kDecodeStreams>(g0, g1, [&](const int64_t* gs, auto r) {
+    constexpr int R = decltype(r)::value;
+    const block_q4x16* groups[R];
+    __m512 acc[R];
+    for (int i = 0; i < R; ++i) { groups[i] = W + gs[i] * nb; acc[i] = _mm512_setzero_ps(); }
+    run(groups, acc, r);
+    for (int i = 0; i < R; ++i) _mm512_storeu_ps(y + gs[i] * kRows, acc[i]);
+  });
+}
+
 template <bool kVnni, bool kGfni>
 void q4x16_q8(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const block_q8* xq,
               int64_t n, float* y, int64_t ldy) {
   const int64_t nb = cols / KK_Q4_GROUP;
   if (n == 1) {
-    auto fn = [&](const int64_t* gs, auto r_const) {
-      constexpr int R = decltype(r_const)::value;
-      const block_q4x16* groups[R];
-      __m512 acc[R];
-      for (int i = 0; i < R; ++i) { groups[i] = W + gs[i] * nb; acc[i] = _mm512_setzero_ps(); }
-      groups_q8_decode<kVnni, kGfni, R>(groups, nb, xq, acc);
-      for (int i = 0; i < R; ++i) _mm512_storeu_ps(y + gs[i] * kRows, acc[i]);
-    };
-    decode_streams<kDecodeStreams>(g0, g1, fn);
+    decode_groups(W, nb, g0, g1, y, [&](const block_q4x16* const* groups, __m512* acc, auto r) {
+      groups_q8_decode<kVnni, kGfni, decltype(r)::value>(groups, nb, xq, acc);
+    });
     return;
   }
   for_group_tiles(cols, g0, g1, n, y, ldy,
@@ -289,15 +290,9 @@ void q4x16_f32_avx512(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1
                       int64_t ldx, int64_t n, float* y, int64_t ldy) {
   const int64_t nb = cols / KK_Q4_GROUP;
   if (n == 1) {
-    auto fn = [&](const int64_t* gs, auto r_const) {
-      constexpr int R = decltype(r_const)::value;
-      const block_q4x16* groups[R];
-      __m512 acc[R];
-      for (int i = 0; i < R; ++i) { groups[i] = W + gs[i] * nb; acc[i] = _mm512_setzero_ps(); }
-      groups_f32_decode<R>(groups, nb, x, acc);
-      for (int i = 0; i < R; ++i) _mm512_storeu_ps(y + gs[i] * kRows, acc[i]);
-    };
-    decode_streams<kDecodeStreams>(g0, g1, fn);
+    decode_groups(W, nb, g0, g1, y, [&](const block_q4x16* const* groups, __m512* acc, auto r) {
+      groups_f32_decode<decltype(r)::value>(groups, nb, x, acc);
+    });
     return;
   }
   for_group_tiles(cols, g0, g1, n, y, ldy,
