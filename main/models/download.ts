@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, statSync, statfsSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
+import { finished, pipeline } from 'node:stream/promises';
 
 export interface RemoteFile { path: string; size?: number; sha256?: string }
 
@@ -60,6 +60,34 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
+/**
+ * Writes a response body to `part` chunk by chunk. When the connection breaks, every chunk that
+ * arrived is flushed to disk before the error propagates (a pipeline would destroy the file
+ * stream with writes still pending), so the next pull resumes from all of it.
+ */
+async function appendBody(body: ReadableStream<Uint8Array> | null, part: string, append: boolean,
+  onChunk: (chunk: Uint8Array) => void): Promise<void> {
+  const out = createWriteStream(part, { flags: append ? 'a' : 'w' });
+  let failure: unknown;
+  try {
+    if (body) {
+      for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+        onChunk(chunk);
+        if (!out.write(chunk)) await once(out, 'drain');
+      }
+    }
+  } catch (e) {
+    failure = e;
+  }
+  out.end();
+  try {
+    await finished(out);
+  } catch (e) {
+    failure ??= e;  // e.g. a full disk: the write error, unless the network failed first
+  }
+  if (failure !== undefined) throw failure;
+}
+
 async function downloadOne(opts: PullOptions, f: RemoteFile): Promise<void> {
   const rev = opts.revision ?? 'main';
   const final = join(opts.dest, f.path);
@@ -75,9 +103,10 @@ async function downloadOne(opts: PullOptions, f: RemoteFile): Promise<void> {
     const resumed = r.status === 206;
     const total = f.size ?? (Number(r.headers.get('content-length')) + (resumed ? have : 0));
     let bytes = resumed ? have : 0;
-    const body = Readable.fromWeb(r.body as import('node:stream/web').ReadableStream);
-    body.on('data', (chunk: Buffer) => { bytes += chunk.length; opts.onProgress?.({ file: f.path, bytes, total }); });
-    await pipeline(body, createWriteStream(part, { flags: resumed ? 'a' : 'w' }));
+    await appendBody(r.body, part, resumed, (chunk) => {
+      bytes += chunk.length;
+      opts.onProgress?.({ file: f.path, bytes, total });
+    });
   }
   const size = statSync(part).size;
   if (f.size !== undefined && size !== f.size) throw new Error(`${f.path}: got ${size} bytes, expected ${f.size}`);

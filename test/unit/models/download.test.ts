@@ -1,6 +1,6 @@
 // pull against a local hub that speaks the Hugging Face layout (/api/models/R/tree/REV, /R/resolve/REV/F).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +43,8 @@ beforeAll(async () => {
       const cut = cutFirstShardAt;
       cutFirstShardAt = 0;
       res.setHeader('content-length', String(data.length));
-      res.write(data.subarray(0, cut), () => res.destroy());
+      // Let the bytes reach the client before the connection drops (a FIN, as a broken transfer).
+      res.write(data.subarray(0, cut), () => setTimeout(() => res.destroy(), 20));
       return;
     }
     res.end(data);
@@ -68,6 +69,8 @@ describe('pullModel', () => {
     await expect(pullModel({ endpoint, repo: 'kk/demo', dest })).rejects.toThrow();
     const partial = readdirSync(dest).filter((f) => f.endsWith('.part'));
     expect(partial).toHaveLength(1);
+    // Every byte that arrived before the break is on disk (the resume starts after them).
+    expect(statSync(join(dest, partial[0])).size).toBe(100_000);
     await pullModel({ endpoint, repo: 'kk/demo', dest });
     expect(ranges.some((r) => /\.safetensors bytes=[1-9]\d*-$/.test(r))).toBe(true);
     for (const f of files) expect(readFileSync(join(dest, f)).equals(readFileSync(join(SRC, f)))).toBe(true);
