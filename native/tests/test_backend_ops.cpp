@@ -263,6 +263,21 @@ void test_q4x16_kernels(const std::vector<const Kernels*>& variants) {
       }
   std::printf("q4x16: %d (variant, shape) cases: pack/unpack, q4x16_f32 vs fp64, q4x16_q8 vs q4_q8\n", cases);
 
+  // q4x16_repack: in place when the tensor owns its bytes; a read-only mapped view (no owner)
+  // is copied and left untouched; ineligible tensors are refused and left as they were.
+  {
+    Q4Matrix W = random_q4(32, 96);
+    const std::vector<block_q4> original = W.q;
+    Tensor view = make_tensor(DType::Q4, {2, 16, 96}, W.q.data());  // stacked [E=2, 16, 96]
+    CHECK(q4x16_repack(&view, nullptr).ok(), "q4x16_repack of a view");
+    CHECK(view.type == DType::Q4X16 && view.owner && view.data != W.q.data(), "a view is repacked into a new buffer");
+    CHECK(std::memcmp(W.q.data(), original.data(), original.size() * sizeof(block_q4)) == 0, "the viewed bytes are untouched");
+    const std::vector<block_q4x16> want = pack_q4x16(W);
+    CHECK(std::memcmp(view.data, want.data(), want.size() * sizeof(block_q4x16)) == 0, "the copy holds the packed groups");
+    Tensor odd = make_tensor(DType::Q4, {24, 96}, W.q.data());  // 24 rows: not a multiple of 16
+    CHECK(!q4x16_repack(&odd, nullptr).ok() && odd.type == DType::Q4 && odd.data == W.q.data(), "24 rows are refused, unchanged");
+  }
+
   // matmul_rows over Q4X16 with row ranges that cut groups (the partial-group path).
   int ranges = 0;
   for (const Kernels* k : variants) {
