@@ -75,147 +75,100 @@ KK_GFNI inline __m512i high_nibbles(__m512i v, __m512i nib) {
 }
 
 
-// acc[t] (16 rows) += Σ over blocks [0, nbc) of one group, for T tokens (xq[t] at block 0).
-template <bool kVnni, bool kGfni, int T>
-KK_GFNI inline void group_q8(const block_q4x16* blocks, int64_t nbc, const block_q8* const* xq, __m512* acc) {
+// acc[i·T + t] (16 rows) += Σ over blocks [0, nbc) of groups[i], for R groups walked in step and
+// T tokens (xq[t] at block 0). Batch 1 uses R = 2 (two weight streams: one stream per thread
+// leaves the memory system idle between misses), the GEMM R = 1 and T up to kTokenTile.
+template <bool kVnni, bool kGfni, int R, int T>
+KK_GFNI inline void groups_q8(const block_q4x16* const* groups, int64_t nbc, const block_q8* const* xq, __m512* acc) {
   static_assert(KK_Q8_LO_SCALE == 128, "digits combine as (hi << 7) + lo");
   const __m512i nib = _mm512_set1_epi8(0x0F);
-  for (int64_t b = 0; b < nbc; ++b) {
-    const block_q4x16& w = blocks[b];
-    prefetch_block(&w);
-    __m512i lo[4], hi[4];  // lanes: columns 8k..8k+3 / 8k+4..8k+7 of the lane's row, as u8
-    for (int k = 0; k < 4; ++k) {
-      const __m512i v = _mm512_loadu_si512(w.qs + 64 * k);
-      lo[k] = _mm512_and_si512(v, nib);
-      hi[k] = high_nibbles<kGfni>(v, nib);
-    }
-    const __m512 ws = block_scales(w);
-    for (int t = 0; t < T; ++t) {
-      const block_q8& a = xq[t][b];
-      __m512i dh = _mm512_setzero_si512();
-      __m512i dl = _mm512_set1_epi32(-8 * a.sum);  // Σ(q+8)·a − 8·Σa = Σ q·a
-      for (int k = 0; k < 4; ++k) {
-        dh = dot_u8s8<kVnni>(dh, lo[k], bcast_dword(a.qs + 8 * k));
-        dl = dot_u8s8<kVnni>(dl, lo[k], bcast_dword(a.lo + 8 * k));
-        dh = dot_u8s8<kVnni>(dh, hi[k], bcast_dword(a.qs + 8 * k + 4));
-        dl = dot_u8s8<kVnni>(dl, hi[k], bcast_dword(a.lo + 8 * k + 4));
-      }
-      const __m512i d = _mm512_add_epi32(_mm512_slli_epi32(dh, 7), dl);
-      const __m512 s = _mm512_mul_ps(ws, _mm512_set1_ps(a.d * (1.f / KK_Q8_LO_SCALE)));
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s, acc[t]);
-    }
-  }
-}
-
-// Batch 1 over R groups walked in step (R independent weight streams: one stream per thread
-// leaves the memory system idle between misses), acc[i] for group i.
-template <bool kVnni, bool kGfni, int R>
-KK_GFNI inline void groups_q8_decode(const block_q4x16* const* groups, int64_t nb, const block_q8* xq, __m512* acc) {
-  const __m512i nib = _mm512_set1_epi8(0x0F);
-  for (int64_t b = 0; b < nb; ++b) {
-    const block_q8& a = xq[b];
-    const __m512i ah[4][2] = {{bcast_dword(a.qs), bcast_dword(a.qs + 4)}, {bcast_dword(a.qs + 8), bcast_dword(a.qs + 12)},
-                              {bcast_dword(a.qs + 16), bcast_dword(a.qs + 20)}, {bcast_dword(a.qs + 24), bcast_dword(a.qs + 28)}};
-    const __m512 s = _mm512_set1_ps(a.d * (1.f / KK_Q8_LO_SCALE));
-    const __m512i init = _mm512_set1_epi32(-8 * a.sum);
+  for (int64_t b = 0; b < nbc; ++b)
     for (int i = 0; i < R; ++i) {
       const block_q4x16& w = groups[i][b];
       prefetch_block(&w);
-      __m512i dh = _mm512_setzero_si512(), dl = init;
+      __m512i lo[4], hi[4];  // lanes: columns 8k..8k+3 / 8k+4..8k+7 of the lane's row, as u8
       for (int k = 0; k < 4; ++k) {
         const __m512i v = _mm512_loadu_si512(w.qs + 64 * k);
-        const __m512i lo = _mm512_and_si512(v, nib), hi = high_nibbles<kGfni>(v, nib);
-        dh = dot_u8s8<kVnni>(dh, lo, ah[k][0]);
-        dl = dot_u8s8<kVnni>(dl, lo, bcast_dword(a.lo + 8 * k));
-        dh = dot_u8s8<kVnni>(dh, hi, ah[k][1]);
-        dl = dot_u8s8<kVnni>(dl, hi, bcast_dword(a.lo + 8 * k + 4));
+        lo[k] = _mm512_and_si512(v, nib);
+        hi[k] = high_nibbles<kGfni>(v, nib);
       }
-      const __m512i d = _mm512_add_epi32(_mm512_slli_epi32(dh, 7), dl);
-      acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(block_scales(w), s), acc[i]);
+      const __m512 ws = block_scales(w);
+      for (int t = 0; t < T; ++t) {
+        const block_q8& a = xq[t][b];
+        __m512i dh = _mm512_setzero_si512();
+        __m512i dl = _mm512_set1_epi32(-8 * a.sum);  // Σ(q+8)·a − 8·Σa = Σ q·a
+        for (int k = 0; k < 4; ++k) {
+          dh = dot_u8s8<kVnni>(dh, lo[k], bcast_dword(a.qs + 8 * k));
+          dl = dot_u8s8<kVnni>(dl, lo[k], bcast_dword(a.lo + 8 * k));
+          dh = dot_u8s8<kVnni>(dh, hi[k], bcast_dword(a.qs + 8 * k + 4));
+          dl = dot_u8s8<kVnni>(dl, hi[k], bcast_dword(a.lo + 8 * k + 4));
+        }
+        const __m512i d = _mm512_add_epi32(_mm512_slli_epi32(dh, 7), dl);
+        const __m512 sc = _mm512_mul_ps(ws, _mm512_set1_ps(a.d * (1.f / KK_Q8_LO_SCALE)));
+        acc[i * T + t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), sc, acc[i * T + t]);
+      }
     }
-  }
 }
 
 // --- exact ---------------------------------------------------------------------------------
 
-// acc[t] (16 rows) += Σ over blocks [0, nbc) of one group, for T tokens (x of token t at
-// x + t·ldx, column 0 of block 0).
-template <int T>
-inline void group_f32(const block_q4x16* blocks, int64_t nbc, const float* x, int64_t ldx, __m512* acc) {
+// acc[i·T + t] (16 rows) += Σ over blocks [0, nbc) of groups[i], for R groups and T tokens
+// (x of token t at x + t·ldx, column 0 of block 0), as groups_q8.
+template <int R, int T>
+inline void groups_f32(const block_q4x16* const* groups, int64_t nbc, const float* x, int64_t ldx, __m512* acc) {
   const __m512 table = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
-  for (int64_t b = 0; b < nbc; ++b) {
-    const block_q4x16& w = blocks[b];
-    prefetch_block(&w);
-    // Four partial sums per token keep the FMA chains short (the block's 32 columns would
-    // otherwise be one dependent chain).
-    __m512 s[T][4];
-    for (int t = 0; t < T; ++t)
-      for (int i = 0; i < 4; ++i) s[t][i] = _mm512_setzero_ps();
-    const float* xb = x + b * KK_Q4_GROUP;
-    for (int k = 0; k < 4; ++k)
-      for (int o = 0; o < 4; ++o) {
-        // Lane r, bits 0-3: low nibble of byte 64k + 4r + o (column 8k+o); after >> 4 the high
-        // nibble (column 8k+4+o). Offsets 1-3 of chunk 3 read into the scales: only bits 0-7
-        // of each lane are used.
-        const __m512i v = _mm512_loadu_si512(w.qs + 64 * k + o);
-        const __m512 wl = _mm512_permutexvar_ps(v, table);
-        const __m512 wh = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), table);
-        for (int t = 0; t < T; ++t) {
-          const float* xt = xb + t * ldx + 8 * k;
-          s[t][(o & 1) * 2] = _mm512_fmadd_ps(wl, _mm512_set1_ps(xt[o]), s[t][(o & 1) * 2]);
-          s[t][(o & 1) * 2 + 1] = _mm512_fmadd_ps(wh, _mm512_set1_ps(xt[4 + o]), s[t][(o & 1) * 2 + 1]);
-        }
-      }
-    const __m512 ws = block_scales(w);
-    for (int t = 0; t < T; ++t)
-      acc[t] = _mm512_fmadd_ps(_mm512_add_ps(_mm512_add_ps(s[t][0], s[t][1]), _mm512_add_ps(s[t][2], s[t][3])),
-                               ws, acc[t]);
-  }
-}
-
-// Batch 1 over R groups walked in step (as groups_q8_decode).
-template <int R>
-inline void groups_f32_decode(const block_q4x16* const* groups, int64_t nb, const float* x, __m512* acc) {
-  const __m512 table = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
-  for (int64_t b = 0; b < nb; ++b) {
-    const float* xb = x + b * KK_Q4_GROUP;
+  for (int64_t b = 0; b < nbc; ++b)
     for (int i = 0; i < R; ++i) {
       const block_q4x16& w = groups[i][b];
       prefetch_block(&w);
-      __m512 s[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+      // Four partial sums per token keep the FMA chains short (the block's 32 columns would
+      // otherwise be one dependent chain).
+      __m512 s[T][4];
+      for (int t = 0; t < T; ++t)
+        for (int j = 0; j < 4; ++j) s[t][j] = _mm512_setzero_ps();
+      const float* xb = x + b * KK_Q4_GROUP;
       for (int k = 0; k < 4; ++k)
         for (int o = 0; o < 4; ++o) {
+          // Lane r, bits 0-3: low nibble of byte 64k + 4r + o (column 8k+o); after >> 4 the high
+          // nibble (column 8k+4+o). Offsets 1-3 of chunk 3 read into the scales: only bits 0-7
+          // of each lane are used.
           const __m512i v = _mm512_loadu_si512(w.qs + 64 * k + o);
-          s[(o & 1) * 2] = _mm512_fmadd_ps(_mm512_permutexvar_ps(v, table), _mm512_set1_ps(xb[8 * k + o]), s[(o & 1) * 2]);
-          s[(o & 1) * 2 + 1] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), table),
-                                               _mm512_set1_ps(xb[8 * k + 4 + o]), s[(o & 1) * 2 + 1]);
+          const __m512 wl = _mm512_permutexvar_ps(v, table);
+          const __m512 wh = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), table);
+          for (int t = 0; t < T; ++t) {
+            const float* xt = xb + t * ldx + 8 * k;
+            s[t][(o & 1) * 2] = _mm512_fmadd_ps(wl, _mm512_set1_ps(xt[o]), s[t][(o & 1) * 2]);
+            s[t][(o & 1) * 2 + 1] = _mm512_fmadd_ps(wh, _mm512_set1_ps(xt[4 + o]), s[t][(o & 1) * 2 + 1]);
+          }
         }
-      acc[i] = _mm512_fmadd_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[1]), _mm512_add_ps(s[2], s[3])), block_scales(w), acc[i]);
+      const __m512 ws = block_scales(w);
+      for (int t = 0; t < T; ++t)
+        acc[i * T + t] = _mm512_fmadd_ps(
+            _mm512_add_ps(_mm512_add_ps(s[t][0], s[t][1]), _mm512_add_ps(s[t][2], s[t][3])), ws, acc[i * T + t]);
     }
-  }
 }
 
 // --- drivers -------------------------------------------------------------------------------
 
-// Calls tile(g, t0, tn, b0, b1, acc) for groups [g0, g1) so that, for n > 1, a block of
-// kRowBlock rows and a chunk of kColChunk columns are reused by every token tile (as
-// gemm_tiles does for rows); partial sums over column chunks are added into y.
+// GEMM (n > 1): calls tile(group, t0, tn, b0, b1, acc) for groups [g0, g1) so that a block of
+// kRowBlock rows and a chunk of kColChunk columns are reused by every token tile (as gemm_tiles
+// does for rows); partial sums over column chunks are added into y.
 template <class Tile>
-inline void for_group_tiles(int64_t cols, int64_t g0, int64_t g1, int64_t n, float* y, int64_t ldy,
-                            Tile tile) {
-  const int64_t nb = cols / KK_Q4_GROUP;
-  const int64_t nbc_max = n == 1 ? nb : kColChunk / KK_Q4_GROUP;  // batch 1: whole rows
+inline void for_group_tiles(const block_q4x16* W, int64_t nb, int64_t g0, int64_t g1, int64_t n, float* y,
+                            int64_t ldy, Tile tile) {
+  constexpr int64_t kChunkBlocks = kColChunk / KK_Q4_GROUP;
   constexpr int64_t kGroupBlock = kRowBlock / kRows;
   for (int64_t gb = g0; gb < g1; gb += kGroupBlock) {
     const int64_t ge = gb + kGroupBlock < g1 ? gb + kGroupBlock : g1;
-    for (int64_t b0 = 0; b0 < nb; b0 += nbc_max) {
-      const int64_t b1 = b0 + nbc_max < nb ? b0 + nbc_max : nb;
+    for (int64_t b0 = 0; b0 < nb; b0 += kChunkBlocks) {
+      const int64_t b1 = b0 + kChunkBlocks < nb ? b0 + kChunkBlocks : nb;
       for (int64_t t0 = 0; t0 < n; t0 += kTokenTile) {
         const int64_t tn = n - t0 < kTokenTile ? n - t0 : kTokenTile;
         for (int64_t g = gb; g < ge; ++g) {
           __m512 acc[kTokenTile];
           for (int t = 0; t < kTokenTile; ++t) acc[t] = _mm512_setzero_ps();
-          tile(g, t0, tn, b0, b1, acc);
+          const block_q4x16* group[1] = {W + g * nb + b0};
+          tile(group, t0, tn, b0, b1, acc);
           for (int64_t t = 0; t < tn; ++t) {
             float* out = y + (t0 + t) * ldy + g * kRows;
             _mm512_storeu_ps(out, b0 == 0 ? acc[t] : _mm512_add_ps(_mm512_loadu_ps(out), acc[t]));
@@ -223,6 +176,18 @@ inline void for_group_tiles(int64_t cols, int64_t g0, int64_t g1, int64_t n, flo
         }
       }
     }
+  }
+}
+
+// fn(std::integral_constant<int, T>()) for T = tn (1 .. kTokenTile): kernels take T as a template.
+template <class Fn>
+inline void with_tokens(int64_t tn, Fn fn) {
+  static_assert(kTokenTile == 4, "one case per token count");
+  switch (tn) {
+    case 1: fn(std::integral_constant<int, 1>()); break;
+    case 2: fn(std::integral_constant<int, 2>()); break;
+    case 3: fn(std::integral_constant<int, 3>()); break;
+    default: fn(std::integral_constant<int, 4>()); break;
   }
 }
 
@@ -265,22 +230,17 @@ void q4x16_q8(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const 
               int64_t n, float* y, int64_t ldy) {
   const int64_t nb = cols / KK_Q4_GROUP;
   if (n == 1) {
+    const block_q8* x1[1] = {xq};
     decode_groups(W, nb, g0, g1, y, [&](const block_q4x16* const* groups, __m512* acc, auto r) {
-      groups_q8_decode<kVnni, kGfni, decltype(r)::value>(groups, nb, xq, acc);
+      groups_q8<kVnni, kGfni, decltype(r)::value, 1>(groups, nb, x1, acc);
     });
     return;
   }
-  for_group_tiles(cols, g0, g1, n, y, ldy,
-                  [&](int64_t g, int64_t t0, int64_t tn, int64_t b0, int64_t b1, __m512* acc) {
-    const block_q4x16* blocks = W + g * nb + b0;
+  for_group_tiles(W, nb, g0, g1, n, y, ldy,
+                  [&](const block_q4x16* const* group, int64_t t0, int64_t tn, int64_t b0, int64_t b1, __m512* acc) {
     const block_q8* xt[kTokenTile];
     for (int64_t t = 0; t < tn; ++t) xt[t] = xq + (t0 + t) * nb + b0;
-    switch (tn) {
-      case 1: group_q8<kVnni, kGfni, 1>(blocks, b1 - b0, xt, acc); break;
-      case 2: group_q8<kVnni, kGfni, 2>(blocks, b1 - b0, xt, acc); break;
-      case 3: group_q8<kVnni, kGfni, 3>(blocks, b1 - b0, xt, acc); break;
-      default: group_q8<kVnni, kGfni, 4>(blocks, b1 - b0, xt, acc); break;
-    }
+    with_tokens(tn, [&](auto T) { groups_q8<kVnni, kGfni, 1, decltype(T)::value>(group, b1 - b0, xt, acc); });
   });
 }
 
@@ -291,20 +251,14 @@ void q4x16_f32_avx512(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1
   const int64_t nb = cols / KK_Q4_GROUP;
   if (n == 1) {
     decode_groups(W, nb, g0, g1, y, [&](const block_q4x16* const* groups, __m512* acc, auto r) {
-      groups_f32_decode<decltype(r)::value>(groups, nb, x, acc);
+      groups_f32<decltype(r)::value, 1>(groups, nb, x, ldx, acc);
     });
     return;
   }
-  for_group_tiles(cols, g0, g1, n, y, ldy,
-                  [&](int64_t g, int64_t t0, int64_t tn, int64_t b0, int64_t b1, __m512* acc) {
-    const block_q4x16* blocks = W + g * nb + b0;
+  for_group_tiles(W, nb, g0, g1, n, y, ldy,
+                  [&](const block_q4x16* const* group, int64_t t0, int64_t tn, int64_t b0, int64_t b1, __m512* acc) {
     const float* xt = x + t0 * ldx + b0 * KK_Q4_GROUP;
-    switch (tn) {
-      case 1: group_f32<1>(blocks, b1 - b0, xt, ldx, acc); break;
-      case 2: group_f32<2>(blocks, b1 - b0, xt, ldx, acc); break;
-      case 3: group_f32<3>(blocks, b1 - b0, xt, ldx, acc); break;
-      default: group_f32<4>(blocks, b1 - b0, xt, ldx, acc); break;
-    }
+    with_tokens(tn, [&](auto T) { groups_f32<1, decltype(T)::value>(group, b1 - b0, xt, ldx, acc); });
   });
 }
 
