@@ -90,42 +90,41 @@ namespace {
 inline int q4x16_q(const block_q4x16& b, int r, int c) {
   return int((b.qs[KK_Q4X16_QS_BYTE(r, c)] >> KK_Q4X16_QS_SHIFT(c)) & 0x0F) - 8;
 }
-}  // namespace
 
-void q4x16_f32_plain(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const float* x,
-                     int64_t ldx, int64_t n, float* y, int64_t ldy) {
+// y[t·ldy + 16g + r] = Σ_b block_dot(block b of group g, r, b, t), one block at a time.
+template <class BlockDot>
+void q4x16_plain(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, int64_t n, float* y,
+                 int64_t ldy, BlockDot block_dot) {
   const int64_t nb = cols / KK_Q4_GROUP;
   for (int64_t g = g0; g < g1; ++g)
     for (int64_t t = 0; t < n; ++t)
       for (int r = 0; r < KK_Q4X16_ROWS; ++r) {
         float acc = 0.f;
-        for (int64_t b = 0; b < nb; ++b) {
-          const block_q4x16& blk = W[g * nb + b];
-          const float* xx = x + t * ldx + b * KK_Q4_GROUP;
-          float s = 0.f;
-          for (int c = 0; c < KK_Q4_GROUP; ++c) s += float(q4x16_q(blk, r, c)) * xx[c];
-          acc += bf16_to_f32(blk.scale_bf16[r]) * s;
-        }
+        for (int64_t b = 0; b < nb; ++b) acc += block_dot(W[g * nb + b], r, b, t);
         y[t * ldy + g * KK_Q4X16_ROWS + r] = acc;
       }
+}
+}  // namespace
+
+void q4x16_f32_plain(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const float* x,
+                     int64_t ldx, int64_t n, float* y, int64_t ldy) {
+  q4x16_plain(W, cols, g0, g1, n, y, ldy, [&](const block_q4x16& blk, int r, int64_t b, int64_t t) {
+    const float* xx = x + t * ldx + b * KK_Q4_GROUP;
+    float s = 0.f;
+    for (int c = 0; c < KK_Q4_GROUP; ++c) s += float(q4x16_q(blk, r, c)) * xx[c];
+    return bf16_to_f32(blk.scale_bf16[r]) * s;
+  });
 }
 
 void q4x16_q8_plain(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const block_q8* xq,
                     int64_t n, float* y, int64_t ldy) {
   const int64_t nb = cols / KK_Q4_GROUP;
-  for (int64_t g = g0; g < g1; ++g)
-    for (int64_t t = 0; t < n; ++t)
-      for (int r = 0; r < KK_Q4X16_ROWS; ++r) {
-        float acc = 0.f;
-        for (int64_t b = 0; b < nb; ++b) {
-          const block_q4x16& blk = W[g * nb + b];
-          const block_q8& a = xq[t * nb + b];
-          int isum = 0;  // Σ q·(128·hi + lo)
-          for (int c = 0; c < KK_Q4_GROUP; ++c) isum += q4x16_q(blk, r, c) * (int(a.qs[c]) * KK_Q8_LO_SCALE + a.lo[c]);
-          acc += float(isum) * (bf16_to_f32(blk.scale_bf16[r]) * a.d * (1.f / KK_Q8_LO_SCALE));
-        }
-        y[t * ldy + g * KK_Q4X16_ROWS + r] = acc;
-      }
+  q4x16_plain(W, cols, g0, g1, n, y, ldy, [&](const block_q4x16& blk, int r, int64_t b, int64_t t) {
+    const block_q8& a = xq[t * nb + b];
+    int isum = 0;  // Σ q·(128·hi + lo)
+    for (int c = 0; c < KK_Q4_GROUP; ++c) isum += q4x16_q(blk, r, c) * (int(a.qs[c]) * KK_Q8_LO_SCALE + a.lo[c]);
+    return float(isum) * (bf16_to_f32(blk.scale_bf16[r]) * a.d * (1.f / KK_Q8_LO_SCALE));
+  });
 }
 
 // Shared by every variant so fast-mode activations are bit-identical whichever kernels run:

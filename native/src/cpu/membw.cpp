@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <vector>
 
@@ -129,19 +130,19 @@ double measure_read_bandwidth_gbps(ThreadPool& pool, MembwDetail* detail) {
   // Every reader the GEMV kernels could be said to have over them: portable (with/without
   // software prefetch, one or two streams per thread) and, where present, AVX-512 loads in 1, 2
   // or 4 prefetched streams as the kernels walk rows, load-only or paced by FMAs. The best counts.
-  const bool simd = cpu_features().avx512f;
-  const int n_readers = simd ? 10 : 4;
-  static const char* const kReaderNames[] = {
-      "portable", "portable+prefetch", "portable 2 streams", "portable 2 streams+prefetch",
-      "avx512 1 stream", "avx512 2 streams", "avx512 4 streams",
-      "avx512 paced 1 stream", "avx512 paced 2 streams", "avx512 paced 4 streams"};
+  struct Reader { const char* name; int streams; bool simd, prefetch, paced; };
+  static const Reader kReaders[] = {
+      {"portable", 1, false, false, false}, {"portable+prefetch", 1, false, true, false},
+      {"portable 2 streams", 2, false, false, false}, {"portable 2 streams+prefetch", 2, false, true, false},
+      {"avx512 1 stream", 1, true, true, false}, {"avx512 2 streams", 2, true, true, false},
+      {"avx512 4 streams", 4, true, true, false}, {"avx512 paced 1 stream", 1, true, true, true},
+      {"avx512 paced 2 streams", 2, true, true, true}, {"avx512 paced 4 streams", 4, true, true, true}};
+  constexpr int kPortableReaders = 4;
+  const int n_readers = cpu_features().avx512f ? int(std::size(kReaders)) : kPortableReaders;
   double best_seg = 0.0, best_pass = 0.0;
-  int best_reader = 0;
+  const Reader* best_reader = &kReaders[0];
   for (int pass = 0; pass < n_readers * kPasses / 2; ++pass) {
-    const int reader = pass % n_readers;
-    const bool prefetch = reader & 1, two_streams = reader & 2;
-    const int simd_streams = reader < 4 ? 0 : 1 << ((reader - 4) % 3);  // 1, 2, 4
-    const bool paced = reader >= 7;
+    const Reader& rd = kReaders[pass % n_readers];
     std::vector<uint64_t> sums(threads, 0);
     const double t_pass = now_s();
     for (size_t sgm = 0; sgm < n_segs; ++sgm) {
@@ -149,23 +150,23 @@ double measure_read_bandwidth_gbps(ThreadPool& pool, MembwDetail* detail) {
       const double t0 = now_s();
       // One contiguous slice per thread (grain = 4 KiB of words keeps slices page aligned).
       pool.parallel_for(int64_t(seg_bytes / 8), 512, [&](int64_t b, int64_t e, int idx) {
-        if (simd_streams) {
-          const size_t each = size_t(e - b) * 8 / size_t(simd_streams) / 64 * 64;
+        if (rd.simd) {
+          const size_t each = size_t(e - b) * 8 / size_t(rd.streams) / 64 * 64;
           const uint8_t* starts[4];
-          for (int r = 0; r < simd_streams; ++r) starts[r] = reinterpret_cast<const uint8_t*>(words + b) + r * each;
-          sums[idx] += read_streams_avx512(starts, each, simd_streams, paced);
-          const size_t done = each * size_t(simd_streams) / 8;  // the few words past the streams
+          for (int r = 0; r < rd.streams; ++r) starts[r] = reinterpret_cast<const uint8_t*>(words + b) + r * each;
+          sums[idx] += read_streams_avx512(starts, each, rd.streams, rd.paced);
+          const size_t done = each * size_t(rd.streams) / 8;  // the few words past the streams
           sums[idx] += sum_words(words + b + done, size_t(e - b) - done, false);
-        } else if (two_streams) {
+        } else if (rd.streams == 2) {
           const int64_t mid = b + (e - b) / 2;
-          sums[idx] += sum_words2(words + b, words + mid, size_t(mid - b), prefetch);
-          sums[idx] += sum_words(words + mid + (mid - b), size_t(e - mid - (mid - b)), prefetch);
+          sums[idx] += sum_words2(words + b, words + mid, size_t(mid - b), rd.prefetch);
+          sums[idx] += sum_words(words + mid + (mid - b), size_t(e - mid - (mid - b)), rd.prefetch);
         } else {
-          sums[idx] += sum_words(words + b, size_t(e - b), prefetch);
+          sums[idx] += sum_words(words + b, size_t(e - b), rd.prefetch);
         }
       });
       const double gbps = double(seg_bytes) / (now_s() - t0) / 1e9;
-      if (gbps > best_seg) { best_seg = gbps; best_reader = reader; }
+      if (gbps > best_seg) { best_seg = gbps; best_reader = &rd; }
     }
     best_pass = std::max(best_pass, double(bytes) / (now_s() - t_pass) / 1e9);
     uint64_t s = 0;
@@ -175,7 +176,7 @@ double measure_read_bandwidth_gbps(ThreadPool& pool, MembwDetail* detail) {
   if (detail) {
     detail->best_unit_gbps = best_seg;
     detail->best_pass_gbps = best_pass;
-    detail->best_reader = kReaderNames[best_reader];
+    detail->best_reader = best_reader->name;
   }
   return best_seg;
 }

@@ -108,8 +108,10 @@ Status EngineImpl::create(ModelWeights&& w, const LoadOptions& opts, std::unique
   OpContext ctx;
   ctx.pool = e->pool_threads_.get();
   ctx.kernels = &cpu::kernels_best();
-  // Only the CPU backend computes on block_q4x16 (the CUDA plugin uploads block_q4 rows).
-  if (opts.repack_q4 && ctx.kernels->q4x16_native && std::string(backend->name) == "cpu") {
+  // Repack only where the chosen backend computes on block_q4x16 itself (the CUDA plugin takes
+  // block_q4 rows, so with it the weights stay as they are).
+  if (opts.repack_q4 && ctx.kernels->q4x16_native && backend->supports(Op::MatMul, DType::Q4X16) &&
+      backend->supports(Op::Moe, DType::Q4X16)) {
     int64_t repacked = 0;
     KK_RETURN_IF_ERROR(e->model_.repack_q4x16(ctx.pool, &repacked));
     if (repacked > 0) e->info_.q4_layout = "x16";

@@ -25,6 +25,7 @@ bool dequantize_rows(const Tensor& W, int64_t r0, int64_t r1, float* out) {
   const int64_t cols = W.cols();
   const uint8_t* base = static_cast<const uint8_t*>(W.data);
   const size_t row_bytes = dtype_row_bytes(W.type, cols);
+  std::vector<block_q4> unpacked;  // Q4X16: one row unpacked at a time
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = base + size_t(r) * row_bytes;
     float* o = out + (r - r0) * cols;
@@ -43,7 +44,6 @@ bool dequantize_rows(const Tensor& W, int64_t r0, int64_t r1, float* out) {
       case DType::Q4:
       case DType::Q4X16: {
         const block_q4* b = reinterpret_cast<const block_q4*>(row);
-        std::vector<block_q4> unpacked;
         if (W.type == DType::Q4X16) {  // row r of its group of 16 (same bytes as 16 Q4 rows)
           const int64_t r_in = r % KK_Q4X16_ROWS;
           unpacked.resize(cols / KK_Q4_GROUP);
