@@ -69,6 +69,14 @@ int main() {
   if (!st.ok()) return kk_test::finish("test_forward");
   EngineImpl& e = static_cast<EngineImpl&>(*eng);
   const int V = e.info().vocab;
+  // The load-time repack happened where the kernels prefer it (tiny-k2's expert rows are
+  // multiples of 16), so everything below runs on block_q4x16 there.
+  const std::string want_layout = cpu::kernels_best().q4x16_native ? "x16" : "rows";
+  CHECK(e.info().q4_layout == want_layout, "q4_layout %s, want %s", e.info().q4_layout.c_str(), want_layout.c_str());
+  {
+    const MoeWeights& m = e.model().weights().layers.back().moe;
+    CHECK(m.gate_exps.type == (want_layout == "x16" ? DType::Q4X16 : DType::Q4), "gate_exps is %s", dtype_name(m.gate_exps.type));
+  }
   std::mt19937 rng(42);
   auto random_ids = [&](int n) {
     std::vector<int32_t> v(n);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "backend_loader/cuda_hybrid_moe.h"
+#include "backend_loader/device_scratch.h"
 #include "backend_loader/cuda_loader.h"
 
 namespace kk {
@@ -36,12 +37,6 @@ uint64_t fingerprint(const void* p, size_t n) {
   if (n > 2 * kFingerprintBytes) mix(n - kFingerprintBytes);
   return h;
 }
-
-// A device scratch buffer that grows.
-struct Scratch {
-  void* d = nullptr;
-  size_t bytes = 0;
-};
 
 class Cuda {
  public:
@@ -79,13 +74,7 @@ class Cuda {
 
   // Scratch buffer `i` of at least `bytes`.
   void* scratch(int i, size_t bytes) {
-    Scratch& s = scratch_[i];
-    if (s.bytes < bytes) {
-      api_->dev_free(s.d);
-      s.d = api_->dev_alloc(bytes);
-      s.bytes = s.d ? bytes : 0;
-    }
-    return s.d;
+    return scratch_[i].ensure(api_, bytes);
   }
 
   bool up(void* d, const void* h, size_t n) { return api_->memcpy_h2d(d, h, n, stream_) == 0; }
@@ -117,7 +106,7 @@ class Cuda {
  private:
   std::unordered_map<const void*, DeviceWeight> weights_;
   std::unordered_set<const void*> rejected_;
-  Scratch scratch_[8];
+  DeviceScratch scratch_[8];
   bool warned_ = false;
 };
 

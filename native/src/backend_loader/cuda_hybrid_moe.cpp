@@ -47,13 +47,7 @@ HybridMoe::~HybridMoe() {
 }
 
 void* HybridMoe::scratch(int i, size_t bytes) {
-  Buf& b = scratch_[i];
-  if (b.bytes < bytes) {
-    api_->dev_free(b.d);
-    b.d = api_->dev_alloc(bytes);
-    b.bytes = b.d ? bytes : 0;
-  }
-  return b.d;
+  return scratch_[i].ensure(api_, bytes);
 }
 
 bool HybridMoe::init_slab(const Tensor& gate) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend_loader/device_scratch.h"
 #include "backend_loader/kk_cuda_plugin.h"
 #include "placement/placement.h"
 #include "placement/routing_stats.h"
@@ -78,7 +79,7 @@ class HybridMoe {
   std::vector<Layer> layers_;
   placement::RoutingStats stats_;
   placement::Plan plan_;                    // mirrors the slot tables
-  struct Buf { void* d = nullptr; size_t bytes = 0; } scratch_[6];
+  DeviceScratch scratch_[6];
   HybridMoeCounts counts_;
 };
 
