@@ -104,13 +104,21 @@ template <bool kVnni, bool kGfni, int R, int T>
 KK_GFNI inline void groups_q8(const block_q4x16* const* groups, int64_t nbc, const block_q8* const* xq, __m512* acc) {
   static_assert(KK_Q8_LO_SCALE == 128, "digits combine as (hi << 7) + lo");
   const __m512i nib = _mm512_set1_epi8(0x0F);
+  // Locals, not the caller's arrays: stores to acc could alias the pointers, which GCC would
+  // then reload (and acc store) every block.
+  const block_q4x16* g[R];
+  const block_q8* x[T];
+  __m512 sum[R * T];
+  for (int i = 0; i < R; ++i) g[i] = groups[i];
+  for (int t = 0; t < T; ++t) x[t] = xq[t];
+  for (int j = 0; j < R * T; ++j) sum[j] = acc[j];
   for (int64_t b = 0; b < nbc; ++b)
     for (int i = 0; i < R; ++i) {
-      const block_q4x16& w = groups[i][b];
+      const block_q4x16& w = g[i][b];
       __m512i dh[T], dl[T];
       for (int t = 0; t < T; ++t) {
         dh[t] = _mm512_setzero_si512();
-        dl[t] = _mm512_set1_epi32(-8 * xq[t][b].sum);  // Σ(q+8)·a − 8·Σa = Σ q·a
+        dl[t] = _mm512_set1_epi32(-8 * x[t][b].sum);  // Σ(q+8)·a − 8·Σa = Σ q·a
       }
       // Each chunk is loaded, split and consumed before the next load (one load per few
       // dot products, as the prefetches: see load_chunk).
@@ -119,7 +127,7 @@ KK_GFNI inline void groups_q8(const block_q4x16* const* groups, int64_t nbc, con
         const __m512i lo = _mm512_and_si512(v, nib);  // lanes: columns 8k..8k+3 of the row, u8
         const __m512i hi = high_nibbles<kGfni>(v, nib);  // columns 8k+4..8k+7
         for (int t = 0; t < T; ++t) {
-          const block_q8& a = xq[t][b];
+          const block_q8& a = x[t][b];
           dh[t] = dot_u8s8<kVnni>(dh[t], lo, bcast_dword(a.qs + 8 * k));
           dl[t] = dot_u8s8<kVnni>(dl[t], lo, bcast_dword(a.lo + 8 * k));
           dh[t] = dot_u8s8<kVnni>(dh[t], hi, bcast_dword(a.qs + 8 * k + 4));
@@ -130,10 +138,11 @@ KK_GFNI inline void groups_q8(const block_q4x16* const* groups, int64_t nbc, con
       const __m512 ws = block_scales(w);
       for (int t = 0; t < T; ++t) {
         const __m512i d = _mm512_add_epi32(_mm512_slli_epi32(dh[t], 7), dl[t]);
-        const __m512 sc = _mm512_mul_ps(ws, _mm512_set1_ps(xq[t][b].d * (1.f / KK_Q8_LO_SCALE)));
-        acc[i * T + t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), sc, acc[i * T + t]);
+        const __m512 sc = _mm512_mul_ps(ws, _mm512_set1_ps(x[t][b].d * (1.f / KK_Q8_LO_SCALE)));
+        sum[i * T + t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), sc, sum[i * T + t]);
       }
     }
+  for (int j = 0; j < R * T; ++j) acc[j] = sum[j];
 }
 
 // --- exact ---------------------------------------------------------------------------------
