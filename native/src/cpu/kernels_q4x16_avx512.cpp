@@ -13,9 +13,8 @@
 //   each byte in turn at bits 0-3 of its lane, one shift by 4 gives the high one. Per column:
 //   one lookup (+ half a shift) and one FMA per token for 16 rows; the block's scale is applied
 //   once per block per token.
-// Batch 1 walks two groups from the two halves of the range in step (two weight streams) with
-// software prefetch;
-// batch n > 1 reuses each split block for up to kTokenTile tokens over column chunks, as the
+// Batch 1 walks two groups from the two halves of the range in step (two weight streams), with
+// one software prefetch per 64-byte load (see kPrefetchBytes); batch n > 1 reuses each split block for up to kTokenTile tokens over column chunks, as the
 // row-layout kernels do (kernels_variants.h).
 #include <immintrin.h>
 
@@ -37,13 +36,12 @@ constexpr int kRows = KK_Q4X16_ROWS;
 static_assert(kRows == 16, "one row per fp32 lane of a zmm");
 static_assert(sizeof(block_q4x16::qs) == 4 * 64, "four 64-byte chunks of nibbles per block");
 
-// Software prefetch distance on a group's stream (2 KiB ahead; 1 and 3 KiB measured alike).
-// The prefetches are spread one per 64-byte load (chunk k's line before chunk k is loaded, the
-// block's fifth line before its scales) instead of all five at the top of the block: the same
-// requests, but a steady one-line-per-load rhythm that the memory system streams faster.
-// Measured (1 thread, fast kernel over K2 gate matrices from DRAM, /tmp microbench): 0.80 of the
-// paced reader's bandwidth with five prefetches per block, 0.91-0.95 interleaved; a plain load loop
-// showed the same (4 prefetches then 4 loads per step: 0.83, one then one: 0.90).
+// Software prefetch 2 KiB ahead on a group's stream (3 KiB measured alike; 1 KiB a little worse),
+// one prefetch per 64-byte load (chunk k's line with chunk k's load, the block's fifth line with
+// its scales) rather than five at the top of each block: the same requests, spaced out, and the
+// memory system streams them faster. Measured (1 thread, K2 gate matrices from DRAM, same run):
+// 0.80 of the paced reader with the burst, 0.91-0.95 spaced; a plain load loop shows the same
+// (4 prefetches then 4 loads per step 0.83, one then one 0.90). docs/cpu-kernels.md has the rest.
 constexpr int kPrefetchBytes = 2048;
 static_assert(sizeof(block_q4x16) > 4 * 64 && sizeof(block_q4x16) <= 5 * 64, "four chunk lines and a fifth");
 inline const char* ahead(const block_q4x16& b, int line) {
@@ -51,11 +49,11 @@ inline const char* ahead(const block_q4x16& b, int line) {
 }
 inline void prefetch_line(const block_q4x16& b, int line) { _mm_prefetch(ahead(b, line), _MM_HINT_T0); }
 
-// Chunk k of block b (64 bytes at qs + 64k + offset), with line k of the block kPrefetchBytes
-// ahead prefetched in the same breath. One asm statement keeps the pair together: GCC's
-// scheduler otherwise regroups the prefetches into a burst, which streams as slowly as before.
-inline __m512i load_chunk(const block_q4x16& b, int k, int offset = 0) {
-  const uint8_t* p = b.qs + 64 * k + offset;
+// Chunk k of block b (64 bytes at qs + 64k), with line k of the block kPrefetchBytes ahead
+// prefetched in the same breath. One asm statement keeps the pair together: GCC's scheduler
+// otherwise regroups the prefetches into a burst, which streams as slowly as before.
+inline __m512i load_chunk(const block_q4x16& b, int k) {
+  const uint8_t* p = b.qs + 64 * k;
 #if defined(__GNUC__)
   __m512i v;
   asm("vmovdqu64 %2, %0\n\tprefetcht0 %1"
@@ -234,9 +232,9 @@ inline void with_tokens(int64_t tn, Fn fn) {
   }
 }
 
-// Groups walked in step at batch 1. Measured (kk_kernel_bench, K2 experts from DRAM, fast mode,
-// 1 / 2 threads): 1 stream 0.84 / 0.79 of the read bandwidth, 2 streams 0.92 / 0.88, 4 streams
-// 0.90 / 0.85; prefetch distance 1 KiB was worse than 2 KiB, 4-8 KiB worse still.
+// Groups walked in step at batch 1. Measured with the spaced prefetches (kk_kernel_bench, K2
+// experts from DRAM, fast mode, 2 / 1 threads, same VM afternoon): 1 stream 0.78 / 0.75 of the
+// paced reader, 2 streams 0.89-0.94, 4 streams 0.83 / 0.85.
 constexpr int kDecodeStreams = 2;
 
 // Batch 1: groups [g0, g1) as R equal parts walked in step, the rest one by one.
