@@ -17,6 +17,7 @@
 #include "core/thread_pool.h"
 #include "cpu/cpu_features.h"
 #include "cpu/kernels.h"
+#include "cpu/kernels_variants.h"
 #include "cpu/ops.h"
 #include "cpu/weight_view.h"
 #include "test_util.h"
@@ -217,6 +218,52 @@ std::vector<block_q4x16> pack_q4x16(const Q4Matrix& W) {
   std::vector<block_q4x16> out(groups * nb);
   for (int64_t g = 0; g < groups; ++g) q4x16_pack(&W.q[g * 16 * nb], nb, &out[g * nb]);
   return out;
+}
+
+// Kernels::bf16_fast (fast-mode bf16 GEMM with activations as two bf16 digits; AMX tiles where
+// usable): against its plain oracle and against the fp64 product. Shapes cover whole tiles, two
+// column chunks, several token tiles, and ragged rows / tokens / widths (which go to the fp32
+// fallback), with the row range split at a row that is not a multiple of 16.
+void test_bf16_fast(const std::vector<const Kernels*>& variants) {
+  // Two bf16 digits keep each activation within 2^-17 of it: 2^-14 of Σ|w·x| is ample.
+  constexpr double kTwoDigitRel = 1.0 / 16384;
+  struct Shape { int64_t rows, cols, n; };
+  const Shape shapes[] = {{16, 32, 16}, {32, 64, 32}, {48, 1056, 48}, {37, 96, 35}, {64, 2080, 70}, {20, 40, 17}, {9, 64, 5}};
+  int cases = 0;
+  std::string with;
+  for (const Kernels* k : variants) {
+    if (!k->bf16_fast) continue;
+    with += std::string(" ") + k->name;
+    for (const Shape& sh : shapes) {
+      std::vector<float> x = random_vec(sh.n * sh.cols);
+      std::vector<uint16_t> wb(sh.rows * sh.cols);
+      std::vector<double> wbd(sh.rows * sh.cols);
+      for (int64_t i = 0; i < sh.rows * sh.cols; ++i) { wb[i] = f32_to_bf16(urand()); wbd[i] = bf16_to_f32(wb[i]); }
+      std::vector<double> want, mag;
+      ref_matmul(wbd, sh.rows, sh.cols, x.data(), sh.n, want, mag);
+      std::vector<float> oracle(sh.n * sh.rows), y(sh.n * sh.rows, NAN);
+      bf16_bf16_plain(wb.data(), sh.cols, 0, sh.rows, x.data(), sh.cols, sh.n, oracle.data(), sh.rows);
+      const int64_t mid = sh.rows > 20 ? 19 : sh.rows;
+      k->bf16_fast(wb.data(), sh.cols, 0, mid, x.data(), sh.cols, sh.n, y.data(), sh.rows);
+      k->bf16_fast(wb.data(), sh.cols, mid, sh.rows, x.data(), sh.cols, sh.n, y.data(), sh.rows);
+      int bad = count_bad(y.data(), want, scaled(mag, kTwoDigitRel));
+      CHECK(bad == 0, "%s bf16_fast vs fp64 rows=%lld cols=%lld n=%lld: %d bad", k->name, (long long)sh.rows,
+            (long long)sh.cols, (long long)sh.n, bad);
+      // Whole tiles (no split, 16-multiples, width a multiple of 32): the tile path alone, which
+      // computes the oracle's math up to the order of fp32 sums.
+      if (sh.rows % 16 == 0 && sh.n % 16 == 0 && sh.cols % 32 == 0) {
+        std::fill(y.begin(), y.end(), NAN);
+        k->bf16_fast(wb.data(), sh.cols, 0, sh.rows, x.data(), sh.cols, sh.n, y.data(), sh.rows);
+        std::vector<double> od(oracle.begin(), oracle.end());
+        bad = count_bad(y.data(), od, scaled(mag, kExactRel));
+        CHECK(bad == 0, "%s bf16_fast vs bf16_bf16_plain rows=%lld cols=%lld n=%lld: %d bad", k->name,
+              (long long)sh.rows, (long long)sh.cols, (long long)sh.n, bad);
+      }
+      ++cases;
+    }
+  }
+  if (with.empty()) std::printf("bf16_fast: skipped, no variant on this CPU has one (it needs usable AMX-BF16)\n");
+  else std::printf("bf16_fast: %d (variant, shape) cases:%s\n", cases, with.c_str());
 }
 
 void test_q4x16_kernels(const std::vector<const Kernels*>& variants) {
@@ -583,6 +630,7 @@ int main() {
   test_conversions();
   test_kernels(variants);
   test_q4x16_kernels(variants);
+  test_bf16_fast(variants);
   test_matmul(variants);
   test_moe(variants);
   test_mla();

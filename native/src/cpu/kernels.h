@@ -12,7 +12,7 @@ namespace kk::cpu {
 //   y[t * ldy + r] = Σ_c W[r][c] · x[t * ldx + c]
 // W is `cols` wide (a multiple of 32 for q4). Kernels never allocate and never spawn threads.
 struct Kernels {
-  const char* name;  // "plain", "avx2", "avx512", "avx512_vnni", "amx"
+  const char* name;  // "plain", "avx2", "avx512", "avx512_vnni", "avx512_vnni_amx"
   void (*q4_f32)(const block_q4* W, int64_t cols, int64_t r0, int64_t r1,
                  const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy);
   // Fast mode: activations pre-quantized to block_q8 rows of cols/32 blocks each.
@@ -33,6 +33,10 @@ struct Kernels {
   // Whether this variant's q4x16 kernels are its own SIMD code (faster than its q4 ones), so
   // the engine repacks Q4 weights at load; otherwise they are the plain ones and it does not.
   bool q4x16_native;
+  // Fast mode, bf16 weights, prefill: activations as two bf16 digits (oracle: bf16_bf16_plain),
+  // so that tile units can multiply them. Null where the variant has none (bf16_f32 serves).
+  void (*bf16_fast)(const uint16_t* W, int64_t cols, int64_t r0, int64_t r1,
+                    const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy) = nullptr;
 };
 
 const Kernels& kernels_plain();

@@ -84,6 +84,24 @@ void f32_f32_plain(const float* W, int64_t cols, int64_t r0, int64_t r1, const f
 
 }  // namespace
 
+void bf16_bf16_plain(const uint16_t* W, int64_t cols, int64_t r0, int64_t r1, const float* x,
+                     int64_t ldx, int64_t n, float* y, int64_t ldy) {
+  for_row_token_tiles(r0, r1, n, [&](int64_t r, int64_t t0, int64_t tn) {
+    const uint16_t* row = W + r * cols;
+    float acc[kTokenTile] = {0};
+    for (int64_t c = 0; c < cols; ++c) {
+      const float w = bf16_to_f32(row[c]);
+      for (int64_t tt = 0; tt < tn; ++tt) {
+        const float xv = x[(t0 + tt) * ldx + c];
+        const float hi = bf16_to_f32(f32_to_bf16(xv)), lo = bf16_to_f32(f32_to_bf16(xv - hi));
+        acc[tt] += w * hi;
+        acc[tt] += w * lo;
+      }
+    }
+    for (int64_t tt = 0; tt < tn; ++tt) y[(t0 + tt) * ldy + r] = acc[tt];
+  });
+}
+
 // q4x16: the same per-block math as q4_f32_plain / q4_q8_plain (block sum, then scaled), row r
 // of group g reading its nibbles through KK_Q4X16_QS_BYTE / _SHIFT.
 namespace {

@@ -15,7 +15,7 @@ void matmul(const OpContext& ctx, const Tensor& W, const float* x, int64_t n, fl
   const Kernels& k = ctx.kernels ? *ctx.kernels : kernels_best();
   const WeightView v = view_of(W);
   if (n <= 0 || v.rows <= 0) return;
-  Activations a{x, v.cols, nullptr};
+  Activations a{x, v.cols, nullptr, ctx.fast};
   if (ctx.fast && is_q4(v.type)) {
     // Fast mode: quantize each activation row once; every weight row reuses it.
     const int64_t nb = v.cols / KK_Q8_GROUP;

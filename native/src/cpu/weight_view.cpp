@@ -12,6 +12,9 @@ namespace {
 // for a dynamic scheduler, big enough that per-grain overhead (a few hundred ns) is noise.
 constexpr int64_t kGrainBytes = 128 * 1024;
 constexpr int64_t kGrainRowMultiple = 16;
+// Tokens from which fast mode hands bf16 GEMMs to Kernels::bf16_fast: a tile product covers 16
+// tokens, so fewer would leave the tile unit mostly idle (the kernel sends them to AVX-512).
+constexpr int64_t kBf16FastMinTokens = 16;
 }  // namespace
 
 WeightView view_of(const Tensor& W) {
@@ -96,7 +99,10 @@ void matmul_rows(const Kernels& k, const WeightView& W, const Activations& a, in
       k.f32_f32(static_cast<const float*>(W.data), cols, r0, r1, a.x, a.ldx, n, y, ldy);
       return;
     case DType::BF16:
-      k.bf16_f32(static_cast<const uint16_t*>(W.data), cols, r0, r1, a.x, a.ldx, n, y, ldy);
+      if (a.fast && k.bf16_fast && n >= kBf16FastMinTokens)
+        k.bf16_fast(static_cast<const uint16_t*>(W.data), cols, r0, r1, a.x, a.ldx, n, y, ldy);
+      else
+        k.bf16_f32(static_cast<const uint16_t*>(W.data), cols, r0, r1, a.x, a.ldx, n, y, ldy);
       return;
     case DType::Q4:
       if (a.xq) k.q4_q8(static_cast<const block_q4*>(W.data), cols, r0, r1, a.xq, n, y, ldy);

@@ -27,6 +27,7 @@ struct Activations {
   const float* x = nullptr;
   int64_t ldx = 0;
   const block_q8* xq = nullptr;  // n rows of cols/32 blocks, or null
+  bool fast = false;             // fast mode: bf16 weights may take Kernels::bf16_fast
 };
 
 // y[t*ldy + r] = Σ_c W[r][c]·x[t][c] for r in [r0, r1), t < n. Uses xq for Q4 weights when set.

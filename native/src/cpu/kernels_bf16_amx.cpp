@@ -1,0 +1,164 @@
+// kernels_bf16_amx.cpp — fast-mode GEMM for bf16 weights on AMX tiles (compiled with -mamx-* for
+// this file only; offered only where cpu_features() says AMX is usable, after its probe).
+//
+// y[t][r] = Σ_c W[r][c] · x[t][c] with each activation split into two bf16 digits,
+// x ≈ hi + lo (hi = bf16(x), lo = bf16(x − hi): relative error ≤ 2^-17, like fast mode's two int8
+// digits; one bf16 digit, error 2^-9, failed the tiny-k2 fast eval as one int8 digit did). The
+// products are exact and the sums fp32, in TDPBF16PS. Prefill spends most of its time in these
+// GEMMs (MLA projections, shared experts, dense MLP: bf16 in K2-Thinking), where the AVX-512
+// kernel does 32 fp32 FMAs a cycle at best and a tile product 512 bf16 MACs.
+//
+// Roles: A = 16 weight rows x 32 columns, loaded straight from W (row stride = cols·2 bytes);
+// B = 32 columns x 16 tokens of one activation digit in the VNNI pair layout (row kk holds, per
+// token, the bf16 pair of columns 2kk, 2kk+1), converted once per column chunk and token tile and
+// reused by every row tile; C = 16 rows x 16 tokens in fp32, accumulated over a column chunk and
+// then added (transposed) into y. Per step one A tile feeds up to kMaxTokenTiles x 2 B tiles.
+// Rows or tokens that do not fill a 16-tile, and widths that are not a multiple of 32, go to the
+// AVX-512 kernel (fp32 activations).
+#include <cstdint>
+#include <cstring>
+
+#include "cpu/kernels_variants.h"
+
+#if defined(__x86_64__) && defined(__AMX_TILE__) && defined(__AMX_BF16__) && defined(__AVX512BF16__)
+#include <immintrin.h>
+
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+namespace kk::cpu {
+namespace {
+
+constexpr int kTile = 16;              // rows, tokens per tile
+constexpr int kStepCols = 32;          // columns per tile product (16 bf16 pairs)
+constexpr int kMaxTokenTiles = 2;      // tiles 0-1: C, 2: A, 3-6: B (hi, lo) per token tile
+constexpr int64_t kColChunk = 1024;    // columns whose B tiles are prepared at once
+constexpr int kSteps = int(kColChunk / kStepCols);
+constexpr int kTileBytes = kTile * 64;
+
+// Per-thread staging: the B tiles of one column chunk (128 KiB) and one C tile.
+alignas(64) thread_local uint16_t tls_b[kSteps][kMaxTokenTiles][2][kTileBytes / 2];
+alignas(64) thread_local float tls_c[kTile * kTile];
+
+struct alignas(64) TileConfig {
+  uint8_t palette = 1, start_row = 0, reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+static_assert(sizeof(TileConfig) == 64, "the ldtilecfg layout");
+
+void load_config() {
+  TileConfig cfg;
+  for (int t = 0; t < 3 + 2 * kMaxTokenTiles; ++t) { cfg.colsb[t] = 64; cfg.rows[t] = kTile; }
+  _tile_loadconfig(&cfg);
+}
+
+// Dword i of a B row: the pair of token i (16 dwords per 64-byte row).
+inline __m512i tile_rows() { return _mm512_setr_epi32(0, 16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240); }
+
+inline __m512 bf16_lanes_to_f32(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
+
+// B tiles (hi and lo digits) for columns [c0, c0 + steps·32) and tokens [t0, t0 + 16·ntt).
+void prepare_b(const float* x, int64_t ldx, int64_t t0, int ntt, int64_t c0, int steps) {
+  const __m512i rows = tile_rows();
+  for (int s = 0; s < steps; ++s)
+    for (int j = 0; j < ntt; ++j) {
+      int32_t* hi_tile = reinterpret_cast<int32_t*>(tls_b[s][j][0]);
+      int32_t* lo_tile = reinterpret_cast<int32_t*>(tls_b[s][j][1]);
+      for (int n = 0; n < kTile; ++n) {
+        const float* xr = x + (t0 + kTile * j + n) * ldx + c0 + kStepCols * s;
+        const __m512 x0 = _mm512_loadu_ps(xr), x1 = _mm512_loadu_ps(xr + 16);
+        // 32 fp32 -> 32 bf16 (nearest even) in column order; dword kk = columns (2kk, 2kk+1).
+        const __m512i hi = (__m512i)_mm512_cvtne2ps_pbh(x1, x0);
+        const __m512 r0 = _mm512_sub_ps(x0, bf16_lanes_to_f32(_mm512_castsi512_si256(hi)));
+        const __m512 r1 = _mm512_sub_ps(x1, bf16_lanes_to_f32(_mm512_extracti64x4_epi64(hi, 1)));
+        const __m512i lo = (__m512i)_mm512_cvtne2ps_pbh(r1, r0);
+        _mm512_i32scatter_epi32(hi_tile + n, rows, hi, 4);
+        _mm512_i32scatter_epi32(lo_tile + n, rows, lo, 4);
+      }
+    }
+}
+
+// y[t0 + 16j + n][r + m] (+)= C_j[m][n] for the ntt C tiles (tiles 0, 1).
+void store_c(int ntt, int64_t r, int64_t t0, float* y, int64_t ldy, bool add) {
+  const __m512i col = tile_rows();  // element m of column n sits at m·16 + n
+  for (int j = 0; j < ntt; ++j) {
+    if (j == 0) _tile_stored(0, tls_c, 64);
+    else _tile_stored(1, tls_c, 64);
+    for (int n = 0; n < kTile; ++n) {
+      float* out = y + (t0 + kTile * j + n) * ldy + r;
+      const __m512 v = _mm512_i32gather_ps(col, tls_c + n, 4);
+      _mm512_storeu_ps(out, add ? _mm512_add_ps(_mm512_loadu_ps(out), v) : v);
+    }
+  }
+}
+
+// Rows [r0, r1) (a multiple of 16 apart) x tokens [t0, t0 + 16·ntt), all columns (a multiple of 32).
+void tiles_amx(const uint16_t* W, int64_t cols, int64_t r0, int64_t r1, const float* x, int64_t ldx,
+               int64_t t0, int ntt, float* y, int64_t ldy) {
+  const int64_t stride = cols * int64_t(sizeof(uint16_t));
+  for (int64_t c0 = 0; c0 < cols; c0 += kColChunk) {
+    const int steps = int((cols - c0 < kColChunk ? cols - c0 : kColChunk) / kStepCols);
+    prepare_b(x, ldx, t0, ntt, c0, steps);
+    for (int64_t r = r0; r < r1; r += kTile) {
+      _tile_zero(0);
+      _tile_zero(1);
+      const uint16_t* a = W + r * cols + c0;
+      for (int s = 0; s < steps; ++s) {
+        _tile_loadd(2, a + kStepCols * s, stride);
+        _tile_loadd(3, tls_b[s][0][0], 64);
+        _tile_loadd(4, tls_b[s][0][1], 64);
+        _tile_dpbf16ps(0, 2, 3);
+        _tile_dpbf16ps(0, 2, 4);
+        if (ntt > 1) {
+          _tile_loadd(5, tls_b[s][1][0], 64);
+          _tile_loadd(6, tls_b[s][1][1], 64);
+          _tile_dpbf16ps(1, 2, 5);
+          _tile_dpbf16ps(1, 2, 6);
+        }
+      }
+      store_c(ntt, r, t0, y, ldy, c0 > 0);
+    }
+  }
+}
+
+}  // namespace
+
+void bf16_bf16_amx(const uint16_t* W, int64_t cols, int64_t r0, int64_t r1, const float* x, int64_t ldx,
+                   int64_t n, float* y, int64_t ldy) {
+  const Kernels& fallback = *kernels_avx512_vnni();
+  const int64_t r_tiles = (r1 - r0) / kTile * kTile;  // rows the tiles cover
+  const int64_t t_tiles = n / kTile * kTile;           // tokens the tiles cover
+  if (cols % kStepCols != 0 || r_tiles == 0 || t_tiles == 0) {
+    fallback.bf16_f32(W, cols, r0, r1, x, ldx, n, y, ldy);
+    return;
+  }
+  load_config();
+  for (int64_t t0 = 0; t0 < t_tiles; t0 += kMaxTokenTiles * kTile) {
+    const int ntt = int((t_tiles - t0) / kTile < kMaxTokenTiles ? (t_tiles - t0) / kTile : kMaxTokenTiles);
+    tiles_amx(W, cols, r0, r0 + r_tiles, x, ldx, t0, ntt, y, ldy);
+  }
+  _tile_release();
+  if (r0 + r_tiles < r1) fallback.bf16_f32(W, cols, r0 + r_tiles, r1, x, ldx, n, y, ldy);
+  if (t_tiles < n) fallback.bf16_f32(W, cols, r0, r0 + r_tiles, x + t_tiles * ldx, ldx, n - t_tiles, y + t_tiles * ldy, ldy);
+}
+
+const Kernels* kernels_avx512_vnni_amx() {
+  static const Kernels k = [] {
+    Kernels v = *kernels_avx512_vnni();
+    v.name = "avx512_vnni_amx";
+    v.bf16_fast = bf16_bf16_amx;
+    return v;
+  }();
+  return &k;
+}
+
+}  // namespace kk::cpu
+
+#else
+
+namespace kk::cpu {
+const Kernels* kernels_avx512_vnni_amx() { return nullptr; }
+}  // namespace kk::cpu
+
+#endif
