@@ -56,49 +56,41 @@ void q4_q8_plain(const block_q4* W, int64_t cols, int64_t r0, int64_t r1, const 
   });
 }
 
-void bf16_f32_plain(const uint16_t* W, int64_t cols, int64_t r0, int64_t r1, const float* x,
-                    int64_t ldx, int64_t n, float* y, int64_t ldy) {
+// Dense weights: y[t][r] = Σ_c widen(W[r][c]) · x[t][c], accumulated by add(acc, w, x).
+template <class Wt, class Widen, class Add>
+void dense_plain(const Wt* W, int64_t cols, int64_t r0, int64_t r1, const float* x, int64_t ldx,
+                 int64_t n, float* y, int64_t ldy, Widen widen, Add add) {
   for_row_token_tiles(r0, r1, n, [&](int64_t r, int64_t t0, int64_t tn) {
-    const uint16_t* row = W + r * cols;
+    const Wt* row = W + r * cols;
     float acc[kTokenTile] = {0};
     for (int64_t c = 0; c < cols; ++c) {
-      const float w = bf16_to_f32(row[c]);
-      for (int64_t tt = 0; tt < tn; ++tt) acc[tt] += w * x[(t0 + tt) * ldx + c];
+      const float w = widen(row[c]);
+      for (int64_t tt = 0; tt < tn; ++tt) add(acc[tt], w, x[(t0 + tt) * ldx + c]);
     }
     for (int64_t tt = 0; tt < tn; ++tt) y[(t0 + tt) * ldy + r] = acc[tt];
   });
 }
 
+inline void add_product(float& acc, float w, float x) { acc += w * x; }
+
+void bf16_f32_plain(const uint16_t* W, int64_t cols, int64_t r0, int64_t r1, const float* x,
+                    int64_t ldx, int64_t n, float* y, int64_t ldy) {
+  dense_plain(W, cols, r0, r1, x, ldx, n, y, ldy, bf16_to_f32, add_product);
+}
+
 void f32_f32_plain(const float* W, int64_t cols, int64_t r0, int64_t r1, const float* x,
                    int64_t ldx, int64_t n, float* y, int64_t ldy) {
-  for_row_token_tiles(r0, r1, n, [&](int64_t r, int64_t t0, int64_t tn) {
-    const float* row = W + r * cols;
-    float acc[kTokenTile] = {0};
-    for (int64_t c = 0; c < cols; ++c) {
-      const float w = row[c];
-      for (int64_t tt = 0; tt < tn; ++tt) acc[tt] += w * x[(t0 + tt) * ldx + c];
-    }
-    for (int64_t tt = 0; tt < tn; ++tt) y[(t0 + tt) * ldy + r] = acc[tt];
-  });
+  dense_plain(W, cols, r0, r1, x, ldx, n, y, ldy, [](float w) { return w; }, add_product);
 }
 
 }  // namespace
 
 void bf16_bf16_plain(const uint16_t* W, int64_t cols, int64_t r0, int64_t r1, const float* x,
                      int64_t ldx, int64_t n, float* y, int64_t ldy) {
-  for_row_token_tiles(r0, r1, n, [&](int64_t r, int64_t t0, int64_t tn) {
-    const uint16_t* row = W + r * cols;
-    float acc[kTokenTile] = {0};
-    for (int64_t c = 0; c < cols; ++c) {
-      const float w = bf16_to_f32(row[c]);
-      for (int64_t tt = 0; tt < tn; ++tt) {
-        const float xv = x[(t0 + tt) * ldx + c];
-        const float hi = bf16_to_f32(f32_to_bf16(xv)), lo = bf16_to_f32(f32_to_bf16(xv - hi));
-        acc[tt] += w * hi;
-        acc[tt] += w * lo;
-      }
-    }
-    for (int64_t tt = 0; tt < tn; ++tt) y[(t0 + tt) * ldy + r] = acc[tt];
+  dense_plain(W, cols, r0, r1, x, ldx, n, y, ldy, bf16_to_f32, [](float& acc, float w, float xv) {
+    const float hi = bf16_to_f32(f32_to_bf16(xv)), lo = bf16_to_f32(f32_to_bf16(xv - hi));
+    acc += w * hi;
+    acc += w * lo;
   });
 }
 
