@@ -271,7 +271,7 @@ void test_q4x16_kernels(const std::vector<const Kernels*>& variants) {
   int cases = 0;
   for (int64_t rows : {16, 48, 80})
     for (int64_t cols : {32, 96, 224, 7168, 8224})
-      for (int64_t n : {1, 2, 3, 5, 8}) {
+      for (int64_t n : {1, 2, 3, 5, 8, 16, 21}) {  // 16, 21: whole and partial tile-kernel token tiles
         if (cols >= 7168 && (n > 3 || rows > 48)) continue;  // keep the test fast
         Q4Matrix W = random_q4(rows, cols);
         const int64_t nb = cols / 32, groups = rows / 16;

@@ -148,6 +148,7 @@ const Kernels* kernels_avx512_vnni_amx() {
     Kernels v = *kernels_avx512_vnni();
     v.name = "avx512_vnni_amx";
     v.bf16_fast = bf16_bf16_amx;
+    v.q4x16_q8 = q4x16_q8_amx;
     return v;
   }();
   return &k;

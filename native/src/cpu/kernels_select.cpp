@@ -39,6 +39,28 @@ bool probe_bf16_fast(const Kernels& k) {
   return true;
 }
 
+// q4x16_q8 on 3 groups x 96 columns with 21 tokens (a full token tile and a partial one, as the
+// tile kernels take them) against plain.
+bool probe_q4x16_fast(const Kernels& k) {
+  constexpr int G = 3, C = 96, N = 21, NB = C / KK_Q4_GROUP;
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  std::vector<block_q4x16> w(G * NB);
+  for (auto& b : w) {
+    for (auto& s : b.scale_bf16) s = f32_to_bf16(0.01f + 0.1f * std::fabs(u(rng)));
+    for (auto& q : b.qs) q = uint8_t(rng() & 0xff);
+  }
+  std::vector<float> x(N * C), y0(N * G * 16), y1(N * G * 16);
+  for (auto& v : x) v = u(rng);
+  std::vector<block_q8> xq(N * NB);
+  for (int t = 0; t < N; ++t) kernels_plain().quantize_q8(&x[t * C], C, &xq[t * NB]);
+  kernels_plain().q4x16_q8(w.data(), C, 0, G, xq.data(), N, y0.data(), G * 16);
+  k.q4x16_q8(w.data(), C, 0, G, xq.data(), N, y1.data(), G * 16);
+  for (int i = 0; i < N * G * 16; ++i)
+    if (!(std::fabs(y0[i] - y1[i]) <= 1e-4f * (1.f + std::fabs(y0[i])))) return false;
+  return true;
+}
+
 // Runs every kernel of g_probe_target on a 5x96 problem with 3 tokens and compares with plain.
 bool probe_variant() {
   const Kernels& ref = kernels_plain();
@@ -78,6 +100,7 @@ bool probe_variant() {
   ref.f32_f32(wf.data(), C, 0, R, x.data(), C, N, y0.data(), R);
   k.f32_f32(wf.data(), C, 0, R, x.data(), C, N, y1.data(), R);
   if (!close(1e-4f)) return false;
+  if (k.q4x16_native && !probe_q4x16_fast(k)) return false;
   return !k.bf16_fast || probe_bf16_fast(k);
 }
 

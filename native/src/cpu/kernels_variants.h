@@ -22,6 +22,9 @@ void q4x16_q8_avx512(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1,
                      int64_t n, float* y, int64_t ldy);
 void q4x16_q8_avx512_vnni(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1,
                           const block_q8* xq, int64_t n, float* y, int64_t ldy);
+// The AMX-INT8 q4x16 fast kernel (kernels_q4x16_amx.cpp): tiles from 4 tokens, VNNI below.
+void q4x16_q8_amx(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const block_q8* xq,
+                  int64_t n, float* y, int64_t ldy);
 
 // The oracle of Kernels::bf16_fast: each activation as two bf16 digits, hi = bf16(x) and
 // lo = bf16(x − hi) (nearest even), each product added in fp32.
@@ -31,7 +34,7 @@ void bf16_bf16_plain(const uint16_t* W, int64_t cols, int64_t r0, int64_t r1, co
 const Kernels* kernels_avx2();
 const Kernels* kernels_avx512();       // AVX-512 F/BW/VL, fp32 FMA; q4_q8 via vpmaddubsw
 const Kernels* kernels_avx512_vnni();  // + VNNI vpdpbusd for q4_q8, BF16 vdpbf16ps when present
-const Kernels* kernels_avx512_vnni_amx();  // + AMX-BF16 tiles for fast-mode bf16 GEMM (prefill)
+const Kernels* kernels_avx512_vnni_amx();  // + AMX tiles for fast-mode GEMMs (prefill): bf16, q4x16
 
 // Loop shapes every variant shares, so weight rows are reused across tokens (prefill is
 // compute-bound) and a row block stays in L2 while token tiles stream past it.
