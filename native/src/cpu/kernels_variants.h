@@ -22,7 +22,7 @@ void q4x16_q8_avx512(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1,
                      int64_t n, float* y, int64_t ldy);
 void q4x16_q8_avx512_vnni(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1,
                           const block_q8* xq, int64_t n, float* y, int64_t ldy);
-// The AMX-INT8 q4x16 fast kernel (kernels_q4x16_amx.cpp): tiles from 4 tokens, VNNI below.
+// The AMX-INT8 q4x16 fast kernel (kernels_q4x16_amx.cpp): tiles from 8 tokens, VNNI below.
 void q4x16_q8_amx(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const block_q8* xq,
                   int64_t n, float* y, int64_t ldy);
 
