@@ -143,6 +143,8 @@ void bf16_bf16_amx(const uint16_t* W, int64_t cols, int64_t r0, int64_t r1, cons
   if (t_tiles < n) fallback.bf16_f32(W, cols, r0, r0 + r_tiles, x + t_tiles * ldx, ldx, n - t_tiles, y + t_tiles * ldy, ldy);
 }
 
+// The variant: avx512_vnni with the fast-mode GEMMs on tiles, this file's for bf16 weights and
+// kernels_q4x16_amx.cpp's for q4x16.
 const Kernels* kernels_avx512_vnni_amx() {
   static const Kernels k = [] {
     Kernels v = *kernels_avx512_vnni();
