@@ -230,8 +230,28 @@ void test_bf16_fast(const std::vector<const Kernels*>& variants) {
   constexpr double kTwoDigitRel = 1.0 / 16384;
   struct Shape { int64_t rows, cols, n; };
   const Shape shapes[] = {{16, 32, 16}, {32, 64, 32}, {48, 1056, 48}, {37, 96, 35}, {64, 2080, 70}, {20, 40, 17}, {9, 64, 5}};
-  int cases = 0;
+  int cases = 0, exact_cases = 0;
   std::string with;
+  // bf16_f32 (exact mode) on the same tile-sized shapes, every variant: the AMX variant's runs on
+  // tiles with three bf16 digits per activation, which must equal fp32 up to the order of sums.
+  for (const Kernels* k : variants)
+    for (const Shape& sh : shapes) {
+      std::vector<float> x = random_vec(sh.n * sh.cols);
+      std::vector<uint16_t> wb(sh.rows * sh.cols);
+      std::vector<double> wbd(sh.rows * sh.cols);
+      for (int64_t i = 0; i < sh.rows * sh.cols; ++i) { wb[i] = f32_to_bf16(urand()); wbd[i] = bf16_to_f32(wb[i]); }
+      std::vector<double> want, mag;
+      ref_matmul(wbd, sh.rows, sh.cols, x.data(), sh.n, want, mag);
+      std::vector<float> y(sh.n * sh.rows, NAN);
+      const int64_t mid = sh.rows > 20 ? 19 : sh.rows;
+      k->bf16_f32(wb.data(), sh.cols, 0, mid, x.data(), sh.cols, sh.n, y.data(), sh.rows);
+      k->bf16_f32(wb.data(), sh.cols, mid, sh.rows, x.data(), sh.cols, sh.n, y.data(), sh.rows);
+      const int bad = count_bad(y.data(), want, scaled(mag, kExactRel));
+      CHECK(bad == 0, "%s bf16_f32 (tile shapes) rows=%lld cols=%lld n=%lld: %d bad", k->name, (long long)sh.rows,
+            (long long)sh.cols, (long long)sh.n, bad);
+      ++exact_cases;
+    }
+  std::printf("bf16_f32: %d (variant, tile-sized shape) cases vs fp64\n", exact_cases);
   for (const Kernels* k : variants) {
     if (!k->bf16_fast) continue;
     with += std::string(" ") + k->name;
