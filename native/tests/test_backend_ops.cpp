@@ -221,70 +221,60 @@ std::vector<block_q4x16> pack_q4x16(const Q4Matrix& W) {
   return out;
 }
 
-// Kernels::bf16_fast (fast-mode bf16 GEMM with activations as two bf16 digits; AMX tiles where
-// usable): against its plain oracle and against the fp64 product. Shapes cover whole tiles, two
-// column chunks, several token tiles, and ragged rows / tokens / widths (which go to the fp32
-// fallback), with the row range split at a row that is not a multiple of 16.
-void test_bf16_fast(const std::vector<const Kernels*>& variants) {
+// bf16 GEMMs on tile-sized problems. bf16_f32 (exact mode), every variant: the AMX variant's
+// runs on tiles with three bf16 digits per activation, which must equal fp32 up to the order of
+// sums. Kernels::bf16_fast (fast mode, two bf16 digits; AMX tiles where usable): against fp64
+// and, on whole tiles, against its plain oracle. Shapes cover whole tiles, two column chunks,
+// several token tiles, and ragged rows / tokens / widths (which go to the fp32 fallback), with
+// the row range split at a row that is not a multiple of 16.
+void test_bf16_tiles(const std::vector<const Kernels*>& variants) {
   // Two bf16 digits keep each activation within 2^-17 of it: 2^-14 of Σ|w·x| is ample.
   constexpr double kTwoDigitRel = 1.0 / 16384;
   struct Shape { int64_t rows, cols, n; };
   const Shape shapes[] = {{16, 32, 16}, {32, 64, 32}, {48, 1056, 48}, {37, 96, 35}, {64, 2080, 70}, {20, 40, 17}, {9, 64, 5}};
-  int cases = 0, exact_cases = 0;
+  int exact_cases = 0, fast_cases = 0;
   std::string with;
-  // bf16_f32 (exact mode) on the same tile-sized shapes, every variant: the AMX variant's runs on
-  // tiles with three bf16 digits per activation, which must equal fp32 up to the order of sums.
-  for (const Kernels* k : variants)
-    for (const Shape& sh : shapes) {
-      std::vector<float> x = random_vec(sh.n * sh.cols);
-      std::vector<uint16_t> wb(sh.rows * sh.cols);
-      std::vector<double> wbd(sh.rows * sh.cols);
-      for (int64_t i = 0; i < sh.rows * sh.cols; ++i) { wb[i] = f32_to_bf16(urand()); wbd[i] = bf16_to_f32(wb[i]); }
-      std::vector<double> want, mag;
-      ref_matmul(wbd, sh.rows, sh.cols, x.data(), sh.n, want, mag);
+  for (const Shape& sh : shapes) {
+    std::vector<float> x = random_vec(sh.n * sh.cols);
+    std::vector<uint16_t> wb(sh.rows * sh.cols);
+    std::vector<double> wbd(sh.rows * sh.cols);
+    for (int64_t i = 0; i < sh.rows * sh.cols; ++i) { wb[i] = f32_to_bf16(urand()); wbd[i] = bf16_to_f32(wb[i]); }
+    std::vector<double> want, mag;
+    ref_matmul(wbd, sh.rows, sh.cols, x.data(), sh.n, want, mag);
+    std::vector<float> oracle(sh.n * sh.rows);
+    bf16_bf16_plain(wb.data(), sh.cols, 0, sh.rows, x.data(), sh.cols, sh.n, oracle.data(), sh.rows);
+    const std::vector<double> oracle_d(oracle.begin(), oracle.end());
+    const bool whole = sh.rows % 16 == 0 && sh.n % 16 == 0 && sh.cols % 32 == 0;
+    const int64_t mid = sh.rows > 20 ? 19 : sh.rows;
+    // y = kernel over rows [0, mid) then [mid, rows), or all rows at once.
+    auto run = [&](decltype(Kernels::bf16_f32) fn, bool split) {
       std::vector<float> y(sh.n * sh.rows, NAN);
-      const int64_t mid = sh.rows > 20 ? 19 : sh.rows;
-      k->bf16_f32(wb.data(), sh.cols, 0, mid, x.data(), sh.cols, sh.n, y.data(), sh.rows);
-      k->bf16_f32(wb.data(), sh.cols, mid, sh.rows, x.data(), sh.cols, sh.n, y.data(), sh.rows);
-      const int bad = count_bad(y.data(), want, scaled(mag, kExactRel));
+      const int64_t cut = split ? mid : sh.rows;
+      fn(wb.data(), sh.cols, 0, cut, x.data(), sh.cols, sh.n, y.data(), sh.rows);
+      fn(wb.data(), sh.cols, cut, sh.rows, x.data(), sh.cols, sh.n, y.data(), sh.rows);
+      return y;
+    };
+    for (const Kernels* k : variants) {
+      int bad = count_bad(run(k->bf16_f32, true).data(), want, scaled(mag, kExactRel));
       CHECK(bad == 0, "%s bf16_f32 (tile shapes) rows=%lld cols=%lld n=%lld: %d bad", k->name, (long long)sh.rows,
             (long long)sh.cols, (long long)sh.n, bad);
       ++exact_cases;
-    }
-  std::printf("bf16_f32: %d (variant, tile-sized shape) cases vs fp64\n", exact_cases);
-  for (const Kernels* k : variants) {
-    if (!k->bf16_fast) continue;
-    with += std::string(" ") + k->name;
-    for (const Shape& sh : shapes) {
-      std::vector<float> x = random_vec(sh.n * sh.cols);
-      std::vector<uint16_t> wb(sh.rows * sh.cols);
-      std::vector<double> wbd(sh.rows * sh.cols);
-      for (int64_t i = 0; i < sh.rows * sh.cols; ++i) { wb[i] = f32_to_bf16(urand()); wbd[i] = bf16_to_f32(wb[i]); }
-      std::vector<double> want, mag;
-      ref_matmul(wbd, sh.rows, sh.cols, x.data(), sh.n, want, mag);
-      std::vector<float> oracle(sh.n * sh.rows), y(sh.n * sh.rows, NAN);
-      bf16_bf16_plain(wb.data(), sh.cols, 0, sh.rows, x.data(), sh.cols, sh.n, oracle.data(), sh.rows);
-      const int64_t mid = sh.rows > 20 ? 19 : sh.rows;
-      k->bf16_fast(wb.data(), sh.cols, 0, mid, x.data(), sh.cols, sh.n, y.data(), sh.rows);
-      k->bf16_fast(wb.data(), sh.cols, mid, sh.rows, x.data(), sh.cols, sh.n, y.data(), sh.rows);
-      int bad = count_bad(y.data(), want, scaled(mag, kTwoDigitRel));
+      if (!k->bf16_fast) continue;
+      if (&sh == shapes) with += std::string(" ") + k->name;
+      bad = count_bad(run(k->bf16_fast, true).data(), want, scaled(mag, kTwoDigitRel));
       CHECK(bad == 0, "%s bf16_fast vs fp64 rows=%lld cols=%lld n=%lld: %d bad", k->name, (long long)sh.rows,
             (long long)sh.cols, (long long)sh.n, bad);
-      // Whole tiles (no split, 16-multiples, width a multiple of 32): the tile path alone, which
-      // computes the oracle's math up to the order of fp32 sums.
-      if (sh.rows % 16 == 0 && sh.n % 16 == 0 && sh.cols % 32 == 0) {
-        std::fill(y.begin(), y.end(), NAN);
-        k->bf16_fast(wb.data(), sh.cols, 0, sh.rows, x.data(), sh.cols, sh.n, y.data(), sh.rows);
-        std::vector<double> od(oracle.begin(), oracle.end());
-        bad = count_bad(y.data(), od, scaled(mag, kExactRel));
+      if (whole) {  // the tile path alone: the oracle's math up to the order of fp32 sums
+        bad = count_bad(run(k->bf16_fast, false).data(), oracle_d, scaled(mag, kExactRel));
         CHECK(bad == 0, "%s bf16_fast vs bf16_bf16_plain rows=%lld cols=%lld n=%lld: %d bad", k->name,
               (long long)sh.rows, (long long)sh.cols, (long long)sh.n, bad);
       }
-      ++cases;
+      ++fast_cases;
     }
   }
+  std::printf("bf16_f32: %d (variant, tile-sized shape) cases vs fp64\n", exact_cases);
   if (with.empty()) std::printf("bf16_fast: skipped, no variant on this CPU has one (it needs usable AMX-BF16)\n");
-  else std::printf("bf16_fast: %d (variant, shape) cases:%s\n", cases, with.c_str());
+  else std::printf("bf16_fast: %d (variant, shape) cases:%s\n", fast_cases, with.c_str());
 }
 
 void test_q4x16_kernels(const std::vector<const Kernels*>& variants) {
@@ -695,7 +685,7 @@ int main() {
   test_conversions();
   test_kernels(variants);
   test_q4x16_kernels(variants);
-  test_bf16_fast(variants);
+  test_bf16_tiles(variants);
   test_matmul(variants);
   test_moe(variants);
   test_mla();
