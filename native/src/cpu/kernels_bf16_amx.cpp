@@ -16,12 +16,13 @@
 // Rows or tokens that do not fill a 16-tile, and widths that are not a multiple of 32, go to the
 // AVX-512 kernel (fp32 activations).
 #include <cstdint>
-#include <cstring>
 
 #include "cpu/kernels_variants.h"
 
 #if defined(__x86_64__) && defined(__AMX_TILE__) && defined(__AMX_BF16__) && defined(__AVX512BF16__)
 #include <immintrin.h>
+
+#include "cpu/amx_tiles.h"
 
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -45,17 +46,11 @@ template <int D> constexpr int token_tiles() { return D == 2 ? 2 : 1; }
 alignas(64) thread_local uint16_t tls_b[kSteps][kMaxTokenTiles][kMaxDigits][kTileBytes / 2];
 alignas(64) thread_local float tls_c[kTile * kTile];
 
-struct alignas(64) TileConfig {
-  uint8_t palette = 1, start_row = 0, reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-static_assert(sizeof(TileConfig) == 64, "the ldtilecfg layout");
-
+// All eight tiles 16 rows x 64 bytes.
 void load_config() {
-  TileConfig cfg;
-  for (int t = 0; t < 8; ++t) { cfg.colsb[t] = 64; cfg.rows[t] = kTile; }
-  _tile_loadconfig(&cfg);
+  amx::TileConfig cfg;
+  for (int t = 0; t < 8; ++t) cfg.tile(t, kTile, 64);
+  cfg.load();
 }
 
 // Dword i of a B row: the pair of token i (16 dwords per 64-byte row).

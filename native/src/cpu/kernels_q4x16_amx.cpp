@@ -12,17 +12,17 @@
 // The block's scales differ per row and the digits' scale per token, so each block's C is
 // stored and applied by vector code (cvt, one multiply, one FMA per token) — the same float ops
 // as the VNNI kernel, which is the oracle up to the order of its column-chunk sums.
-// Fewer than kAmxMinTokens tokens, or a CPU without GFNI, go to the AVX-512 VNNI kernel.
+// Fewer than kAmxMinTokens tokens go to the AVX-512 VNNI kernel. (The variant is offered only
+// with GFNI, which the nibble split uses; every AMX CPU has it.)
 // Measured (one thread, 512 x 7168, q4x16_q8 alone): tiles vs VNNI 0.98x at 8 tokens, 1.24-1.34x
 // at 12, 1.41x at 16, 1.38-1.45x at 32-64; 0.58x at 4 (a block costs the tile path ~110 cycles
 // whatever the token count: split and store, tile loads and products, stores, then per token).
 #include <cstdint>
-#include <cstring>
 
 #include "cpu/kernels_variants.h"
 
 #if defined(__x86_64__) && defined(__AMX_TILE__) && defined(__AMX_INT8__)
-#include "cpu/cpu_features.h"
+#include "cpu/amx_tiles.h"
 #include "cpu/q4x16_avx512.h"
 
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -42,21 +42,14 @@ constexpr int kGroupsPerStep = 2;  // groups sharing one pair of A tiles per blo
 alignas(64) thread_local int8_t tls_w[kGroupsPerStep][kBlockBytes];
 alignas(64) thread_local int32_t tls_c[kGroupsPerStep][2][kTokens * kRows];
 
-struct alignas(64) TileConfig {
-  uint8_t palette = 1, start_row = 0, reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-static_assert(sizeof(TileConfig) == 64, "the ldtilecfg layout");
-
 // Tiles 0-3: C (group i, digit d at 2i + d), 4-5: B (weights of group i), 6-7: A (hi, lo digit),
 // for tn tokens.
 void load_config(int tn) {
-  TileConfig cfg;
-  for (int t = 0; t < 4; ++t) { cfg.rows[t] = uint8_t(tn); cfg.colsb[t] = kRows * 4; }
-  for (int t : {4, 5}) { cfg.rows[t] = KK_Q4_GROUP / 4; cfg.colsb[t] = kRows * 4; }
-  for (int t : {6, 7}) { cfg.rows[t] = uint8_t(tn); cfg.colsb[t] = KK_Q4_GROUP; }
-  _tile_loadconfig(&cfg);
+  amx::TileConfig cfg;
+  for (int t = 0; t < 4; ++t) cfg.tile(t, tn, kRows * 4);
+  for (int t : {4, 5}) cfg.tile(t, KK_Q4_GROUP / 4, kRows * 4);
+  for (int t : {6, 7}) cfg.tile(t, tn, KK_Q4_GROUP);
+  cfg.load();
 }
 
 // Block b of a group as B: the chunks split into low / high nibbles, minus 8, as int8 rows.
@@ -130,7 +123,7 @@ KK_GFNI void groups_amx(const block_q4x16* W, int64_t nb, int64_t g0, int64_t g1
 void q4x16_q8_amx(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const block_q8* xq,
                   int64_t n, float* y, int64_t ldy) {
   static_assert(KK_Q8_LO_SCALE == 128, "digits combine as (hi << 7) + lo");
-  if (n < kAmxMinTokens || !cpu_features().gfni) {
+  if (n < kAmxMinTokens) {
     q4x16_q8_avx512_vnni(W, cols, g0, g1, xq, n, y, ldy);
     return;
   }

@@ -113,7 +113,8 @@ std::vector<const Kernels*> detect_available() {
       {kernels_avx2(), f.avx2 && f.fma && f.f16c},
       {kernels_avx512(), avx512},
       {kernels_avx512_vnni(), avx512 && f.avx512_vnni},
-      {kernels_avx512_vnni_amx(), avx512 && f.avx512_vnni && f.avx512_bf16 && f.amx_usable && f.amx_bf16},
+      {kernels_avx512_vnni_amx(),
+       avx512 && f.avx512_vnni && f.avx512_bf16 && f.gfni && f.amx_usable && f.amx_bf16 && f.amx_int8},
   };
   for (const Candidate& c : candidates) {
     if (!c.k || !c.isa) continue;

@@ -12,9 +12,6 @@ namespace {
 // for a dynamic scheduler, big enough that per-grain overhead (a few hundred ns) is noise.
 constexpr int64_t kGrainBytes = 128 * 1024;
 constexpr int64_t kGrainRowMultiple = 16;
-// Tokens from which fast mode hands bf16 GEMMs to Kernels::bf16_fast: a tile product covers 16
-// tokens, so fewer would leave the tile unit mostly idle (the kernel sends them to AVX-512).
-constexpr int64_t kBf16FastMinTokens = 16;
 }  // namespace
 
 WeightView view_of(const Tensor& W) {
@@ -99,7 +96,7 @@ void matmul_rows(const Kernels& k, const WeightView& W, const Activations& a, in
       k.f32_f32(static_cast<const float*>(W.data), cols, r0, r1, a.x, a.ldx, n, y, ldy);
       return;
     case DType::BF16:
-      if (a.fast && k.bf16_fast && n >= kBf16FastMinTokens)
+      if (a.fast && k.bf16_fast)  // the kernel itself sends batches too small for tiles to AVX-512
         k.bf16_fast(static_cast<const uint16_t*>(W.data), cols, r0, r1, a.x, a.ldx, n, y, ldy);
       else
         k.bf16_f32(static_cast<const uint16_t*>(W.data), cols, r0, r1, a.x, a.ldx, n, y, ldy);
