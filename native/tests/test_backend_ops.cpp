@@ -272,7 +272,27 @@ void test_bf16_tiles(const std::vector<const Kernels*>& variants) {
       ++fast_cases;
     }
   }
-  std::printf("bf16_f32: %d (variant, tile-sized shape) cases vs fp64\n", exact_cases);
+  // Exactness that a tolerance cannot see: with one weight 1 per row (the rest 0), y must be the
+  // activation itself, bit for bit, whatever its low mantissa bits — which a path keeping fewer
+  // than 24 bits of each activation (two bf16 digits, say) loses.
+  {
+    const int64_t rows = 32, cols = 64, n = 32;
+    std::vector<uint16_t> wb(rows * cols, 0);
+    for (int64_t r = 0; r < rows; ++r) wb[r * cols + (r * 7) % cols] = f32_to_bf16(1.f);
+    std::vector<float> x = random_vec(n * cols);
+    for (auto& v : x) v *= 1.f + std::ldexp(1.f, -20);  // low mantissa bits set
+    for (const Kernels* k : variants) {
+      std::vector<float> y(n * rows, NAN);
+      k->bf16_f32(wb.data(), cols, 0, rows, x.data(), cols, n, y.data(), rows);
+      int bad = 0;
+      for (int64_t t = 0; t < n; ++t)
+        for (int64_t r = 0; r < rows; ++r) bad += y[t * rows + r] != x[t * cols + (r * 7) % cols];
+      CHECK(bad == 0, "%s bf16_f32 does not keep fp32 activations exactly: %d of %lld outputs differ", k->name, bad,
+            (long long)(n * rows));
+      ++exact_cases;
+    }
+  }
+  std::printf("bf16_f32: %d (variant, tile-sized shape) cases vs fp64, and exact fp32 activations\n", exact_cases);
   if (with.empty()) std::printf("bf16_fast: skipped, no variant on this CPU has one (it needs usable AMX-BF16)\n");
   else std::printf("bf16_fast: %d (variant, shape) cases:%s\n", fast_cases, with.c_str());
 }
@@ -682,6 +702,10 @@ int main() {
   for (auto* k : variants) std::printf(" %s", k->name);
   std::printf(" (best: %s)\n", kernels_best().name);
   if (forced) CHECK(std::strcmp(kernels_best().name, forced) == 0, "KK_CPU_KERNELS=%s gave %s", forced, kernels_best().name);
+  // A variant whose ISA is present but whose probe fails would drop out of every test below
+  // unnoticed (the AMX one, say, on a machine with AMX): that is a failure, not a skip.
+  for (const std::string& name : kernels_probe_failures())
+    CHECK(false, "variant %s: cpuid reports its instructions but its probe failed", name.c_str());
   test_conversions();
   test_kernels(variants);
   test_q4x16_kernels(variants);

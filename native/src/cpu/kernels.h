@@ -3,6 +3,7 @@
 // (native/tests/test_backend_ops.cpp). The best variant is picked once from cpuid.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 #include "kk_blocks.h"
 
@@ -42,6 +43,9 @@ struct Kernels {
 const Kernels& kernels_plain();
 // All variants this CPU can run (plain first), after a guarded probe for each.
 std::vector<const Kernels*> kernels_available();
+// Variants whose instruction sets cpuid reports but whose probe did not reproduce plain (or
+// trapped): they are left out silently at run time; tests assert there are none.
+std::vector<std::string> kernels_probe_failures();
 // The fastest available variant (override with env KK_CPU_KERNELS=plain|avx2|avx512|...).
 const Kernels& kernels_best();
 

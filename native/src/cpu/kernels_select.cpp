@@ -6,6 +6,7 @@
 #include <cstring>
 #include <mutex>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/tensor.h"
@@ -104,8 +105,14 @@ bool probe_variant() {
   return !k.bf16_fast || probe_bf16_fast(k);
 }
 
-std::vector<const Kernels*> detect_available() {
-  std::vector<const Kernels*> out = {&kernels_plain()};
+struct Detected {
+  std::vector<const Kernels*> available;
+  std::vector<std::string> probe_failed;  // ISA present, probe did not reproduce plain
+};
+
+Detected detect() {
+  Detected d;
+  d.available = {&kernels_plain()};
   const CpuFeatures& f = cpu_features();
   struct Candidate { const Kernels* k; bool isa; };
   const bool avx512 = f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.fma && f.f16c;
@@ -119,17 +126,22 @@ std::vector<const Kernels*> detect_available() {
   for (const Candidate& c : candidates) {
     if (!c.k || !c.isa) continue;
     g_probe_target = c.k;
-    if (run_guarded(probe_variant)) out.push_back(c.k);
+    if (run_guarded(probe_variant)) d.available.push_back(c.k);
+    else d.probe_failed.push_back(c.k->name);
   }
-  return out;
+  return d;
+}
+
+const Detected& detected() {
+  static const Detected d = detect();
+  return d;
 }
 
 }  // namespace
 
-std::vector<const Kernels*> kernels_available() {
-  static const std::vector<const Kernels*> v = detect_available();
-  return v;
-}
+std::vector<const Kernels*> kernels_available() { return detected().available; }
+
+std::vector<std::string> kernels_probe_failures() { return detected().probe_failed; }
 
 const Kernels& kernels_best() {
   static const Kernels* best = [] {
