@@ -1,19 +1,19 @@
 // The N-API binding against the real engine and the demo model: async load with progress,
 // streaming generation, AbortSignal cancellation, and errors as JS Errors (never a crash).
-import { mkdtempSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addonPath, loadBinding, REPO_ROOT } from '../../../main/engine/native.ts';
 import type { NativeModel } from '../../../main/engine/types.ts';
+import { chatGoldens } from '../text/shared.ts';
 
 const DEMO = join(REPO_ROOT, 'assets/models/demo-k2');
 const built = addonPath() !== null;
 if (!built) console.warn('binding tests skipped: the addon is not built (npm run build:native)');
 
 // A prompt from the demo goldens ("Who are you?" rendered by the chat template).
-const goldens = JSON.parse(readFileSync(join(REPO_ROOT, '../shared/fixtures/demo-k2-reference/chat-goldens.json'), 'utf8'));
-const greeting = (Array.isArray(goldens) ? goldens : goldens.cases)[0];
+const greeting = chatGoldens()[0];
 
 describe.skipIf(!built)('native binding', () => {
   let model: NativeModel;
