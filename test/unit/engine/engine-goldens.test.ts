@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addonPath, loadBinding } from '../../../main/engine/native.ts';
 import type { NativeModel } from '../../../main/engine/types.ts';
 import { collectEvents, loadTextModel, renderAndEncode, type TextModel } from '../../../main/text/index.ts';
-import { chatGoldens, DEMO_MODEL } from './shared.ts';
+import { chatGoldens, DEMO_MODEL } from '../text/shared.ts';
 
 /** Below this top-1/top-2 logit gap (the memo case: 0.027) a float32 engine may pick the other
  *  token legitimately; above it (all other cases: >= 0.77) the output must match exactly.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { calculate } from '../../../main/services/tools/calculator.ts';
-import { pyJson, ToolRegistry } from '../../../main/services/tools/builtin.ts';
+import { calculate } from '../../../../main/services/tools/calculator.ts';
+import { pyJson, ToolRegistry } from '../../../../main/services/tools/builtin.ts';
 
 describe('calculator', () => {
   it('computes exactly', () => {

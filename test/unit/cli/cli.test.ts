@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { run as runCmd } from '../../../main/cli/commands/run.ts';
 import { run as tokenizeCmd } from '../../../main/cli/commands/tokenize.ts';
 import { addonPath } from '../../../main/engine/native.ts';
-import { chatGoldens, DEMO_MODEL, REPO_ROOT, tokenizerCases } from './shared.ts';
+import { chatGoldens, DEMO_MODEL, REPO_ROOT, tokenizerCases } from '../text/shared.ts';
 
 async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
   let out = '';
