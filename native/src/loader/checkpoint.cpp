@@ -8,6 +8,9 @@
 
 namespace kk {
 
+// The one tensor every checkpoint of the family has, by the text model's name.
+static const char* const kEmbedTensor = "model.embed_tokens.weight";
+
 std::string shape_str(const std::vector<int64_t>& s) {
   std::string r = "[";
   for (size_t i = 0; i < s.size(); i++) r += (i ? ", " : "") + std::to_string(s[i]);
@@ -77,14 +80,23 @@ Status Checkpoint::open(const std::string& dir, const ProgressFn& progress) {
     files_[shard_names[i]] = f;
     if (progress) progress("validate", double(i + 1) / double(shard_names.size()));
   }
+  // A wrapped checkpoint keeps its language model under the wrapper's prefix; a text-only
+  // extraction of one may not. The embedding, which every model has, tells which.
+  prefix_.clear();
+  const std::string& p = config_.wrapper.tensor_prefix;
+  if (!p.empty() && has_stored(p + kEmbedTensor)) prefix_ = p;
   return Status::OK();
 }
 
 bool Checkpoint::int4_module(const std::string& module) const {
-  return config_.quant.method == "compressed-tensors" && !ignore_.ignored(module);
+  if (config_.quant.method != "compressed-tensors") return false;
+  if (config_.wrapper.wrapped()) return has(module + ".weight_packed");
+  return !ignore_.ignored(module);
 }
 
-bool Checkpoint::has(const std::string& name) const {
+bool Checkpoint::has(const std::string& name) const { return has_stored(prefix_ + name); }
+
+bool Checkpoint::has_stored(const std::string& name) const {
   if (!weight_map_.empty()) {
     auto it = weight_map_.find(name);
     return it != weight_map_.end() && files_.at(it->second)->find(name) != nullptr;
@@ -92,7 +104,8 @@ bool Checkpoint::has(const std::string& name) const {
   return !files_.empty() && files_.begin()->second->find(name) != nullptr;
 }
 
-Status Checkpoint::get(const std::string& name, TensorRef* out) const {
+Status Checkpoint::get(const std::string& text_name, TensorRef* out) const {
+  const std::string name = prefix_ + text_name;
   const SafetensorsFile* f = nullptr;
   if (!index_path_.empty()) {
     auto it = weight_map_.find(name);

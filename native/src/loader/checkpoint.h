@@ -35,9 +35,14 @@ class Checkpoint {
   Status open(const std::string& dir, const ProgressFn& progress);
   const ModelConfig& config() const { return config_; }
   const std::string& config_path() const { return config_path_; }
-  // True when the module's Linear weight is stored pack-quantized (compressed-tensors, not ignored).
+  // True when the module's Linear weight is stored pack-quantized. Plain checkpoints: compressed-
+  // tensors and not on the ignore list. Wrapped ones (K2.5): by the presence of weight_packed,
+  // since their ignore list is written for the full model's names, not the text backbone's.
   bool int4_module(const std::string& module) const;
+  // What the text backbone's tensor names carry in front in the shards ("" or "language_model.").
+  const std::string& tensor_prefix() const { return prefix_; }
 
+  // Tensor names are the text model's (model.layers.0....); the prefix is added here.
   bool has(const std::string& name) const;
   // Looks a tensor up; the error names the file that should hold it and the tensor.
   Status get(const std::string& name, TensorRef* out) const;
@@ -47,7 +52,8 @@ class Checkpoint {
   std::vector<std::shared_ptr<void>> mappings() const;
 
  private:
-  std::string dir_, config_path_, index_path_;
+  bool has_stored(const std::string& stored_name) const;
+  std::string dir_, config_path_, index_path_, prefix_;
   ModelConfig config_;
   IgnoreList ignore_;
   std::map<std::string, std::shared_ptr<SafetensorsFile>> files_;  // by file name

@@ -17,6 +17,11 @@ using json = nlohmann::json;
 constexpr int kDefaultNGroup = 8, kDefaultTopkGroup = 4, kDefaultFirstKDense = 3, kDefaultNShared = 1;
 constexpr double kDefaultRoutedScaling = 2.5, kDefaultRopeTheta = 10000.0, kDefaultRmsEps = 1e-6;
 constexpr int kDefaultMaxPos = 4096;
+// Kimi K2.5 / K2.6 (the same wrapper): what names it at the top level, and where its text
+// backbone's tensors live (vLLM's and SGLang's KimiK25ForConditionalGeneration strip this prefix).
+constexpr const char* kK25ModelType = "kimi_k25";
+constexpr const char* kK25Architecture = "KimiK25ForConditionalGeneration";
+constexpr const char* kK25TensorPrefix = "language_model.";
 // YaRN defaults (HF _compute_yarn_parameters).
 constexpr double kDefaultBetaFast = 32.0, kDefaultBetaSlow = 1.0;
 
@@ -83,23 +88,32 @@ class Reader {
   std::string path_;
 };
 
-Status parse_rope_scaling(const json& j, const std::string& path, RopeScaling* rs) {
+// The rope settings live under `rope_scaling` (the checkpoints as shipped) or `rope_parameters`
+// (what transformers >= 5 writes when it saves a config); K2.5 copies exist with either.
+const char* rope_key(const json& j) {
   auto it = j.find("rope_scaling");
+  if (it != j.end() && !it->is_null()) return "rope_scaling";
+  return j.contains("rope_parameters") ? "rope_parameters" : "rope_scaling";
+}
+
+Status parse_rope_scaling(const json& j, const std::string& path, RopeScaling* rs) {
+  const std::string key = rope_key(j);
+  auto it = j.find(key);
   *rs = RopeScaling();
   if (it == j.end() || it->is_null()) return Status::OK();
-  if (!it->is_object()) return Status::Error(path + ": field 'rope_scaling' must be an object or null");
-  Reader r(*it, path + " (rope_scaling)");
+  if (!it->is_object()) return Status::Error(path + ": field '" + key + "' must be an object or null");
+  Reader r(*it, path + " (" + key + ")");
   std::string type, rope_type;
   KK_RETURN_IF_ERROR(r.opt_string("type", &type, ""));
   KK_RETURN_IF_ERROR(r.opt_string("rope_type", &rope_type, type));
   if (type.empty()) type = rope_type;
   if (type == "default" || type.empty()) return Status::OK();
   if (type != "yarn")
-    return Status::Error(path + ": field 'rope_scaling.type' is '" + type + "', only yarn (or none) is supported");
+    return Status::Error(path + ": field '" + key + ".type' is '" + type + "', only yarn (or none) is supported");
   rs->type = "yarn";
   auto f = it->find("factor");
   if (f == it->end() || !f->is_number() || f->get<double>() < 1.0)
-    return Status::Error(path + ": field 'rope_scaling.factor' is missing or < 1");
+    return Status::Error(path + ": field '" + key + ".factor' is missing or < 1");
   rs->factor = f->get<double>();
   KK_RETURN_IF_ERROR(r.req_int("original_max_position_embeddings", &rs->original_max_position_embeddings));
   KK_RETURN_IF_ERROR(r.opt_double("beta_fast", &rs->beta_fast, kDefaultBetaFast));
@@ -232,6 +246,10 @@ Status parse(const json& j, const std::string& path, ModelConfig* c) {
   KK_RETURN_IF_ERROR(r.opt_double("rms_norm_eps", &c->rms_norm_eps, kDefaultRmsEps));
   if (!(c->rms_norm_eps > 0)) return r.error("rms_norm_eps", "must be positive");
   KK_RETURN_IF_ERROR(r.opt_double("rope_theta", &c->rope_theta, kDefaultRopeTheta));
+  // transformers >= 5 moves rope_theta into rope_parameters.
+  auto rp = j.find("rope_parameters");
+  if (!j.contains("rope_theta") && rp != j.end() && rp->is_object())
+    KK_RETURN_IF_ERROR(Reader(*rp, path + " (rope_parameters)").opt_double("rope_theta", &c->rope_theta, kDefaultRopeTheta));
   if (!(c->rope_theta > 0)) return r.error("rope_theta", "must be positive");
   KK_RETURN_IF_ERROR(r.opt_int("max_position_embeddings", &c->max_position_embeddings, kDefaultMaxPos, 1));
   KK_RETURN_IF_ERROR(r.opt_bool("tie_word_embeddings", &c->tie_word_embeddings, false));
@@ -254,6 +272,41 @@ json quant_to_json(const QuantConfig& q) {
                 {"targets", {"Linear"}}, {"weights", weights}};
   return {{"config_groups", {{"group_0", group}}}, {"format", q.format}, {"ignore", q.ignore},
           {"kv_cache_scheme", nullptr}, {"quant_method", q.method}, {"quantization_status", "compressed"}};
+}
+
+bool is_wrapper(const json& j) {
+  auto mt = j.find("model_type");
+  if (mt != j.end() && mt->is_string() && mt->get<std::string>() == kK25ModelType) return true;
+  auto a = j.find("architectures");
+  return a != j.end() && a->is_array() && !a->empty() && (*a)[0].is_string() &&
+         (*a)[0].get<std::string>() == kK25Architecture;
+}
+
+// K2.5 / K2.6: the text backbone under text_config. Its own model_type varies between copies
+// (kimi_k2, deepseek_v3, or a name of Moonshot's own), so the top level decides what the model is
+// and the text model is read as K2 unless it says deepseek_v3. Keys the wrapper keeps at the top
+// level (quantization_config, bos/eos ids) fill in what text_config leaves out.
+Status parse_wrapped(const json& top, const std::string& path, ModelConfig* c) {
+  auto tc = top.find("text_config");
+  if (tc == top.end() || !tc->is_object())
+    return Status::Error(path + ": field 'text_config' is missing (a " + std::string(kK25Architecture) +
+                         " config nests its language model there)");
+  json text = *tc;
+  const std::string own = text.value("model_type", std::string());
+  if (own != "kimi_k2" && own != "deepseek_v3") text["model_type"] = "kimi_k2";
+  if (!text.contains("architectures")) text["architectures"] = {"DeepseekV3ForCausalLM"};
+  for (const char* k : {"quantization_config", "bos_token_id", "eos_token_id", "tie_word_embeddings"}) {
+    auto it = text.find(k);
+    if ((it == text.end() || it->is_null()) && top.contains(k)) text[k] = top[k];
+  }
+  KK_RETURN_IF_ERROR(parse(text, path + " (text_config)", c));
+  auto a = top.find("architectures");
+  c->wrapper.architecture = (a != top.end() && a->is_array() && !a->empty() && (*a)[0].is_string())
+                                ? (*a)[0].get<std::string>() : kK25Architecture;
+  c->wrapper.model_type = top.value("model_type", std::string(kK25ModelType));
+  if (c->wrapper.model_type.empty()) c->wrapper.model_type = kK25ModelType;
+  c->wrapper.tensor_prefix = kK25TensorPrefix;
+  return Status::OK();
 }
 
 }  // namespace
@@ -298,7 +351,8 @@ Status parse_model_config(const std::string& json_text, const std::string& path,
     json j = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) return Status::Error(path + ": not valid JSON");
     ModelConfig c;
-    KK_RETURN_IF_ERROR(parse(j, path, &c));
+    if (j.is_object() && is_wrapper(j)) KK_RETURN_IF_ERROR(parse_wrapped(j, path, &c));
+    else KK_RETURN_IF_ERROR(parse(j, path, &c));
     *out = std::move(c);
     return Status::OK();
   } catch (const std::exception& e) {
