@@ -213,6 +213,45 @@ void test_kernels(const std::vector<const Kernels*>& variants) {
   std::printf("kernels: %d (variant, shape) dense cases with odd widths\n", dense_cases);
 }
 
+// --- dense prefill GEMM on packed panels (gemm_panel_avx512.cpp: from kPanelMinTokens tokens) --
+// Ragged everything: rows that do not fill a 32-row panel, widths that are not a multiple of a
+// 16-column transpose or of a 256-column panel, token counts that leave a partial 12-token tile,
+// and row ranges split at odd rows, for bf16 and f32 weights, every variant against fp64.
+void test_dense_panels(const std::vector<const Kernels*>& variants) {
+  struct Shape { int64_t rows, cols, n; };
+  const Shape shapes[] = {{1, 1, 8}, {33, 17, 9}, {70, 257, 25}, {37, 600, 13}, {64, 512, 24}, {5, 1030, 31}, {96, 48, 12}};
+  int cases = 0;
+  for (const Shape& sh : shapes) {
+    std::vector<float> x = random_vec(sh.n * sh.cols), wf(sh.rows * sh.cols);
+    std::vector<uint16_t> wb(sh.rows * sh.cols);
+    std::vector<double> wbd(sh.rows * sh.cols), wfd(sh.rows * sh.cols);
+    for (int64_t i = 0; i < sh.rows * sh.cols; ++i) {
+      wb[i] = f32_to_bf16(urand()); wbd[i] = bf16_to_f32(wb[i]);
+      wf[i] = urand(); wfd[i] = wf[i];
+    }
+    std::vector<double> want_b, mag_b, want_f, mag_f;
+    ref_matmul(wbd, sh.rows, sh.cols, x.data(), sh.n, want_b, mag_b);
+    ref_matmul(wfd, sh.rows, sh.cols, x.data(), sh.n, want_f, mag_f);
+    const int64_t mid = sh.rows / 3;
+    for (const Kernels* k : variants) {
+      std::vector<float> y(sh.n * sh.rows, NAN);
+      k->bf16_f32(wb.data(), sh.cols, 0, mid, x.data(), sh.cols, sh.n, y.data(), sh.rows);
+      k->bf16_f32(wb.data(), sh.cols, mid, sh.rows, x.data(), sh.cols, sh.n, y.data(), sh.rows);
+      int bad = count_bad(y.data(), want_b, scaled(mag_b, kExactRel));
+      CHECK(bad == 0, "%s bf16_f32 (panels) rows=%lld cols=%lld n=%lld: %d bad", k->name, (long long)sh.rows,
+            (long long)sh.cols, (long long)sh.n, bad);
+      std::fill(y.begin(), y.end(), NAN);
+      k->f32_f32(wf.data(), sh.cols, 0, mid, x.data(), sh.cols, sh.n, y.data(), sh.rows);
+      k->f32_f32(wf.data(), sh.cols, mid, sh.rows, x.data(), sh.cols, sh.n, y.data(), sh.rows);
+      bad = count_bad(y.data(), want_f, scaled(mag_f, kExactRel));
+      CHECK(bad == 0, "%s f32_f32 (panels) rows=%lld cols=%lld n=%lld: %d bad", k->name, (long long)sh.rows,
+            (long long)sh.cols, (long long)sh.n, bad);
+      ++cases;
+    }
+  }
+  std::printf("dense panels: %d (variant, ragged GEMM shape) cases, bf16_f32 and f32_f32\n", cases);
+}
+
 // --- q4x16: the 16-row interleaved layout, every variant vs fp64 and the row-layout oracle ---
 std::vector<block_q4x16> pack_q4x16(const Q4Matrix& W) {
   const int64_t nb = W.cols / 32, groups = W.rows / 16;
@@ -710,6 +749,7 @@ int main() {
   test_kernels(variants);
   test_q4x16_kernels(variants);
   test_bf16_tiles(variants);
+  test_dense_panels(variants);
   test_matmul(variants);
   test_moe(variants);
   test_mla();

@@ -14,9 +14,33 @@
 #include "cpu/cpu_features.h"
 #include "cpu/kernels.h"
 #include "cpu/membw.h"
+#include "cpu/peak.h"
 
 namespace {
 constexpr int kRounds = 3;
+
+// Prefill-sized dense GEMM: bf16 weights kGemmRows x kGemmCols (a K2 shared-expert pair's shape)
+// against kGemmTokens tokens through the variant's bf16_f32 (and bf16_fast where it has one),
+// rows split across the pool as matmul does; GFLOP/s (2 flops per multiply-add), best of 3.
+constexpr int64_t kGemmRows = 4096, kGemmCols = 7168, kGemmTokens = 512;
+double dense_gemm_gflops(kk::ThreadPool& pool, const kk::cpu::Kernels& k, bool fast) {
+  std::vector<uint16_t> w(kGemmRows * kGemmCols);
+  std::vector<float> x(kGemmTokens * kGemmCols), y(kGemmTokens * kGemmRows);
+  uint32_t s = 1;
+  for (auto& v : w) { s = s * 1664525u + 1013904223u; v = uint16_t(0x3c00 + ((s >> 16) & 0x3ff)); }
+  for (auto& v : x) { s = s * 1664525u + 1013904223u; v = float(int(s >> 20) - 2048) / 2048.f; }
+  auto fn = fast && k.bf16_fast ? k.bf16_fast : k.bf16_f32;
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    pool.parallel_for(kGemmRows, 16, [&](int64_t r0, int64_t r1, int) {
+      fn(w.data(), kGemmCols, r0, r1, x.data(), kGemmCols, kGemmTokens, y.data(), kGemmRows);
+    });
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, 2.0 * kGemmRows * kGemmCols * kGemmTokens / dt / 1e9);
+  }
+  return best;
+}
 
 void keep_best(kk::cpu::MembwDetail& best, const kk::cpu::MembwDetail& d) {
   if (d.best_unit_gbps > best.best_unit_gbps) best.best_reader = d.best_reader;
@@ -48,6 +72,8 @@ int main(int argc, char** argv) {
       kk::cpu::measure_bf16_gemv_gbps(pool, k, &d); keep_best(bf, d);
     }
     const double mem = rd.best_unit_gbps;
+    const kk::cpu::ComputePeak peak = kk::cpu::measure_compute_peak(pool);
+    const double gemm_exact = dense_gemm_gflops(pool, k, false), gemm_fast = dense_gemm_gflops(pool, k, true);
     // Cost of one empty parallel_for (decode issues hundreds per token): best of 20 x 2000 calls.
     double pf_us = 1e9;
     for (int rep = 0; rep < 20; ++rep) {
@@ -60,11 +86,15 @@ int main(int argc, char** argv) {
                 "\"expert_gemv_fast_efficiency\": %.3f, \"bf16_gemv_gbps\": %.2f, \"bf16_gemv_efficiency\": %.3f, "
                 "\"whole_pass\": {\"mem_read_gbps\": %.2f, \"expert_gemv_gbps\": %.2f, "
                 "\"expert_gemv_fast_gbps\": %.2f, \"bf16_gemv_gbps\": %.2f}, "
-                "\"rows_expert_gemv_efficiency\": %.3f, \"rows_expert_gemv_fast_efficiency\": %.3f}",
+                "\"rows_expert_gemv_efficiency\": %.3f, \"rows_expert_gemv_fast_efficiency\": %.3f, "
+                "\"peak_gflops\": {\"fma_f32_avx512\": %.1f, \"fma_f32_avx2\": %.1f, \"dpbf16_avx512\": %.1f, \"dpbusd_avx512\": %.1f}, "
+                "\"bf16_gemm_512_gflops\": {\"exact\": %.1f, \"fast\": %.1f, \"fraction_of_fma_peak\": %.3f}}",
                 i ? "," : "", counts[i], x16 ? "x16" : "rows", pf_us, mem, rd.best_reader.c_str(), ex.best_unit_gbps, ex.best_unit_gbps / mem,
                 fa.best_unit_gbps, fa.best_unit_gbps / mem, bf.best_unit_gbps, bf.best_unit_gbps / mem,
                 rd.best_pass_gbps, ex.best_pass_gbps, fa.best_pass_gbps, bf.best_pass_gbps,
-                (x16 ? rex : ex).best_unit_gbps / mem, (x16 ? rfa : fa).best_unit_gbps / mem);
+                (x16 ? rex : ex).best_unit_gbps / mem, (x16 ? rfa : fa).best_unit_gbps / mem,
+                peak.fma_f32_avx512, peak.fma_f32_avx2, peak.dpbf16_avx512, peak.dpbusd_avx512,
+                gemm_exact, gemm_fast, std::max(gemm_exact, gemm_fast) / peak.fma_f32());
     std::fflush(stdout);
   }
   std::printf("\n]}\n");

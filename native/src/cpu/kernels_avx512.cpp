@@ -569,6 +569,10 @@ void dense_avx512(const Wt* W, int64_t cols, int64_t r0, int64_t r1, const float
     if ((r1 - r0) & 1) dense_row<Wt, 1>(W + (r1 - 1) * cols, cols, x, ldx, &y[r1 - 1]);
     return;
   }
+  if (n >= kPanelMinTokens) {
+    dense_gemm_panel_avx512<Wt>(W, cols, r0, r1, x, ldx, n, y, ldy);
+    return;
+  }
   gemm_tiles(r0, r1, n, cols, y, ldy, no_tile_setup,
              [&](int64_t r, int64_t t0, int64_t tn, int64_t c0, int64_t c1, float* out) {
     const Wt* row = W + r * cols + c0;

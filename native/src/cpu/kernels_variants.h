@@ -31,6 +31,13 @@ void q4x16_q8_amx(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, co
 void bf16_bf16_plain(const uint16_t* W, int64_t cols, int64_t r0, int64_t r1, const float* x,
                      int64_t ldx, int64_t n, float* y, int64_t ldy);
 
+// Prefill GEMM for dense weights on packed fp32 panels (gemm_panel_avx512.cpp): any shape;
+// the AVX-512 dense kernels call it from kPanelMinTokens tokens.
+template <class Wt>
+void dense_gemm_panel_avx512(const Wt* W, int64_t cols, int64_t r0, int64_t r1, const float* x,
+                             int64_t ldx, int64_t n, float* y, int64_t ldy);
+constexpr int64_t kPanelMinTokens = 8;
+
 const Kernels* kernels_avx2();
 const Kernels* kernels_avx512();       // AVX-512 F/BW/VL, fp32 FMA; q4_q8 via vpmaddubsw
 const Kernels* kernels_avx512_vnni();  // + VNNI vpdpbusd for q4_q8, BF16 vdpbf16ps when present
