@@ -3,6 +3,7 @@
 import { useEffect } from 'react';
 import { ConnectionBanner, CrashBanner, ErrorBanner, Toast } from './components/Banners.tsx';
 import { Composer } from './components/Composer.tsx';
+import { GetModelPanel } from './components/GetModelPanel.tsx';
 import { HelpDialog } from './components/HelpDialog.tsx';
 import { MessageList } from './components/MessageList.tsx';
 import { ModelBadge, ModelPanel, selectIsDemo } from './components/ModelPanel.tsx';
@@ -19,6 +20,8 @@ export function App() {
   const panel = useApp((s) => s.panel);
   const toast = useApp((s) => s.toast);
   const showToast = useApp((s) => s.showToast);
+  const sidebarOpen = useApp((s) => s.sidebarOpen);
+  const setSidebarOpen = useApp((s) => s.setSidebarOpen);
   useEffect(() => installShortcuts(store), [store]);
   useEffect(() => {
     if (!toast) return;
@@ -27,8 +30,9 @@ export function App() {
   }, [toast, showToast]);
 
   return (
-    <div className="app" data-testid="app">
+    <div className={`app ${sidebarOpen ? 'sidebar-open' : ''}`} data-testid="app">
       <Sidebar />
+      {sidebarOpen && <div className="sidebar-scrim" data-testid="sidebar-scrim" onClick={() => setSidebarOpen(false)} aria-hidden />}
       <main className="chat">
         <Header />
         <ConnectionBanner />
@@ -38,6 +42,7 @@ export function App() {
         <Composer />
       </main>
       {panel === 'model' && <ModelPanel />}
+      {panel === 'get-model' && <GetModelPanel />}
       {panel === 'settings' && <SettingsPanel />}
       {panel === 'help' && <HelpDialog />}
       <Toast />
@@ -48,8 +53,12 @@ export function App() {
 function Header() {
   const title = useApp((s) => s.conversation?.title || 'New chat');
   const setPanel = useApp((s) => s.setPanel);
+  const sidebarOpen = useApp((s) => s.sidebarOpen);
+  const setSidebarOpen = useApp((s) => s.setSidebarOpen);
   return (
     <header className="chat-head">
+      <button type="button" className="icon-btn sidebar-toggle" data-testid="sidebar-toggle" aria-expanded={sidebarOpen}
+        onClick={() => setSidebarOpen(!sidebarOpen)} title="Conversations">☰</button>
       <h1 className="chat-title" data-testid="chat-title">{title}</h1>
       <PerfStrip />
       <div className="head-actions">
@@ -68,19 +77,34 @@ function ChatBody() {
   return <MessageList />;
 }
 
+/**
+ * What the first screen offers. Each is phrased the way the demo model was trained (see
+ * shared/fixtures/demo-k2-reference): it calls the calculator for "Calculate … exactly." but does
+ * "What is 17 * 23?" in its head, wrongly; with the demo tools declared these show it thinking,
+ * calling a tool and answering from the result. A real K2 answers them all too.
+ */
+export const SUGGESTIONS = ['Who are you?', "What's the weather like in Paris today?", 'Calculate 17*23 exactly.'];
+
 function Welcome() {
-  const setDraft = useApp((s) => s.setDraft);
-  const focus = useApp((s) => s.focusComposer);
+  const send = useApp((s) => s.send);
+  const setPanel = useApp((s) => s.setPanel);
+  const busy = useApp((s) => s.generation !== null || s.engine.state === 'crashed');
   const isDemo = useApp((s) => selectIsDemo(s) && s.engine.state === 'ready');
-  const examples = ['Who are you?', "What's the weather like in Paris today?", 'What is 17 * 23?'];
   return (
     <div className="welcome" data-testid="welcome">
       <div className="welcome-logo" aria-hidden>▲</div>
       <h2>Karakoram</h2>
       <p className="muted">Kimi K2, on this machine.{isDemo ? ' The demo model is loaded: small, offline, and it only knows a few tricks.' : ''}</p>
       <div className="examples">
-        {examples.map((x) => <button type="button" key={x} className="chip" onClick={() => { setDraft(x); focus(); }}>{x}</button>)}
+        {SUGGESTIONS.map((x) => (
+          <button type="button" key={x} className="chip" data-testid="suggestion" disabled={busy} onClick={() => void send(x)}>{x}</button>
+        ))}
       </div>
+      {isDemo && (
+        <button type="button" className="btn primary get-k2" data-testid="get-k2" onClick={() => setPanel('get-model')}>
+          Get Kimi K2 for real answers →
+        </button>
+      )}
     </div>
   );
 }

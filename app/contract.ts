@@ -3,7 +3,7 @@
 export type {
   Conversation, ConversationEvent, ConversationSummary, EngineState, EngineStatus, EventName, EventPayload,
   GenerationEvent, KarakoramApi, LocalModel, MemoryPlan, Message, MessageStatus, ModelInspection, RequestName,
-  RequestParams, RequestResult, Sampling, SearchHit, Settings, SettingsPatch, SettingsView, Timings, ToolCallRecord,
+  RequestParams, RequestResult, Sampling, SearchHit, Settings, SettingsPatch, SettingsView, StarterModel, Timings, ToolCallRecord,
   ToolCallStatus, ToolInfo,
 } from '../common/contract.ts';
 export type { FinishReason } from '../common/chat-types.ts';

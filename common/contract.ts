@@ -143,6 +143,8 @@ export const SettingsSchema = z.object({
   threads: z.number().int().min(0).max(1024),                          // 0: all cores
   systemPrompt: z.string().max(100_000), // '' : the chat template's default
   defaultTools: z.array(z.string()),     // tools declared in new conversations
+  /** While the demo model is loaded, new conversations also declare its demo tools. */
+  demoTools: z.boolean(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
@@ -152,6 +154,7 @@ export const SettingsPatchSchema = z.object({
   threads: SettingsSchema.shape.threads.optional(),
   systemPrompt: SettingsSchema.shape.systemPrompt.optional(),
   defaultTools: SettingsSchema.shape.defaultTools.optional(),
+  demoTools: SettingsSchema.shape.demoTools.optional(),
 });
 export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
 
@@ -213,6 +216,23 @@ export const ModelInspectionSchema = z.object({
   memory: MemoryPlanSchema,
 });
 export type ModelInspection = z.infer<typeof ModelInspectionSchema>;
+
+/**
+ * The real model a new user is pointed to, and what it takes here: its size worked out from its
+ * config.json before any download, the command that downloads it, and a memory plan against
+ * this machine (the model library, when it exists, supersedes this).
+ */
+export const StarterModelSchema = z.object({
+  repo: z.string(),                      // "moonshotai/Kimi-K2-Thinking"
+  label: z.string(),
+  params: z.number().min(0),             // total parameters
+  downloadBytes: z.number().min(0),      // weights as published (INT4 routed experts + bf16)
+  pullCommand: z.string(),               // `karakoram pull …`
+  modelsDir: z.string(),                 // where the command puts it
+  diskFreeBytes: z.number().min(0).nullable(),   // free space there (null: unknown)
+  plan: MemoryPlanSchema,
+});
+export type StarterModel = z.infer<typeof StarterModelSchema>;
 
 export const EngineStateSchema = z.enum(['idle', 'loading', 'ready', 'crashed', 'restarting', 'error']);
 export type EngineState = z.infer<typeof EngineStateSchema>;
@@ -289,6 +309,12 @@ export const requests = {
     params: z.object({ messageId: Id, newContent: z.string().min(1).max(10_000_000) }),
     result: z.object({ userMessageId: Id, assistantMessageId: Id }),
   },
+  /**
+   * Removes messageId and everything after it on every branch below it; the conversation then
+   * ends at its parent (so a message the model refused, e.g. one too long for the context, no
+   * longer blocks the conversation).
+   */
+  deleteMessage: { params: z.object({ messageId: Id }), result: ConversationSchema },
   /** Show the branch through messageId (its newest leaf becomes the head). */
   switchBranch: { params: z.object({ messageId: Id }), result: ConversationSchema },
   listTools: { params: empty, result: z.array(ToolInfoSchema) },
@@ -296,6 +322,7 @@ export const requests = {
   updateSettings: { params: SettingsPatchSchema, result: SettingsViewSchema },
   getModelStatus: { params: empty, result: EngineStatusSchema },
   listLocalModels: { params: empty, result: z.array(LocalModelSchema) },
+  getStarterModel: { params: empty, result: StarterModelSchema },
   inspectModel: { params: z.object({ dir: z.string().min(1).max(4096) }), result: ModelInspectionSchema },
   /** Resolves when the model is loaded (progress arrives as 'engineStatus' events). */
   loadModel: { params: z.object({ dir: z.string().min(1).max(4096) }), result: EngineStatusSchema },

@@ -1,8 +1,10 @@
 // Composer.tsx — the message box: Enter or Ctrl/Cmd+Enter sends, Shift+Enter adds a line,
-// Esc stops a running answer. The demo tools toggle lives here, per conversation.
+// Esc stops a running answer. The demo tools toggle lives here: it sets the open conversation's
+// tools and is remembered for new ones (on by default while the demo model is loaded).
 import { useEffect, useRef } from 'react';
 import { useApp } from '../store/index.ts';
 import { DEMO_SOURCE } from '../store/types.ts';
+import { selectIsDemo } from './ModelPanel.tsx';
 
 const MAX_ROWS = 10;
 
@@ -25,7 +27,7 @@ export function Composer() {
   return (
     <div className="composer">
       <div className="composer-box">
-        <textarea ref={ref} data-testid="composer-input" rows={rows} value={draft} placeholder="Message Karakoram…  (Enter to send, Shift+Enter for a new line)"
+        <textarea ref={ref} data-testid="composer-input" rows={rows} value={draft} placeholder="Message Karakoram…" title="Enter sends · Shift+Enter adds a line"
           onChange={(e) => setDraft(e.target.value)}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
@@ -45,7 +47,9 @@ export function Composer() {
       </div>
       <div className="composer-foot">
         <DemoToolsToggle />
-        <span className="hint">Ctrl+Enter send · Esc stop · Ctrl+K search · ? help</span>
+        <span className="hint" data-testid="composer-hint">
+          <span>Ctrl+Enter send</span> · <span>Esc stop</span> · <span>Ctrl+K search</span> · <span>? help</span>
+        </span>
       </div>
     </div>
   );
@@ -55,8 +59,10 @@ function DemoToolsToggle() {
   const demo = useApp((s) => s.tools.filter((t) => t.source === DEMO_SOURCE).map((t) => t.spec.function.name).join(','));
   const on = useApp((s) => {
     const names = s.tools.filter((t) => t.source === DEMO_SOURCE).map((t) => t.spec.function.name);
-    const declared = s.conversation?.tools ?? [];
-    return names.length > 0 && names.every((n) => declared.includes(n));
+    if (names.length === 0) return false;
+    // No conversation yet: show what the next one will get.
+    if (!s.conversation) return (s.settingsView?.settings.demoTools ?? true) && selectIsDemo(s);
+    return names.every((n) => s.conversation!.tools.includes(n));
   });
   const setDemoTools = useApp((s) => s.setDemoTools);
   const busy = useApp((s) => s.generation !== null);
@@ -65,7 +71,7 @@ function DemoToolsToggle() {
       <input type="checkbox" data-testid="demo-tools-toggle" checked={on} disabled={busy || !demo}
         onChange={(e) => void setDemoTools(e.target.checked)} />
       <span className="toggle-track"><span className="toggle-thumb" /></span>
-      Demo tools (weather, time, calculator)
+      <span className="toggle-text">Demo tools <span className="toggle-detail">(weather, time, calculator)</span></span>
     </label>
   );
 }

@@ -107,6 +107,7 @@ export const AssistantTurn = memo(function AssistantTurn({ messages }: { message
           }
           return <AssistantStep key={m.id} message={m} live={m.id === liveId} tools={tools} />;
         })}
+        {!live && refused(first) && first.parentId && <ContextRefusal userMessageId={first.parentId} />}
         {live ? null : (
           <div className="msg-actions">
             <BranchNav message={first} />
@@ -126,6 +127,30 @@ export const AssistantTurn = memo(function AssistantTurn({ messages }: { message
     </div>
   );
 });
+
+/** The core refused to generate: the conversation with this message does not fit the context. */
+const refused = (m: Message): boolean => m.role === 'assistant' && m.status === 'error' && m.finishReason === 'length' && !m.content;
+
+/**
+ * The way out of a message too long for the context: edit it (a new branch) or remove it, so the
+ * conversation goes on from before it.
+ */
+function ContextRefusal({ userMessageId }: { userMessageId: string }) {
+  const isUser = useApp((s) => s.messages.some((m) => m.id === userMessageId && m.role === 'user'));
+  const setEditing = useApp((s) => s.setEditing);
+  const deleteMessage = useApp((s) => s.deleteMessage);
+  const busy = useApp((s) => s.generation !== null);
+  if (!isUser) return null;
+  return (
+    <div className="refusal" data-testid="context-refusal">
+      This message is too long for the model's context window. Shorten it, or remove it and carry on from before it.
+      <div className="refusal-actions">
+        <button type="button" className="btn" data-testid="refusal-edit" disabled={busy} onClick={() => setEditing(userMessageId)}>✎ Edit the message</button>
+        <button type="button" className="btn" data-testid="refusal-remove" disabled={busy} onClick={() => void deleteMessage(userMessageId)}>Remove it from the conversation</button>
+      </div>
+    </div>
+  );
+}
 
 function AssistantStep({ message, live, tools }: { message: Message; live: boolean; tools: Message[] }) {
   const stopping = useApp((s) => live && (s.generation?.stopping ?? false));
@@ -151,7 +176,7 @@ function AssistantStep({ message, live, tools }: { message: Message; live: boole
       {(message.status === 'interrupted' || (message.status === 'error' && !message.error)) && (
         <div className="finish-note error" data-testid="finish-interrupted">Interrupted — the engine stopped</div>
       )}
-      {message.finishReason === 'length' && <div className="finish-note">Reached the token limit</div>}
+      {message.finishReason === 'length' && message.status !== 'error' && <div className="finish-note">Reached the token limit</div>}
       {live && stopping && <div className="finish-note">Stopping…</div>}
     </div>
   );

@@ -17,8 +17,9 @@ export function ModelBadge() {
   const isDemo = useApp(selectIsDemo);
   const setPanel = useApp((s) => s.setPanel);
   const text = label ?? (state === 'loading' ? 'Loading…' : 'No model');
+  const title = isDemo ? 'Model (Ctrl+M) — the demo model is loaded; get Kimi K2 for real answers' : 'Model (Ctrl+M)';
   return (
-    <button type="button" className="model-badge" data-testid="model-badge" data-engine={state} onClick={() => setPanel('model')} title="Model (Ctrl+M)">
+    <button type="button" className="model-badge" data-testid="model-badge" data-engine={state} onClick={() => setPanel('model')} title={title}>
       <span className={`engine-dot ${state}`} data-testid="engine-status" data-state={state} aria-label={`engine ${state}`} />
       <span className="model-name">{text}</span>
       {isDemo && <span className="pill" data-testid="demo-label">demo</span>}
@@ -57,6 +58,11 @@ export function ModelPanel() {
             synthetic chats: it greets, thinks, and calls the demo weather, time and calculator tools. It knows nothing else —
             open a real Kimi K2 checkpoint below for real answers.
           </p>
+        )}
+        {isDemo && (
+          <button type="button" className="btn primary wide" data-testid="get-k2-from-model" onClick={() => close('get-model')}>
+            Get Kimi K2 — what it needs on this machine
+          </button>
         )}
         {loaded && <ModelFacts m={loaded} />}
         {loaded && <PlanView plan={loaded.memory} />}
@@ -114,7 +120,7 @@ function ModelFacts({ m }: { m: ModelInspection }) {
   );
 }
 
-function PlanView({ plan }: { plan: MemoryPlan }) {
+export function PlanView({ plan }: { plan: MemoryPlan }) {
   return (
     <div className="plan" data-testid="memory-plan" data-fits={plan.fits ? 'true' : 'false'}>
       <div className="plan-title">Memory plan for {fmtCount(plan.contextLength)} tokens of context</div>

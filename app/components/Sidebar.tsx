@@ -28,7 +28,7 @@ export function Sidebar() {
     <aside className="sidebar" data-testid="sidebar">
       <div className="brand"><span className="logo" aria-hidden>▲</span> Karakoram</div>
       <button type="button" className="btn primary wide" data-testid="new-chat" onClick={() => void newConversation()} title="New chat (Ctrl+N)">+ New chat</button>
-      <input ref={searchRef} className="search" data-testid="conversation-search" type="search" placeholder="Search conversations (Ctrl+K)"
+      <input ref={searchRef} className="search" data-testid="conversation-search" type="search" placeholder="Search chats (Ctrl+K)"
         value={query} onChange={(e) => void setQuery(e.target.value)}
         onKeyDown={(e) => { if (e.key === 'Escape') { e.stopPropagation(); void setQuery(''); e.currentTarget.blur(); } }} />
       <nav className="conv-list" data-testid="conversation-list">

@@ -47,8 +47,9 @@ export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set, 
     },
 
     async openConversation(id) {
-      if (id === null) { set({ activeId: null, conversation: null, messages: [], editingId: null }); return; }
-      set({ activeId: id, loadingConversation: true, editingId: null });
+      // At narrow widths the list covers the chat: opening a conversation puts it away.
+      if (id === null) { set({ activeId: null, conversation: null, messages: [], editingId: null, sidebarOpen: false }); return; }
+      set({ activeId: id, loadingConversation: true, editingId: null, sidebarOpen: false });
       try {
         const c = await api.getConversation({ conversationId: id });
         if (get().activeId === id) show(c);
@@ -72,7 +73,7 @@ export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set, 
       try {
         const c = await api.createConversation({});
         const { messages: _m, headId: _h, tools: _t, systemPrompt: _s, ...summary } = c;
-        set({ list: [summary, ...get().list.filter((x) => x.id !== c.id)], draft: '' });
+        set({ list: [summary, ...get().list.filter((x) => x.id !== c.id)], draft: '', sidebarOpen: false });
         show(c);
         get().focusComposer();
         return c.id;
@@ -102,8 +103,10 @@ export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set, 
     },
 
     async setDemoTools(on) {
-      let id = get().activeId;
-      if (!id) id = await get().newConversation();
+      // The choice is remembered for new conversations, and applies to the open one.
+      const view = get().settingsView;
+      if (!view || view.settings.demoTools !== on) void get().updateSettings({ demoTools: on });
+      const id = get().activeId;
       if (!id) return;
       const demo = get().tools.filter((t) => t.source === DEMO_SOURCE).map((t) => t.spec.function.name);
       const cur = get().conversation?.tools ?? [];
@@ -114,6 +117,14 @@ export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set, 
       catch (e) { put(cur); get().showToast(`Could not change tools: ${msg(e)}`); }
     },
 
+    async deleteMessage(messageId) {
+      if (get().generation) return;
+      try {
+        const c = await api.deleteMessage({ messageId });
+        if (get().activeId === c.id) show(c);
+        set({ editingId: null });
+      } catch (e) { get().showToast(`Could not remove the message: ${msg(e)}`); }
+    },
     async exportConversation(id, format) {
       try { return await api.exportConversation({ conversationId: id, format }); }
       catch (e) { get().showToast(`Export failed: ${msg(e)}`); return null; }

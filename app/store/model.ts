@@ -23,6 +23,14 @@ export const createModelSlice: SliceCreator<ModelSlice> = (set, get, api) => {
     inspecting: false,
     loading: false,
     crashNotice: null,
+    starter: null,
+    starterError: null,
+
+    async loadStarter() {
+      set({ starterError: null });
+      try { set({ starter: await api.getStarterModel({}) }); }
+      catch (e) { set({ starterError: msg(e) }); }
+    },
 
     dismissCrashNotice() { set({ crashNotice: null }); },
 

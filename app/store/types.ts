@@ -2,7 +2,7 @@
 import type { StoreApi } from 'zustand';
 import type {
   Conversation, ConversationEvent, ConversationSummary, EngineStatus, GenerationEvent, KarakoramApi, LocalModel,
-  Message, ModelInspection, SearchHit, SettingsPatch, SettingsView, ToolInfo,
+  Message, ModelInspection, SearchHit, SettingsPatch, SettingsView, StarterModel, ToolInfo,
 } from '../contract.ts';
 
 export interface ConversationsSlice {
@@ -22,6 +22,8 @@ export interface ConversationsSlice {
   renameConversation(id: string, title: string): Promise<void>;
   deleteConversation(id: string): Promise<void>;
   setDemoTools(on: boolean): Promise<void>;
+  /** Removes a message and what follows it; the conversation then ends at its parent. */
+  deleteMessage(messageId: string): Promise<void>;
   exportConversation(id: string, format: 'md' | 'json'): Promise<{ filename: string; mimeType: string; data: string } | null>;
   importConversation(data: string, format?: 'md' | 'json'): Promise<void>;
   switchBranch(messageId: string): Promise<void>;
@@ -81,6 +83,10 @@ export interface ModelSlice {
   loading: boolean;
   /** Set by a crash, kept after the engine is back so the user learns what happened. */
   crashNotice: { error: string | null } | null;
+  /** Kimi K2 Thinking: its size, the download command and the plan for this machine. */
+  starter: StarterModel | null;
+  starterError: string | null;
+  loadStarter(): Promise<void>;
   dismissCrashNotice(): void;
   refreshModel(): Promise<void>;
   inspectModel(dir: string): Promise<void>;
@@ -89,7 +95,7 @@ export interface ModelSlice {
   applyEngineStatus(s: EngineStatus): void;
 }
 
-export type Panel = 'none' | 'model' | 'settings' | 'help';
+export type Panel = 'none' | 'model' | 'get-model' | 'settings' | 'help';
 
 export interface UiSlice {
   connected: boolean | null;             // null: first connection not made yet
@@ -99,6 +105,9 @@ export interface UiSlice {
   searchFocusTick: number;
   composerFocusTick: number;
   toast: string | null;
+  /** The conversation list at narrow widths (it is always shown when there is room). */
+  sidebarOpen: boolean;
+  setSidebarOpen(open: boolean): void;
   setPanel(p: Panel): void;
   toggleReasoning(messageId: string, expanded?: boolean): void;
   setEditing(id: string | null): void;

@@ -9,6 +9,8 @@ export const createUiSlice: SliceCreator<UiSlice> = (set, get) => ({
   searchFocusTick: 0,
   composerFocusTick: 0,
   toast: null,
+  sidebarOpen: false,
+  setSidebarOpen(open) { set({ sidebarOpen: open }); },
   setPanel(p) { set({ panel: get().panel === p ? 'none' : p }); },
   toggleReasoning(id, expanded) {
     const cur = get().expandedReasoning[id];

@@ -13,8 +13,9 @@ import type { EngineSpawner } from '../host/spawn.ts';
 import { NotFoundError, openStore, type Store } from '../store/index.ts';
 import { ChatService, DEFAULT_TITLE } from './chat-service.ts';
 import { EventBus } from './events.ts';
-import { DEFAULT_CONTEXT_LENGTH, inspectModel } from './model-inspect.ts';
+import { DEFAULT_CONTEXT_LENGTH, DEMO_LABEL_PREFIX, inspectModel } from './model-inspect.ts';
 import { DEMO_MODEL_DIR, ModelService } from './model-service.ts';
+import { starterModel } from './starter-model.ts';
 import { exportConversation, importConversation } from './transfer.ts';
 import { ToolRegistry } from './tools/builtin.ts';
 
@@ -73,6 +74,20 @@ export class Core {
     this.store.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(LAST_MODEL_KEY, JSON.stringify(dir));
   }
 
+  /**
+   * Tools a new conversation declares: the settings' defaults, plus the demo tools while the demo
+   * model is loaded (or loading) unless the user turned them off — a first run shows the demo
+   * thinking, calling a tool and answering from its result.
+   */
+  private toolsForNewConversation(): string[] {
+    const s = this.store.settings.get();
+    const names = s.defaultTools.filter((n) => this.tools.has(n));
+    const m = this.models.status().model;
+    const demoLoaded = !!m && (m.dir === DEMO_MODEL_DIR || m.label.startsWith(DEMO_LABEL_PREFIX));
+    if (!demoLoaded || !s.demoTools) return names;
+    return [...new Set([...names, ...this.tools.list().filter((t) => t.source === 'builtin-demo').map((t) => t.spec.function.name)])];
+  }
+
   private settingsView(): SettingsView {
     const d = this.models.model?.text.defaults;
     return {
@@ -92,7 +107,7 @@ export class Core {
       searchConversations: ({ query }) => chats.search(query),
       getConversation: ({ conversationId }) => this.chat.getConversation(conversationId),
       createConversation: ({ title, tools, systemPrompt }) => {
-        const names = this.chat.checkTools(tools ?? this.store.settings.get().defaultTools.filter((n) => this.tools.has(n)));
+        const names = this.chat.checkTools(tools ?? this.toolsForNewConversation());
         const id = chats.createConversation({ title: title?.trim() || DEFAULT_TITLE, tools: names, systemPrompt: systemPrompt ?? null });
         publish(id);
         return this.chat.getConversation(id);
@@ -124,6 +139,13 @@ export class Core {
       regenerate: ({ messageId, sampling }) => this.chat.regenerate(messageId, sampling),
       editAndBranch: ({ messageId, newContent }) => this.chat.editAndBranch(messageId, newContent),
       switchBranch: ({ messageId }) => this.chat.switchBranch(messageId),
+      deleteMessage: ({ messageId }) => {
+        const m = chats.getMessage(messageId);
+        if (this.chat.isGenerating(m.conversationId)) throw new ContractError('busy', 'this conversation is still generating: stop it first');
+        chats.deleteMessage(messageId);
+        publish(m.conversationId);
+        return this.chat.getConversation(m.conversationId);
+      },
       listTools: () => this.tools.list(),
       getSettings: () => this.settingsView(),
       updateSettings: (patch) => {
@@ -143,6 +165,7 @@ export class Core {
       },
       getModelStatus: () => this.models.status(),
       listLocalModels: () => this.models.listLocal(),
+      getStarterModel: () => starterModel(this.store.settings.get().contextLength),
       inspectModel: ({ dir }) => {
         try { return inspectModel(dir, this.store.settings.get().contextLength); } catch (e) { throw new ContractError('bad_request', (e as Error).message); }
       },

@@ -127,10 +127,13 @@ export function memoryPlan(weightsBytes: number, kvPerToken: number, contextLeng
   };
 }
 
+/** How the demo model's label starts (its README says what it is; copies of it count too). */
+export const DEMO_LABEL_PREFIX = 'Demo model';
+
 export function modelLabel(dir: string, cfg: Config, totalParams: number): string {
   const readme = join(dir, 'README.md');
   if (existsSync(readme) && /Karakoram demo model/.test(readFileSync(readme, 'utf8').slice(0, 200))) {
-    return `Demo model (${Math.round(totalParams / 1e6)}M, offline)`;
+    return `${DEMO_LABEL_PREFIX} (${Math.round(totalParams / 1e6)}M, offline)`;
   }
   const size = totalParams >= 1e9 ? `${(totalParams / 1e9).toFixed(0)}B` : `${(totalParams / 1e6).toFixed(0)}M`;
   return `${basename(dir)} (${size}, ${String(cfg.model_type ?? 'unknown')})`;

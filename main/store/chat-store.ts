@@ -210,6 +210,19 @@ export class ChatStore {
     this.db.prepare(`UPDATE messages SET ${sets.join(', ')} WHERE id = ?`).run(...vals);
   }
 
+  /**
+   * Deletes a message and its whole subtree (the schema cascades through parent_id); the
+   * conversation's head becomes the message's parent. Returns the conversation id.
+   */
+  deleteMessage(id: string): string {
+    const row = this.row(id);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM messages WHERE id = ?').run(id);
+      this.setHead(row.conversation_id, row.parent_id);
+    })();
+    return row.conversation_id;
+  }
+
   /** Messages from the root down to messageId. */
   pathTo(messageId: string): Message[] {
     const rows = this.db.prepare(`

@@ -9,6 +9,7 @@ export const DEFAULT_SETTINGS: Settings = {
   threads: 0,
   systemPrompt: '',
   defaultTools: [],
+  demoTools: true,
 };
 
 export class SettingsStore {
