@@ -1,113 +1,103 @@
-// calculator.ts — exact arithmetic for the demo `calculator` tool: a small recursive-descent
-// parser over + - * / % ^ (or **) and parentheses, computing with rationals of BigInts, so
-// 123*45 is 5535 and 1/3 stays 1/3. Never evaluates code.
+// calculator.ts — the `calculator` tool's arithmetic, on mathjs's expression parser. The tree it
+// parses is evaluated here node by node over an allow-list (numbers, + - * / % ^, parentheses,
+// pi / e and a few functions), so nothing but arithmetic can run. Rational operations are exact
+// (mathjs Fractions on BigInts: 123*45 is 5535, 1/3 stays 1/3 until it is printed); functions
+// and irrational powers use 40-digit BigNumbers.
+import { all, create, type MathNode } from 'mathjs';
 
 /** Longest expression accepted (the model writes short ones; this bounds the work). */
 const MAX_EXPRESSION_CHARS = 500;
 /** Largest exponent magnitude in a ^ b (bounds BigInt growth). */
 const MAX_EXPONENT = 1000;
-/** Digits after the point in a decimal rendering of a non-integer result. */
+/** Digits after the point in a decimal rendering of a non-terminating result. */
 const DECIMAL_DIGITS = 12;
+/** Significant digits of the BigNumber path (functions, irrational powers). */
+const BIGNUMBER_PRECISION = 40;
 
-interface Rat { n: bigint; d: bigint }
+const exact = create(all, { number: 'Fraction' });
+const real = create(all, { number: 'BigNumber', precision: BIGNUMBER_PRECISION });
 
-function gcd(a: bigint, b: bigint): bigint { a = a < 0n ? -a : a; b = b < 0n ? -b : b; while (b) [a, b] = [b, a % b]; return a; }
-function rat(n: bigint, d = 1n): Rat {
-  if (d === 0n) throw new Error('division by zero');
-  if (d < 0n) { n = -n; d = -d; }
-  const g = gcd(n, d) || 1n;
-  return { n: n / g, d: d / g };
-}
-const add = (a: Rat, b: Rat) => rat(a.n * b.d + b.n * a.d, a.d * b.d);
-const sub = (a: Rat, b: Rat) => rat(a.n * b.d - b.n * a.d, a.d * b.d);
-const mul = (a: Rat, b: Rat) => rat(a.n * b.n, a.d * b.d);
-const div = (a: Rat, b: Rat) => rat(a.n * b.d, a.d * b.n);
-function mod(a: Rat, b: Rat): Rat {
-  if (b.n === 0n) throw new Error('modulo by zero');
-  const q = (a.n * b.d) / (a.d * b.n);         // truncated quotient
-  return sub(a, mul(b, rat(q)));
-}
-function pow(a: Rat, b: Rat): Rat {
-  if (b.d !== 1n) throw new Error('only whole-number exponents are supported');
-  const e = b.n < 0n ? -b.n : b.n;
-  if (e > BigInt(MAX_EXPONENT)) throw new Error(`exponent larger than ${MAX_EXPONENT}`);
-  const r = rat(a.n ** e, a.d ** e);
-  return b.n < 0n ? div(rat(1n), r) : r;
+const BINARY: Record<string, string> = { '+': 'add', '-': 'subtract', '*': 'multiply', '/': 'divide', '%': 'mod', mod: 'mod', '^': 'pow' };
+const UNARY: Record<string, string> = { '-': 'unaryMinus', '+': 'unaryPlus' };
+const FUNCTIONS = new Set(['sqrt', 'cbrt', 'abs', 'round', 'floor', 'ceil', 'exp', 'log', 'log10', 'log2', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'min', 'max', 'factorial']);
+const CONSTANTS = new Set(['pi', 'e']);
+
+/** Not rational: the expression needs the BigNumber path. */
+class NeedsReal extends Error {}
+
+type MathJs = typeof exact;
+type Value = unknown;
+
+function evalNode(m: MathJs, node: MathNode, rational: boolean): Value {
+  const n = node as MathNode & { op?: string; fn?: string | { name: string }; args?: MathNode[]; content?: MathNode; value?: unknown; name?: string };
+  switch (node.type) {
+    case 'ConstantNode':
+      // The parser already made numbers Fractions or BigNumbers (the instance's config).
+      if (!m.isFraction(n.value as never) && !m.isBigNumber(n.value as never)) throw new Error(`unexpected '${node.toString()}'`);
+      return n.value;
+    case 'ParenthesisNode': return evalNode(m, n.content!, rational);
+    case 'SymbolNode':
+      if (!CONSTANTS.has(n.name!)) throw new Error(`unexpected '${n.name}'`);
+      if (rational) throw new NeedsReal();
+      return m.evaluate(n.name!);
+    case 'OperatorNode': {
+      const args = n.args!.map((a) => evalNode(m, a, rational));
+      const name = args.length === 1 ? UNARY[n.op!] : BINARY[n.op!];
+      if (!name) throw new Error(`unexpected '${n.op}'`);
+      if (name === 'pow') {
+        const e = Number(m.number(args[1] as never));
+        if (!(Math.abs(e) <= MAX_EXPONENT)) throw new Error(`exponent larger than ${MAX_EXPONENT}`);
+        if (rational && !Number.isInteger(e)) throw new NeedsReal();
+      }
+      if ((name === 'divide' || name === 'mod') && m.isZero(args[1] as never)) throw new Error(name === 'mod' ? 'modulo by zero' : 'division by zero');
+      return (m as unknown as Record<string, (...a: Value[]) => Value>)[name](...args);
+    }
+    case 'FunctionNode': {
+      const fname = typeof n.fn === 'string' ? n.fn : n.fn?.name;
+      if (!fname || !FUNCTIONS.has(fname) || (n.fn as unknown as MathNode).type !== 'SymbolNode') throw new Error(`unexpected '${node.toString()}'`);
+      if (rational && fname !== 'abs' && fname !== 'min' && fname !== 'max') throw new NeedsReal();
+      const args = n.args!.map((a) => evalNode(m, a, rational));
+      return (m as unknown as Record<string, (...a: Value[]) => Value>)[fname](...args);
+    }
+    default:
+      throw new Error(`unexpected '${node.toString()}'`);
+  }
 }
 
-export function formatRational(r: Rat): string {
-  if (r.d === 1n) return r.n.toString();
-  const neg = r.n < 0n;
-  const n = neg ? -r.n : r.n;
-  const whole = n / r.d;
+/** A Fraction as digits: exact when the decimal terminates, else '≈' and DECIMAL_DIGITS digits. */
+export function formatFraction(f: { s: bigint; n: bigint; d: bigint }): string {
+  const neg = f.s < 0n && f.n !== 0n;
+  if (f.d === 1n) return `${neg ? '-' : ''}${f.n}`;
+  let d = f.d; while (d % 2n === 0n) d /= 2n; while (d % 5n === 0n) d /= 5n;
+  const terminating = d === 1n;
   const scale = 10n ** BigInt(DECIMAL_DIGITS);
-  let frac = ((n % r.d) * scale / r.d).toString().padStart(DECIMAL_DIGITS, '0').replace(/0+$/, '');
-  // Terminating decimals are exact; others get an approximation mark.
-  let d = r.d; while (d % 2n === 0n) d /= 2n; while (d % 5n === 0n) d /= 5n;
-  const exact = d === 1n;
-  if (!frac) frac = '0';
-  return `${exact ? '' : '≈'}${neg ? '-' : ''}${whole}.${frac}`;
+  const whole = f.n / f.d;
+  const frac = ((f.n % f.d) * scale / f.d).toString().padStart(DECIMAL_DIGITS, '0').replace(/0+$/, '') || '0';
+  return `${terminating ? '' : '≈'}${neg ? '-' : ''}${whole}.${frac}`;
 }
 
-export function evaluate(expression: string): Rat {
-  if (expression.length > MAX_EXPRESSION_CHARS) throw new Error(`expression longer than ${MAX_EXPRESSION_CHARS} characters`);
-  const src = expression.replace(/[×✕]/g, '*').replace(/[÷]/g, '/').replace(/−/g, '-');
-  let i = 0;
-  const ws = () => { while (i < src.length && /\s/.test(src[i])) i++; };
-  const peek = () => { ws(); return src[i]; };
-  function expr(): Rat {
-    let v = term();
-    for (;;) {
-      const c = peek();
-      if (c === '+') { i++; v = add(v, term()); } else if (c === '-') { i++; v = sub(v, term()); } else return v;
-    }
-  }
-  function term(): Rat {
-    let v = unary();
-    for (;;) {
-      const c = peek();
-      if (c === '*' && src[i + 1] !== '*') { i++; v = mul(v, unary()); }
-      else if (c === '/') { i++; v = div(v, unary()); }
-      else if (c === '%') { i++; v = mod(v, unary()); }
-      else return v;
-    }
-  }
-  function unary(): Rat {
-    const c = peek();
-    if (c === '-') { i++; return sub(rat(0n), unary()); }
-    if (c === '+') { i++; return unary(); }
-    return power();
-  }
-  function power(): Rat {
-    const base = atom();
-    const c = peek();
-    if (c === '^') { i++; return pow(base, unary()); }
-    if (c === '*' && src[i + 1] === '*') { i += 2; return pow(base, unary()); }
-    return base;
-  }
-  function atom(): Rat {
-    const c = peek();
-    if (c === '(') {
-      i++;
-      const v = expr();
-      if (peek() !== ')') throw new Error(`expected ')' at position ${i}`);
-      i++;
-      return v;
-    }
-    const m = /^(\d[\d_]*)(?:\.(\d+))?/.exec(src.slice(i)) ?? /^\.(\d+)/.exec(src.slice(i));
-    if (!m) throw new Error(c === undefined ? 'unexpected end of expression' : `unexpected '${c}' at position ${i}`);
-    i += m[0].length;
-    if (m[0].startsWith('.')) return rat(BigInt(m[1]), 10n ** BigInt(m[1].length));
-    const whole = BigInt(m[1].replace(/_/g, ''));
-    if (!m[2]) return rat(whole);
-    const scale = 10n ** BigInt(m[2].length);
-    return rat(whole * scale + BigInt(m[2]), scale);
-  }
-  const v = expr();
-  if (peek() !== undefined) throw new Error(`unexpected '${src[i]}' at position ${i}`);
-  return v;
+function formatReal(v: Value): string {
+  const s = real.format(v as never, { notation: 'fixed', precision: DECIMAL_DIGITS });
+  const trimmed = s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+  return real.isInteger(v as never) ? trimmed : `≈${trimmed}`;
 }
 
+/** Evaluates an arithmetic expression; throws an Error whose message the model can read. */
 export function calculate(expression: string): string {
-  return formatRational(evaluate(expression));
+  if (expression.length > MAX_EXPRESSION_CHARS) throw new Error(`expression longer than ${MAX_EXPRESSION_CHARS} characters`);
+  const src = expression.replace(/[×✕]/g, '*').replace(/÷/g, '/').replace(/−/g, '-').replace(/\*\*/g, '^');
+  let tree: MathNode;
+  try { tree = real.parse(src); } catch (e) { throw new Error(`cannot read the expression: ${(e as Error).message}`); }
+  try {
+    const v = evalNode(exact, exact.parse(src), true) as { s: bigint; n: bigint; d: bigint };
+    if (!exact.isFraction(v)) throw new Error('the result is not a number');
+    return formatFraction(v);
+  } catch (e) {
+    // Irrational steps, and numbers a Fraction cannot hold (1e400), go the BigNumber way.
+    if (!(e instanceof NeedsReal) && !/Invalid argument/.test((e as Error).message)) throw e;
+  }
+  const v = evalNode(real, tree, false);
+  if (!real.isBigNumber(v)) throw new Error('the result is not a real number');
+  if (!(v as { isFinite(): boolean }).isFinite()) throw new Error('the result is not finite');
+  return formatReal(v);
 }
