@@ -135,6 +135,33 @@ export const ToolInfoSchema = z.object({
 });
 export type ToolInfo = z.infer<typeof ToolInfoSchema>;
 
+/**
+ * An MCP server the user added: a local command over stdio, or a Streamable HTTP endpoint. It is
+ * started only while `enabled`; `name` is how its tools are grouped and approved.
+ */
+export const McpServerConfigSchema = z.discriminatedUnion('transport', [
+  z.object({
+    name: z.string().min(1).max(100).regex(/^[\w.-]+$/, 'letters, digits, _ . - only'),
+    transport: z.literal('stdio'),
+    command: z.string().min(1).max(4096),
+    args: z.array(z.string().max(4096)).max(200).default([]),
+    env: z.record(z.string(), z.string()).default({}),
+    cwd: z.string().max(4096).nullable().default(null),
+    enabled: z.boolean().default(false),
+  }),
+  z.object({
+    name: z.string().min(1).max(100).regex(/^[\w.-]+$/, 'letters, digits, _ . - only'),
+    transport: z.literal('http'),
+    url: z.string().url().max(4096),
+    headers: z.record(z.string(), z.string()).default({}),
+    enabled: z.boolean().default(false),
+  }),
+]);
+export type McpServerConfig = z.infer<typeof McpServerConfigSchema>;
+
+export const McpServerStateSchema = z.enum(['stopped', 'starting', 'running', 'crashed', 'error']);
+export type McpServerState = z.infer<typeof McpServerStateSchema>;
+
 // Settings ------------------------------------------------------------------------------------
 
 export const SettingsSchema = z.object({
