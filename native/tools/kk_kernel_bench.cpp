@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "kk_blocks.h"
 #include "cpu/cpu_features.h"
 #include "cpu/kernels.h"
 #include "cpu/membw.h"
@@ -42,6 +43,39 @@ double dense_gemm_gflops(kk::ThreadPool& pool, const kk::cpu::Kernels& k, bool f
   return best;
 }
 
+// Prefill-sized INT4 expert GEMM: one K2 gate matrix (2048 x 7168, block_q4x16 where the variant
+// repacks) against kExpertTokens tokens (512 prompt tokens x 8 slots / 384 experts), through
+// q4x16_q8 (fast) or q4x16_f32 (exact); GOP/s (2 per multiply-add), best of 5.
+constexpr int64_t kExpertRows = 2048, kExpertCols = 7168, kExpertTokens = 11;
+constexpr int64_t kExpertCopies = 32;  // distinct matrices walked in turn (264 MB: not cached)
+double expert_gemm_gops(kk::ThreadPool& pool, const kk::cpu::Kernels& k, bool fast) {
+  const int64_t nb = kExpertCols / KK_Q4_GROUP, groups = kExpertRows / KK_Q4X16_ROWS;
+  std::vector<block_q4x16> w(kExpertCopies * groups * nb);
+  uint32_t s = 7;
+  for (auto& b : w) {
+    for (auto& q : b.qs) { s = s * 1664525u + 1013904223u; q = uint8_t(s >> 24); }
+    for (auto& sc : b.scale_bf16) sc = 0x3c00;
+  }
+  std::vector<float> x(kExpertTokens * kExpertCols), y(kExpertTokens * kExpertRows);
+  for (auto& v : x) { s = s * 1664525u + 1013904223u; v = float(int(s >> 20) - 2048) / 2048.f; }
+  std::vector<block_q8> xq(kExpertTokens * nb);
+  for (int64_t t = 0; t < kExpertTokens; ++t) k.quantize_q8(&x[t * kExpertCols], kExpertCols, &xq[t * nb]);
+  double best = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t e = 0; e < kExpertCopies; ++e) {
+      const block_q4x16* we = w.data() + e * groups * nb;
+      pool.parallel_for(groups, 1, [&](int64_t g0, int64_t g1, int) {
+        if (fast) k.q4x16_q8(we, kExpertCols, g0, g1, xq.data(), kExpertTokens, y.data(), kExpertRows);
+        else k.q4x16_f32(we, kExpertCols, g0, g1, x.data(), kExpertCols, kExpertTokens, y.data(), kExpertRows);
+      });
+    }
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, 2.0 * kExpertCopies * kExpertRows * kExpertCols * kExpertTokens / dt / 1e9);
+  }
+  return best;
+}
+
 void keep_best(kk::cpu::MembwDetail& best, const kk::cpu::MembwDetail& d) {
   if (d.best_unit_gbps > best.best_unit_gbps) best.best_reader = d.best_reader;
   best.best_unit_gbps = std::max(best.best_unit_gbps, d.best_unit_gbps);
@@ -60,7 +94,9 @@ int main(int argc, char** argv) {
     kk::ThreadPool pool(counts[i]);
     kk::cpu::MembwDetail rd, ex, fa, bf, rex, rfa;
     const bool x16 = k.q4x16_native;
-    for (int round = 0; round < kRounds; ++round) {
+    // KK_KERNEL_BENCH_COMPUTE=1: only the compute figures (peak, GEMMs), no bandwidth rounds.
+    const bool compute_only = std::getenv("KK_KERNEL_BENCH_COMPUTE") != nullptr;
+    for (int round = 0; round < (compute_only ? 0 : kRounds); ++round) {
       kk::cpu::MembwDetail d;
       kk::cpu::measure_read_bandwidth_gbps(pool, &d); keep_best(rd, d);
       kk::cpu::measure_q4_gemv_gbps(pool, k, false, x16, &d); keep_best(ex, d);
@@ -74,6 +110,7 @@ int main(int argc, char** argv) {
     const double mem = rd.best_unit_gbps;
     const kk::cpu::ComputePeak peak = kk::cpu::measure_compute_peak(pool);
     const double gemm_exact = dense_gemm_gflops(pool, k, false), gemm_fast = dense_gemm_gflops(pool, k, true);
+    const double egemm_exact = expert_gemm_gops(pool, k, false), egemm_fast = expert_gemm_gops(pool, k, true);
     // Cost of one empty parallel_for (decode issues hundreds per token): best of 20 x 2000 calls.
     double pf_us = 1e9;
     for (int rep = 0; rep < 20; ++rep) {
@@ -88,13 +125,14 @@ int main(int argc, char** argv) {
                 "\"expert_gemv_fast_gbps\": %.2f, \"bf16_gemv_gbps\": %.2f}, "
                 "\"rows_expert_gemv_efficiency\": %.3f, \"rows_expert_gemv_fast_efficiency\": %.3f, "
                 "\"peak_gflops\": {\"fma_f32_avx512\": %.1f, \"fma_f32_avx2\": %.1f, \"dpbf16_avx512\": %.1f, \"dpbusd_avx512\": %.1f}, "
-                "\"bf16_gemm_512_gflops\": {\"exact\": %.1f, \"fast\": %.1f, \"fraction_of_fma_peak\": %.3f}}",
+                "\"bf16_gemm_512_gflops\": {\"exact\": %.1f, \"fast\": %.1f, \"fraction_of_fma_peak\": %.3f}, "
+                "\"q4x16_gemm_11_gops\": {\"exact\": %.1f, \"fast\": %.1f}}",
                 i ? "," : "", counts[i], x16 ? "x16" : "rows", pf_us, mem, rd.best_reader.c_str(), ex.best_unit_gbps, ex.best_unit_gbps / mem,
                 fa.best_unit_gbps, fa.best_unit_gbps / mem, bf.best_unit_gbps, bf.best_unit_gbps / mem,
                 rd.best_pass_gbps, ex.best_pass_gbps, fa.best_pass_gbps, bf.best_pass_gbps,
                 (x16 ? rex : ex).best_unit_gbps / mem, (x16 ? rfa : fa).best_unit_gbps / mem,
                 peak.fma_f32_avx512, peak.fma_f32_avx2, peak.dpbf16_avx512, peak.dpbusd_avx512,
-                gemm_exact, gemm_fast, std::max(gemm_exact, gemm_fast) / peak.fma_f32());
+                gemm_exact, gemm_fast, std::max(gemm_exact, gemm_fast) / peak.fma_f32(), egemm_exact, egemm_fast);
     std::fflush(stdout);
   }
   std::printf("\n]}\n");
