@@ -39,6 +39,10 @@ export const SamplingSchema = z.object({
   frequencyPenalty: z.number().min(-2).max(2).optional(),
   maxTokens: z.number().int().min(1).max(1_000_000).optional(),
   seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+  /** Kimi K2.5 / K2.6 thinking (true, their default) or instant (false). Not a sampler knob: it
+   *  picks the generation prompt, but travels with the sampling so a regenerated answer and the
+   *  rounds after a tool result keep the mode. Models without the switch ignore it. */
+  thinking: z.boolean().optional(),
 });
 export type Sampling = z.infer<typeof SamplingSchema>;
 
@@ -266,7 +270,8 @@ export type EngineState = z.infer<typeof EngineStateSchema>;
 
 export const EngineStatusSchema = z.object({
   state: EngineStateSchema,
-  model: z.object({ dir: z.string(), name: z.string(), label: z.string() }).nullable(),
+  // thinkingSwitch: the loaded model's template has the thinking / instant switch (K2.5 / K2.6).
+  model: z.object({ dir: z.string(), name: z.string(), label: z.string(), thinkingSwitch: z.boolean().optional() }).nullable(),
   progress: z.object({ stage: z.string(), fraction: z.number().min(0).max(1) }).nullable(),
   error: z.string().nullable(),          // why it crashed / failed
   pid: z.number().int().nullable(),      // engine process id (tests kill it to check recovery)

@@ -200,9 +200,10 @@ export class ChatService {
     if (signal.aborted) return fail('cancelled', null, null, 'stopped');
 
     const { messages, tools, toolNames } = this.chatFor(conversationId, msg.parentId!);
-    let prompt: { promptText: string; promptIds: number[] };
+    const sampling = this.resolveSampling(reqSampling);
+    let prompt: { promptText: string; promptIds: number[]; startsInReasoning: boolean };
     try {
-      prompt = model.text.encode(messages, tools);
+      prompt = model.text.encode(messages, tools, { thinking: sampling.thinking });
     } catch (e) {
       return fail('error', `could not render the prompt: ${(e as Error).message}`);
     }
@@ -211,7 +212,6 @@ export class ChatService {
     if (promptTokens >= contextLength) {
       return fail('length', `the conversation (${promptTokens} tokens) does not fit the context window (${contextLength}); start a new one or raise the context length`);
     }
-    const sampling = this.resolveSampling(reqSampling);
     const maxTokens = Math.min(sampling.maxTokens ?? DEFAULT_MAX_TOKENS, contextLength - promptTokens);
     const engineOptions: SamplingOptions = {
       temperature: sampling.temperature, topP: sampling.topP, topK: sampling.topK, minP: sampling.minP,
@@ -219,7 +219,7 @@ export class ChatService {
       frequencyPenalty: sampling.frequencyPenalty, seed: sampling.seed, maxTokens, stopIds: model.text.defaults.stopIds,
     };
 
-    const rec = new MessageRecorder(writer, model.text.parser(toolNames), base, promptTokens, contextLength, (e) => this.emit(e));
+    const rec = new MessageRecorder(writer, model.text.parser(toolNames, { startInReasoning: prompt.startsInReasoning }), base, promptTokens, contextLength, (e) => this.emit(e));
     let engineReason: FinishReason = 'stop';
     let engineError: string | null = null;
     let result: GenerateResult | null = null;

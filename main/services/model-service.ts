@@ -50,7 +50,9 @@ export class ModelService {
   }
 
   private toContract(s: HostStatus): EngineStatus {
-    const m = this.pendingLabel ?? (this.current ? { dir: this.current.dir, name: this.current.name, label: this.current.label } : null);
+    const m = this.pendingLabel ?? (this.current
+      ? { dir: this.current.dir, name: this.current.name, label: this.current.label, thinkingSwitch: this.current.text.thinkingSwitch }
+      : null);
     return {
       state: s.state, model: m, progress: s.progress ? { stage: s.progress.stage, fraction: Math.max(0, Math.min(1, s.progress.fraction)) } : null,
       error: s.error, pid: s.pid, restarts: s.restarts, backend: s.info?.backend ?? null,

@@ -13,15 +13,20 @@ export interface TextDefaults {
 
 export interface ModelText {
   defaults: TextDefaults;
-  encode(messages: ChatMessage[], tools: ToolSpec[] | null): { promptText: string; promptIds: number[] };
-  parser(toolNames: string[]): { push(id: number): OutputEvent[]; finish(reason: FinishReason): OutputEvent[] };
+  /** The template has the thinking / instant switch (K2.5 / K2.6). */
+  thinkingSwitch: boolean;
+  /** `startsInReasoning`: the template prefilled <think>; give it to parser(). */
+  encode(messages: ChatMessage[], tools: ToolSpec[] | null, opts?: { thinking?: boolean }):
+    { promptText: string; promptIds: number[]; startsInReasoning: boolean };
+  parser(toolNames: string[], opts?: { startInReasoning?: boolean }): { push(id: number): OutputEvent[]; finish(reason: FinishReason): OutputEvent[] };
 }
 
 export async function loadModelText(dir: string): Promise<ModelText> {
   const model: TextModel = await loadTextModel(dir);
   return {
     defaults: model.generation,
-    encode: (messages, tools) => renderAndEncode(model, messages, tools && tools.length ? tools : null),
-    parser: (toolNames) => model.createOutputParser({ toolNames }),
+    thinkingSwitch: model.thinkingSwitch,
+    encode: (messages, tools, opts) => renderAndEncode(model, messages, tools && tools.length ? tools : null, { thinking: opts?.thinking }),
+    parser: (toolNames, opts) => model.createOutputParser({ toolNames, startInReasoning: opts?.startInReasoning }),
   };
 }

@@ -13,11 +13,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChatMessage, ToolSpec } from '../../common/chat-types.ts';
 import { deepSortKeys } from './json-order.ts';
+import { encodeToolsToTypescript } from './tool-declaration-ts.ts';
 import type { TextSegment } from './tokenizer.ts';
 
 export interface RenderOptions {
   tools?: ToolSpec[] | null;
   addGenerationPrompt?: boolean;
+  /** Kimi K2.5 / K2.6 `thinking` (default true, as their tokenizer passes it): false asks the
+   *  template for the instant mode (`<think></think>` prefilled). Templates without it ignore it. */
+  thinking?: boolean;
+  /** K2.6 `preserve_thinking` (default false): keep every earlier assistant turn's reasoning. */
+  preserveThinking?: boolean;
   /** Extra template variables (HF passes **kwargs of apply_chat_template through). */
   extra?: Record<string, unknown>;
 }
@@ -46,6 +52,7 @@ export class ChatTemplate {
   private readonly specials: string[];          // longest first
   private readonly specialRegex: RegExp | null;
   private readonly globals: Record<string, unknown>;
+  private readonly readsToolsTs: boolean;
 
   /**
    * @param source   the Jinja template text
@@ -55,6 +62,9 @@ export class ChatTemplate {
   constructor(source: string, specials: string[], globals: Record<string, unknown> = {}) {
     this.source = source;
     this.template = new Template(source);
+    // K2.5 / K2.6 templates declare tools from `tools_ts_str`, which their Python tokenizer
+    // computes (tool_declaration_ts.py); only such templates get it.
+    this.readsToolsTs = /\btools_ts_str\b/.test(source);
     this.specials = [...specials].sort((a, b) => b.length - a.length);
     this.specialRegex = this.specials.length ? new RegExp(this.specials.map(escapeRegex).join('|'), 'g') : null;
     // The library already provides HF's raise_exception, strftime_now, range and namespace.
@@ -83,13 +93,24 @@ export class ChatTemplate {
   }
 
   private run(input: { messages: unknown; tools: unknown }, opts: RenderOptions): string {
-    return this.template.render({
+    const vars: Record<string, unknown> = {
       ...this.globals,
       ...opts.extra,
       messages: input.messages,
       tools: input.tools,
       add_generation_prompt: opts.addGenerationPrompt ?? false,
-    });
+      thinking: opts.thinking ?? true,
+      preserve_thinking: opts.preserveThinking ?? false,
+    };
+    if (this.readsToolsTs && Array.isArray(input.tools) && input.tools.length) {
+      // tokenization_kimi.py: on a schema the TypeScript form cannot express it leaves
+      // tools_ts_str unset, and the template declares the tools as JSON instead.
+      try {
+        const ts = encodeToolsToTypescript(input.tools);
+        if (ts) vars.tools_ts_str = ts;
+      } catch { /* JSON declaration, as the shipped code falls back */ }
+    }
+    return this.template.render(vars);
   }
 
   private usesRange(text: string, base: number): boolean {

@@ -1,6 +1,7 @@
 // index.ts — the text layer: Kimi tokenizer, chat template, generation defaults, output parsing.
-export { loadTextModel, renderAndEncode, createOutputParser } from './text-model.ts';
-export type { TextModel, EncodedPrompt, LoadTextModelOptions } from './text-model.ts';
+export { loadTextModel, renderAndEncode, createOutputParser, hasThinkingSwitch } from './text-model.ts';
+export type { TextModel, EncodedPrompt, LoadTextModelOptions, PromptOptions } from './text-model.ts';
+export { encodeToolsToTypescript } from './tool-declaration-ts.ts';
 export { KimiTokenizer } from './tokenizer.ts';
 export type { EncodeOptions, TextSegment } from './tokenizer.ts';
 export type { StreamDecoder } from './stream-decoder.ts';
@@ -16,3 +17,4 @@ export type { CollectedOutput } from './output-collect.ts';
 export { toolNameFromId } from './tool-call-id.ts';
 export { DEFAULT_BPE_BACKEND } from './bpe-backend.ts';
 export type { BpeBackendName } from './bpe-backend.ts';
+export { thinkingFromOpenAi, thinkingFromAnthropic, ThinkingParamError } from './thinking-params.ts';
