@@ -13,6 +13,7 @@
 // - Generation events name the message they stream into; the message exists in the store from the
 //   first event ('started') and is updated as tokens arrive.
 import { z } from 'zod';
+import { ProvidersViewSchema, RemoteCheckSchema, RemoteEndpointInputSchema, RemoteEndpointViewSchema } from './providers.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -59,6 +60,8 @@ export const TimingsSchema = z.object({
   tokensPerSecond: z.number().min(0),    // decode speed
   contextUsed: z.number().int().min(0),  // prompt + completion tokens in the context window
   contextLength: z.number().int().min(0),
+  /** What the provider could not report (a remote without token counts or cache figures). */
+  notes: z.array(z.string()).optional(),
 });
 export type Timings = z.infer<typeof TimingsSchema>;
 
@@ -359,6 +362,15 @@ export const requests = {
   /** Resolves when the model is loaded (progress arrives as 'engineStatus' events). */
   loadModel: { params: z.object({ dir: z.string().min(1).max(4096) }), result: EngineStatusSchema },
   restartEngine: { params: empty, result: EngineStatusSchema },
+  /** Remote OpenAI-compatible engines (vLLM, SGLang, ...) and which provider generates. */
+  listRemotes: { params: empty, result: ProvidersViewSchema },
+  /** Configuration-time check (GET /v1/models); with `id` and no apiKey, the stored key is used. */
+  checkRemote: { params: RemoteEndpointInputSchema, result: RemoteCheckSchema },
+  /** Adds or changes a remote after checking it; a failed check is a bad_request naming the fault. */
+  saveRemote: { params: RemoteEndpointInputSchema, result: RemoteEndpointViewSchema },
+  deleteRemote: { params: z.object({ id: Id }), result: z.object({ deleted: z.boolean() }) },
+  /** Which provider new generations use: a remote's id, or null for the local engine. */
+  selectProvider: { params: z.object({ id: Id.nullable() }), result: ProvidersViewSchema },
 } as const;
 
 export type RequestName = keyof typeof requests;
@@ -409,6 +421,7 @@ export const events = {
   generation: GenerationEventSchema,
   engineStatus: EngineStatusSchema,
   conversation: ConversationEventSchema,
+  providers: ProvidersViewSchema,
 } as const;
 
 export type EventName = keyof typeof events;

@@ -67,3 +67,21 @@ export const RemoteCheckSchema = z.object({
   maxContext: z.number().int().nullable(),
 });
 export type RemoteCheck = z.infer<typeof RemoteCheckSchema>;
+
+/** What the settings page sends to add or change a remote. An absent apiKey keeps the stored one. */
+export const RemoteEndpointInputSchema = z.object({
+  id: z.string().min(1).max(100).optional(),
+  name: z.string().min(1).max(200),
+  baseUrl: z.string().min(1).max(2000),
+  apiKey: z.string().max(4096).optional(),
+  model: z.string().min(1).max(500),
+  capabilities: ProviderCapabilitiesSchema.partial().optional(),
+});
+export type RemoteEndpointInput = z.infer<typeof RemoteEndpointInputSchema>;
+
+/** The remotes and which provider generates: `active` null is the local engine. */
+export const ProvidersViewSchema = z.object({
+  remotes: z.array(RemoteEndpointViewSchema),
+  active: z.string().nullable(),
+});
+export type ProvidersView = z.infer<typeof ProvidersViewSchema>;

@@ -3,6 +3,9 @@
 // reasoning / content / tool calls, persist every token, and publish contract events. When the
 // model calls tools, the built-in runtime answers and generation continues in a new assistant
 // message (the same turn). Stop, regenerate and edit-and-branch work on the message tree.
+// When a remote provider is selected (provider-service.ts), the branch goes to it as OpenAI
+// messages instead (the remote applies its own template) and its parsed events are recorded the
+// same way: the reasoning view, tool calls and history do not depend on where the model ran.
 import type { ChatMessage, FinishReason, ToolSpec } from '../../common/chat-types.ts';
 import {
   ContractError, type Conversation, type GenerationEvent, type Message, type Sampling, type Timings,
@@ -16,6 +19,8 @@ import { MessageRecorder } from './message-recorder.ts';
 import type { EventBus } from './events.ts';
 import type { LoadedModel, ModelService } from './model-service.ts';
 import type { ToolRegistry } from './tools/builtin.ts';
+import type { ProviderService } from './provider-service.ts';
+import { ProviderError, type Provider, type ProviderResult, type ProviderSampling } from '../providers/types.ts';
 
 /** Tool rounds in one turn before the service stops calling the model (a loop guard). */
 const MAX_TOOL_ROUNDS = 8;
@@ -38,7 +43,14 @@ export class ChatService {
     private readonly models: ModelService,
     private readonly tools: ToolRegistry,
     private readonly bus: EventBus,
+    private readonly providers: ProviderService | null = null,
   ) {}
+
+  /** The remote provider in use, or null for the local engine. */
+  private remote(): Provider | null { return this.providers?.activeRemote() ?? null; }
+
+  /** The label new messages carry: the remote's, or the loaded model's. */
+  private modelLabel(): string | null { return this.remote()?.label ?? this.models.model?.label ?? null; }
 
   isGenerating(conversationId: string): boolean { return this.active.has(conversationId); }
 
@@ -119,9 +131,8 @@ export class ChatService {
   // The turn ----------------------------------------------------------------------------------
 
   private startAssistant(conversationId: string, parentId: string, sampling: Sampling | undefined): string {
-    const model = this.models.model;
     const asst = this.chats.addMessage({
-      conversationId, parentId, role: 'assistant', status: 'streaming', model: model?.label ?? null,
+      conversationId, parentId, role: 'assistant', status: 'streaming', model: this.modelLabel(),
       sampling: this.resolveSampling(sampling),
     });
     const abort = new AbortController();
@@ -139,6 +150,8 @@ export class ChatService {
 
   /** Request sampling over settings over the model's generation_config defaults. */
   private resolveSampling(req: Sampling | undefined): Sampling {
+    // A remote applies its own model's defaults; only what the user set goes with the request.
+    if (this.remote()) return { ...this.settings.get().sampling, ...(req ?? {}) };
     const d = this.models.model?.text.defaults;
     const base: Sampling = d ? { temperature: d.temperature, topP: d.topP, ...(d.topK ? { topK: d.topK } : {}), maxTokens: d.maxTokens ?? DEFAULT_MAX_TOKENS } : {};
     return { ...base, ...this.settings.get().sampling, ...(req ?? {}) };
@@ -175,7 +188,8 @@ export class ChatService {
     const base = { conversationId, messageId };
     const msg = this.chats.getMessage(messageId);
     const writer = new StreamWriter(this.chats.db, messageId);
-    this.emit({ type: 'started', ...base, parentId: msg.parentId, model: this.models.model?.label ?? null });
+    const remote = this.remote();
+    this.emit({ type: 'started', ...base, parentId: msg.parentId, model: remote?.label ?? this.models.model?.label ?? null });
 
     const fail = (reason: FinishReason, error: string | null, timings: Timings | null = null, status: Message['status'] = 'error') => {
       const calls = writer.toolCalls.map((c) => (c.status === 'done' || c.status === 'error' ? c : { ...c, status: 'error' as const, error: c.error ?? error ?? 'not run' }));
@@ -183,6 +197,29 @@ export class ChatService {
       this.emit({ type: 'finish', ...base, reason, timings, error, continuedBy: null });
       return null;
     };
+
+    if (remote) {
+      const { messages, tools, toolNames } = this.chatFor(conversationId, msg.parentId!);
+      const caps = remote.capabilities();
+      const rec = new MessageRecorder(writer, null, base, 0, caps.maxContext ?? 0, (e) => this.emit(e));
+      const s = this.resolveSampling(reqSampling);
+      const sampling: ProviderSampling = {
+        temperature: s.temperature, topP: s.topP, topK: s.topK, minP: s.minP, repetitionPenalty: s.repetitionPenalty,
+        presencePenalty: s.presencePenalty, frequencyPenalty: s.frequencyPenalty, seed: s.seed, maxTokens: s.maxTokens,
+      };
+      let reason: FinishReason = 'stop';
+      let error: string | null = null;
+      let result: ProviderResult | null = null;
+      try {
+        result = await remote.generate({ messages, tools, sampling, signal }, { output: (evs, n) => rec.pushEvents(evs, n) });
+        reason = result.finishReason;
+        rec.useProviderFigures(result.usage, result.notes);
+      } catch (e) {
+        reason = signal.aborted ? 'cancelled' : 'error';
+        if (!signal.aborted) error = e instanceof ProviderError ? `${e.message}. The conversation is kept; regenerate to try again.` : (e as Error).message;
+      }
+      return this.settle(conversationId, messageId, msg.sampling, remote.label, writer, rec, reason, error, null, signal, mayContinue);
+    }
 
     let model: LoadedModel;
     try {
@@ -233,6 +270,13 @@ export class ChatService {
         engineError = e instanceof EngineCrashedError ? `${e.message}. The engine is restarting; regenerate to try again.` : (e as Error).message;
       }
     }
+    return this.settle(conversationId, messageId, msg.sampling, model.label, writer, rec, engineReason, engineError, result, signal, mayContinue);
+  }
+
+  /** Ends one generation whichever provider ran it: stores the message, runs the tool calls. */
+  private settle(conversationId: string, messageId: string, sampling: Sampling | null, label: string, writer: StreamWriter, rec: MessageRecorder,
+    engineReason: FinishReason, engineError: string | null, result: GenerateResult | null, signal: AbortSignal, mayContinue: boolean): string | null {
+    const base = { conversationId, messageId };
     const parsedReason = rec.finishParse(engineReason);
     const finalReason: FinishReason = engineError ? 'error' : parsedReason;
     const timings = rec.timings(result);
@@ -265,7 +309,7 @@ export class ChatService {
       this.emit({ type: 'finish', ...base, reason: 'cancelled', timings, error: null, continuedBy: null });
       return null;
     }
-    const next = this.chats.addMessage({ conversationId, parentId, role: 'assistant', status: 'streaming', model: model.label, sampling: msg.sampling });
+    const next = this.chats.addMessage({ conversationId, parentId, role: 'assistant', status: 'streaming', model: label, sampling });
     this.emit({ type: 'finish', ...base, reason: 'tool_calls', timings, error: null, continuedBy: next.id });
     return next.id;
   }

@@ -18,6 +18,8 @@ import { DEMO_MODEL_DIR, ModelService } from './model-service.ts';
 import { starterModel } from './starter-model.ts';
 import { exportConversation, importConversation } from './transfer.ts';
 import { ToolRegistry } from './tools/builtin.ts';
+import { ProviderService } from './provider-service.ts';
+import { RemoteStore } from '../store/remote-store.ts';
 
 /** Settings key remembering the last model loaded, so it loads again on the next start. */
 const LAST_MODEL_KEY = 'lastModel';
@@ -43,6 +45,7 @@ export class Core {
   readonly models: ModelService;
   readonly chat: ChatService;
   readonly tools = new ToolRegistry();
+  readonly providers: ProviderService;
   private readonly handlers: Handlers;
 
   constructor(readonly options: CoreOptions) {
@@ -50,7 +53,8 @@ export class Core {
     this.host = new EngineHost({ spawner: options.spawner, autoRestart: options.autoRestart });
     const s = this.store.settings.get();
     this.models = new ModelService(this.host, this.bus, { threads: s.threads, contextLength: s.contextLength });
-    this.chat = new ChatService(this.store.chats, this.store.settings, this.models, this.tools, this.bus);
+    this.providers = new ProviderService(new RemoteStore(this.store.db), this.bus);
+    this.chat = new ChatService(this.store.chats, this.store.settings, this.models, this.tools, this.bus, this.providers);
     this.handlers = this.makeHandlers();
   }
 
@@ -188,6 +192,11 @@ export class Core {
         return this.models.status();
       },
       restartEngine: () => this.models.restart(),
+      listRemotes: () => this.providers.view(),
+      checkRemote: (input) => this.providers.check(input),
+      saveRemote: (input) => this.providers.save(input),
+      deleteRemote: ({ id }) => ({ deleted: this.providers.delete(id) }),
+      selectProvider: ({ id }) => this.providers.select(id),
     };
   }
 

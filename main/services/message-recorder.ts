@@ -1,7 +1,8 @@
 // message-recorder.ts — turns the ids of one generation into a stored message and contract
 // events: each id goes through the output parser, its reasoning / content / tool-call pieces are
 // written in one transaction (StreamWriter), and only then published. Also keeps the clocks and
-// counters behind the timings and the reasoning panel (elapsed time, token count).
+// counters behind the timings and the reasoning panel (elapsed time, token count). A remote
+// provider hands over events already parsed (pushEvents); the local engine hands over ids.
 import type { FinishReason, OutputEvent } from '../../common/chat-types.ts';
 import type { GenerationEvent, Timings, ToolCallRecord } from '../../common/contract.ts';
 import type { GenerateResult } from '../engine/types.ts';
@@ -22,13 +23,16 @@ export class MessageRecorder {
   private reasoningTokens = 0;
   private reasoningMs = 0;
   private pending: GenerationEvent[] = [];
+  private finishSeen: FinishReason | null = null;
+  private notes: string[] = [];
   readonly parseErrors: string[] = [];
 
   constructor(
     private readonly writer: StreamWriter,
-    private readonly parser: Parser,
+    /** The local engine's output parser over ids; null when events arrive parsed (a remote). */
+    private readonly parser: Parser | null,
     private readonly ids: { conversationId: string; messageId: string },
-    private readonly promptTokens: number,
+    private promptTokens: number,
     private readonly contextLength: number,
     private readonly emit: (e: GenerationEvent) => void,
   ) {
@@ -45,21 +49,34 @@ export class MessageRecorder {
 
   /** Ids from the engine: each is parsed, committed, then published. */
   pushTokens(ids: number[]): void {
-    const now = performance.now();
-    if (!this.tFirst) {
-      this.tFirst = now;
+    const parser = this.parser;
+    if (!parser) throw new Error('pushTokens needs an output parser');
+    for (const id of ids) this.record(parser.push(id), 1);
+    this.maybeStats();
+  }
+
+  /** Events a provider parsed itself, standing for `tokens` generated tokens. */
+  pushEvents(events: OutputEvent[], tokens: number): void {
+    this.record(events, tokens);
+    this.maybeStats();
+  }
+
+  private record(events: OutputEvent[], tokens: number): void {
+    if (!this.tFirst && (tokens > 0 || events.length)) {
+      this.tFirst = performance.now();
       this.prefillProgress(this.promptTokens);  // the prompt is done once a token exists
     }
-    for (const id of ids) {
-      this.completion++;
-      if (this.reasoningState !== 'closed') this.reasoningTokens++;
-      const events = this.parser.push(id);
-      // One token's output is one transaction: a kill loses at most the token in flight, and
-      // what a client has seen is always on disk.
-      this.writer.batch(() => this.apply(events));
-      this.flush();
-    }
-    if (now - this.lastStats >= STATS_INTERVAL_MS) {
+    this.completion += tokens;
+    if (this.reasoningState !== 'closed') this.reasoningTokens += tokens;
+    // One token's output is one transaction: a kill loses at most the token in flight, and
+    // what a client has seen is always on disk.
+    this.writer.batch(() => this.apply(events));
+    this.flush();
+  }
+
+  private maybeStats(): void {
+    const now = performance.now();
+    if (now - this.lastStats >= STATS_INTERVAL_MS && this.tFirst) {
       this.lastStats = now;
       const decodeS = (now - this.tFirst) / 1000;
       this.emit({
@@ -72,12 +89,24 @@ export class MessageRecorder {
 
   /** Ends the parse; returns the reason it gives (stop becomes tool_calls after a call). */
   finishParse(engineReason: FinishReason): FinishReason {
+    if (!this.parser) {
+      this.endReasoning();
+      this.flush();
+      return engineReason === 'cancelled' || engineReason === 'error' ? engineReason : this.finishSeen ?? engineReason;
+    }
     const tail = this.parser.finish(engineReason);
     this.writer.batch(() => this.apply(tail));
     this.endReasoning();
     this.flush();
     const fin = tail.find((ev) => ev.type === 'finish');
     return fin?.type === 'finish' ? fin.reason : engineReason;
+  }
+
+  /** A remote's reported usage replaces the counts kept here; its notes travel with the timings. */
+  useProviderFigures(usage: { promptTokens: number | null; completionTokens: number | null }, notes: string[]): void {
+    if (usage.promptTokens !== null) this.promptTokens = usage.promptTokens;
+    if (usage.completionTokens !== null) this.completion = usage.completionTokens;
+    this.notes = notes;
   }
 
   timings(result: GenerateResult | null): Timings {
@@ -90,6 +119,7 @@ export class MessageRecorder {
       promptTokensPerSecond: promptMs > 0 ? (this.promptTokens / promptMs) * 1000 : 0,
       tokensPerSecond: decodeMs > 0 && this.completion > 1 ? ((this.completion - 1) / decodeMs) * 1000 : 0,
       contextUsed: this.promptTokens + this.completion, contextLength: this.contextLength,
+      ...(this.notes.length ? { notes: this.notes } : {}),
     };
   }
 
@@ -152,7 +182,7 @@ export class MessageRecorder {
           out.push({ type: 'error', ...base, message: ev.message, raw: ev.raw });
           break;
         }
-        case 'finish': break;   // the caller reads it from finishParse
+        case 'finish': this.finishSeen = ev.reason; break;   // the caller reads it from finishParse
       }
     }
   }

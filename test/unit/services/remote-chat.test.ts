@@ -1,0 +1,135 @@
+// The chat service with a remote provider and no local model loaded: a stub OpenAI-compatible
+// server replays recorded vLLM streams (a stub, not a real engine: the e2e test drives a second
+// `karakoram serve`). Shows the remote's reasoning and tool calls recorded like the local
+// engine's, the tool run and its result sent back as OpenAI messages, usage in the timings, the
+// notes where the remote cannot report, a cut stream as a clear error that keeps the
+// conversation, and the configuration check refusing a wrong key before anything is saved.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GenerationEventSchema, type GenerationEvent, type WireResponse } from '../../../common/contract.ts';
+import type { ProvidersView, RemoteEndpointView } from '../../../common/providers.ts';
+import { Core } from '../../../main/services/core.ts';
+import { ANSWER, ARGS_0, REASONING, startStub, writeFixtures, type StubServer } from '../../fixtures/openai-sse/recorded.ts';
+
+let dir: string;
+let fixtures: string;
+let core: Core;
+let stub: StubServer;
+const events: GenerationEvent[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kk-remote-chat-'));
+  fixtures = mkdtempSync(join(tmpdir(), 'kk-remote-fx-'));
+  writeFixtures(fixtures);
+  stub = await startStub({
+    key: 'sk-office',
+    files: ['vllm-tools.sse', 'vllm-answer.sse', 'cut.sse'].map((f) => join(fixtures, f)),
+  });
+  core = new Core({ dataDir: dir, noModel: true, checkResults: true });
+  core.bus.subscribe((ev, p) => { if (ev === 'generation') events.push(p as GenerationEvent); });
+});
+afterAll(async () => {
+  for (const e of events) {
+    const r = GenerationEventSchema.safeParse(e);
+    if (!r.success) throw new Error(`event breaks the contract: ${JSON.stringify(e)}: ${r.error.message}`);
+  }
+  await core?.shutdown();
+  await stub?.close();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(fixtures, { recursive: true, force: true });
+});
+
+let seq = 1;
+async function call<T>(method: string, params: unknown): Promise<T> {
+  const r: WireResponse = await core.handle(seq++, method, params);
+  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
+  return r.result as T;
+}
+
+function finished(messageId: string): Promise<GenerationEvent & { type: 'finish' }> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const poll = () => {
+      const f = events.find((e) => e.type === 'finish' && e.messageId === messageId);
+      if (f) resolve(f as GenerationEvent & { type: 'finish' });
+      else if (Date.now() - t0 > 20_000) reject(new Error(`no finish for ${messageId}`));
+      else setTimeout(poll, 10);
+    };
+    poll();
+  });
+}
+
+describe('chat through a remote provider', () => {
+  let remote: RemoteEndpointView;
+
+  it('a wrong key is refused at configuration time and nothing is saved', async () => {
+    await expect(call('saveRemote', { name: 'gpu-box', baseUrl: stub.url, apiKey: 'sk-wrong', model: 'kimi-k2-thinking' }))
+      .rejects.toThrow(/bad_request: .*refused the API key \(401\)/);
+    expect((await call<ProvidersView>('listRemotes', {})).remotes).toEqual([]);
+  });
+
+  it('a right one is saved with the server\'s context length; the key is never sent back', async () => {
+    remote = await call<RemoteEndpointView>('saveRemote', { name: 'gpu-box', baseUrl: stub.url, apiKey: 'sk-office', model: 'kimi-k2-thinking' });
+    expect(remote).toMatchObject({ name: 'gpu-box', baseUrl: stub.url, model: 'kimi-k2-thinking', hasKey: true });
+    expect(remote.capabilities.maxContext).toBe(131072);
+    expect(JSON.stringify(await call('listRemotes', {}))).not.toContain('sk-office');
+    const v = await call<ProvidersView>('selectProvider', { id: remote.id });
+    expect(v.active).toBe(remote.id);
+  });
+
+  it('reasoning, a tool call run, its result sent back, then the answer — with no local model', async () => {
+    expect(core.models.status().state).toBe('idle');
+    const conv = await call<{ id: string }>('createConversation', { tools: ['get_weather'] });
+    const sent = await call<{ assistantMessageId: string }>('sendMessage', { conversationId: conv.id, content: 'Weather in Paris?' });
+    const first = await finished(sent.assistantMessageId);
+    expect(first.reason).toBe('tool_calls');
+    expect(first.timings?.promptTokens).toBe(212);
+    expect(first.timings?.completionTokens).toBe(50);
+    const second = await finished(first.continuedBy!);
+    expect(second.reason).toBe('stop');
+
+    const c = core.chat.getConversation(conv.id);
+    const [user, a1, t1, t2, a2] = c.messages;
+    expect(user.content).toBe('Weather in Paris?');
+    expect(a1.reasoning).toBe(REASONING);
+    expect(a1.model).toBe('kimi-k2-thinking on gpu-box');
+    expect(a1.toolCalls.map((t) => [t.id, t.status, t.arguments])).toEqual([
+      ['functions.get_weather:0', 'done', ARGS_0], ['functions.get_weather:1', 'done', '{"city": "Lyon, France"}'],
+    ]);
+    expect(t1.role).toBe('tool');
+    expect(t1.toolCallId).toBe('functions.get_weather:0');
+    expect(t2.toolCallId).toBe('functions.get_weather:1');
+    expect(a2.content).toBe(ANSWER);
+    expect(a2.reasoning).toBe('Weather is known.');
+    expect(a2.reasoningTokens).toBeGreaterThan(0);
+    // The second request carried the turn as OpenAI messages: the call, its reasoning, the results.
+    const body = stub.requests[1] as { messages: Record<string, unknown>[]; tools: unknown[] };
+    expect(body.tools).toHaveLength(1);
+    expect(body.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'tool']);
+    expect(body.messages[1]).toMatchObject({ reasoning_content: REASONING, tool_calls: [{ id: 'functions.get_weather:0', type: 'function', function: { name: 'get_weather', arguments: ARGS_0 } }, expect.anything()] });
+    expect(body.messages[2]).toEqual({ role: 'tool', tool_call_id: 'functions.get_weather:0', content: t1.content });
+    // The remote runs its own prefix cache: the app says so rather than guessing.
+    expect(first.timings?.notes).toBeUndefined();   // vLLM reported cached tokens
+  });
+
+  it('a stream cut mid-answer is a clear error; the conversation and the text that arrived are kept', async () => {
+    const conv = await call<{ id: string }>('createConversation', {});
+    const sent = await call<{ assistantMessageId: string }>('sendMessage', { conversationId: conv.id, content: 'Tell me more' });
+    const fin = await finished(sent.assistantMessageId);
+    expect(fin.reason).toBe('error');
+    expect(fin.error).toMatch(/127\.0\.0\.1:\d+.*(broke in the middle|ended before the answer finished).*The conversation is kept; regenerate to try again\./);
+    const c = core.chat.getConversation(conv.id);
+    expect(c.messages).toHaveLength(2);
+    expect(c.messages[1]).toMatchObject({ status: 'error', content: ANSWER, reasoning: REASONING });
+  });
+
+  it('back to the local engine: with no model loaded the app says so', async () => {
+    await call('selectProvider', { id: null });
+    const conv = await call<{ id: string }>('createConversation', {});
+    const sent = await call<{ assistantMessageId: string }>('sendMessage', { conversationId: conv.id, content: 'hi' });
+    const fin = await finished(sent.assistantMessageId);
+    expect(fin.error).toMatch(/no model is loaded/);
+  });
+});
