@@ -199,7 +199,7 @@ export class ChatService {
     };
 
     if (remote) {
-      const { messages, tools, toolNames } = this.chatFor(conversationId, msg.parentId!);
+      const { messages, tools } = this.chatFor(conversationId, msg.parentId!);
       const caps = remote.capabilities();
       const rec = new MessageRecorder(writer, null, base, 0, caps.maxContext ?? 0, (e) => this.emit(e));
       const s = this.resolveSampling(reqSampling);

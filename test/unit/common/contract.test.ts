@@ -9,13 +9,14 @@ describe('contract', () => {
     for (const n of ['listConversations', 'searchConversations', 'getConversation', 'createConversation',
       'renameConversation', 'deleteConversation', 'exportConversation', 'importConversation', 'sendMessage',
       'stopGeneration', 'regenerate', 'editAndBranch', 'getSettings', 'updateSettings', 'getModelStatus',
-      'listLocalModels', 'inspectModel', 'loadModel', 'restartEngine']) {
+      'listLocalModels', 'inspectModel', 'loadModel', 'restartEngine', 'listRemotes', 'checkRemote', 'saveRemote',
+      'deleteRemote', 'selectProvider']) {
       expect(isRequestName(n), n).toBe(true);
     }
     expect(isRequestName('constructor')).toBe(false);
     expect(isRequestName('toString')).toBe(false);
     expect(requestNames.length).toBe(Object.keys(requests).length);
-    expect(Object.keys(events).sort()).toEqual(['conversation', 'engineStatus', 'generation']);
+    expect(Object.keys(events).sort()).toEqual(['conversation', 'engineStatus', 'generation', 'providers']);
   });
 
   it('accepts well-formed requests', () => {
