@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include "cpu/membw.h"
 #include "engine/engine_impl.h"
+#include "tools/bench_rates.h"
 #include "tools/synthetic_weights.h"
 
 namespace kk {
@@ -83,6 +84,7 @@ Status run_bench(const BenchOptions& o, std::string* json_out) {
     gemv_fast = std::max(gemv_fast, cpu::measure_q4_gemv_gbps(e->thread_pool(), kern, true, x16));
   }
   const double gemv_gbps = lo.mode == "fast" ? gemv_fast : gemv_exact;
+  const cpu::ComputePeak peak = cpu::measure_compute_peak(e->thread_pool());
 
   uint64_t s = 12345;
   std::vector<int32_t> prompt(o.prompt_len);
@@ -129,6 +131,10 @@ Status run_bench(const BenchOptions& o, std::string* json_out) {
   for (const auto& [k, v] : prefill_prof.ms) pops[k] = round3(v / o.prompt_len);
   j["ops"] = ops;                 // decode: ms per op per generated token
   j["prefill_ops"] = pops;        // prefill: ms per op per prompt token
+  std::map<std::string, double> prefill_ms;
+  for (const auto& [k, v] : prefill_prof.ms) prefill_ms[k] = v / o.prompt_len;
+  j["compute_peak_gflops"] = compute_peak_json(peak);
+  j["prefill_op_rates"] = prefill_op_rates(c, prefill_ms, o.prompt_len, lo.mode == "fast", peak);
   j["mem_read_gbps"] = round3(mem_gbps);
   j["mem_read_best_reader"] = mem_detail.best_reader;
   j["expert_gemv_gbps"] = round3(gemv_gbps);
