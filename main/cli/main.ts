@@ -9,6 +9,7 @@ const COMMANDS: Record<string, { file: string; help: string }> = {
   synth: { file: './commands/synth.ts', help: 'write a random-weight checkpoint in K2 format' },
   serve: { file: './commands/serve.ts', help: 'serve the app (and API) over HTTP' },
   pull: { file: './commands/pull.ts', help: 'fetch or copy a model into the model store' },
+  fit: { file: './commands/fit.ts', help: 'will a model fit this machine (before downloading)' },
 };
 
 function usage(): string {

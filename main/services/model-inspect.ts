@@ -6,6 +6,9 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, s
 import { freemem, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import type { MemoryPlan, ModelInspection } from '../../common/contract.ts';
+import { textModelConfig } from '../models/config.ts';
+import { fitPlan, GPU_WORKSPACE_BYTES } from '../models/fit.ts';
+import { kvBytesPerTokenOf, sizesFromConfig } from '../models/sizes.ts';
 
 /** Context the plan assumes when the user has not set one (the model's maximum may be huge). */
 export const DEFAULT_CONTEXT_LENGTH = 8192;
@@ -102,11 +105,19 @@ export function availableMemory(): number {
 }
 
 export function kvBytesPerToken(cfg: Config): number {
-  // MLA caches the normalised latent and the rotated rope key, per layer.
-  return num(cfg, 'num_hidden_layers') * (num(cfg, 'kv_lora_rank') + num(cfg, 'qk_rope_head_dim')) * KV_BYTES_PER_ELEMENT;
+  return kvBytesPerTokenOf(cfg, KV_BYTES_PER_ELEMENT);
 }
 
-export function memoryPlan(weightsBytes: number, kvPerToken: number, contextLength: number): MemoryPlan {
+/** GPU bytes the placement policy would claim for this model (0 without a GPU or a sizable config). */
+function vramNeeded(cfg: Config | undefined, contextLength: number, gpu: { totalBytes: number } | null): number {
+  if (!gpu || !cfg) return 0;
+  try {
+    const plan = fitPlan(sizesFromConfig(cfg), { gpuMemBytes: gpu.totalBytes, ramBytes: totalmem(), cpuBandwidthGBs: 1, gpuBandwidthGBs: 1 }, contextLength);
+    return plan.gpu_resident_bytes || GPU_WORKSPACE_BYTES;
+  } catch { return 0; }
+}
+
+export function memoryPlan(weightsBytes: number, kvPerToken: number, contextLength: number, cfg?: Config): MemoryPlan {
   const gpu = detectGpu();
   const ramNeeded = weightsBytes + kvPerToken * contextLength + RUNTIME_OVERHEAD_BYTES;
   const ramTotal = totalmem();
@@ -121,7 +132,7 @@ export function memoryPlan(weightsBytes: number, kvPerToken: number, contextLeng
   notes.push('The CPU engine runs from RAM; weights are memory-mapped.');
   if (gpu) notes.push(`GPU found (${gpu.name}); the CPU engine does not use it yet.`);
   return {
-    weightsBytes, kvBytesPerToken: kvPerToken, contextLength, ramNeededBytes: ramNeeded, vramNeededBytes: 0,
+    weightsBytes, kvBytesPerToken: kvPerToken, contextLength, ramNeededBytes: ramNeeded, vramNeededBytes: vramNeeded(cfg, contextLength, gpu),
     ramTotalBytes: ramTotal, ramAvailableBytes: ramAvail, vramTotalBytes: gpu?.totalBytes ?? null, gpuName: gpu?.name ?? null,
     fits, notes,
   };
@@ -140,7 +151,8 @@ export function modelLabel(dir: string, cfg: Config, totalParams: number): strin
 }
 
 export function inspectModel(dir: string, contextLength?: number | null): ModelInspection {
-  const cfg = readConfig(dir);
+  const top = readConfig(dir);
+  const cfg = textModelConfig(top).text;  // K2.5 / K2.6 nest the language model under text_config
   const acc: TensorCount = { total: 0, routedExperts: 0, bytes: 0 };
   for (const s of shards(dir)) countShard(s, acc);
   const routed = num(cfg, 'n_routed_experts');
@@ -150,15 +162,15 @@ export function inspectModel(dir: string, contextLength?: number | null): ModelI
   const ctx = Math.min(contextLength ?? DEFAULT_CONTEXT_LENGTH, maxCtx);
   return {
     dir, name: basename(dir), label: modelLabel(dir, cfg, acc.total),
-    modelType: String(cfg.model_type ?? 'unknown'),
-    architecture: Array.isArray(cfg.architectures) ? String(cfg.architectures[0]) : 'unknown',
+    modelType: textModelConfig(top).modelType,
+    architecture: textModelConfig(top).architecture,
     params: { total: acc.total, activePerToken: Math.round(active) },
     layers: num(cfg, 'num_hidden_layers'), denseLayers: Math.min(num(cfg, 'first_k_dense_replace'), num(cfg, 'num_hidden_layers')),
     hidden: num(cfg, 'hidden_size'), heads: num(cfg, 'num_attention_heads'), vocab: num(cfg, 'vocab_size'),
     experts: { routed, perToken: perTok, shared: num(cfg, 'n_shared_experts'), intermediate: num(cfg, 'moe_intermediate_size') },
-    quantization: quantizationSummary(cfg),
+    quantization: quantizationSummary({ ...cfg, quantization_config: textModelConfig(top).quant }),
     contextLength: maxCtx,
-    memory: memoryPlan(acc.bytes, kvBytesPerToken(cfg), ctx),
+    memory: memoryPlan(acc.bytes, kvBytesPerToken(cfg), ctx, top),
   };
 }
 
