@@ -7,3 +7,4 @@ export type {
   ToolCallStatus, ToolInfo,
 } from '../common/contract.ts';
 export type { FinishReason } from '../common/chat-types.ts';
+export type { ProvidersView, RemoteCheck, RemoteEndpointInput, RemoteEndpointView } from '../common/providers.ts';

@@ -121,6 +121,7 @@ export const AssistantTurn = memo(function AssistantTurn({ messages }: { message
                 {t.completionTokens} tokens · {fmtRate(t.tokensPerSecond)} · TTFT {fmtMs(t.ttftMs)}
               </span>
             ) : null}
+            {t?.notes?.length ? <span className="muted small" data-testid="message-notes">{t.notes.join(' · ')}</span> : null}
           </div>
         )}
       </div>

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import type { MemoryPlan, ModelInspection } from '../contract.ts';
 import { fmtBytes, fmtCount } from '../format.ts';
 import { useApp, type AppState } from '../store/index.ts';
+import { RemotePanel } from './RemotePanel.tsx';
 
 export const selectIsDemo = (s: AppState): boolean => {
   const dir = s.engine.model?.dir;
@@ -11,8 +12,13 @@ export const selectIsDemo = (s: AppState): boolean => {
   return local ? local.source === 'bundled' || /demo/i.test(local.label) : /demo/i.test(s.engine.model?.label ?? '');
 };
 
+/** The remote in use, if generation goes to one. */
+const selectRemote = (s: AppState) => (s.providers.active ? s.providers.remotes.find((r) => r.id === s.providers.active) ?? null : null);
+
 export function ModelBadge() {
-  const label = useApp((s) => s.engine.model?.label ?? s.engine.model?.name ?? null);
+  const remote = useApp(selectRemote);
+  const local = useApp((s) => s.engine.model?.label ?? s.engine.model?.name ?? null);
+  const label = remote ? `${remote.model} on ${remote.name}` : local;
   const state = useApp((s) => s.engine.state);
   const isDemo = useApp(selectIsDemo);
   const setPanel = useApp((s) => s.setPanel);
@@ -22,7 +28,7 @@ export function ModelBadge() {
     <button type="button" className="model-badge" data-testid="model-badge" data-engine={state} onClick={() => setPanel('model')} title={title}>
       <span className={`engine-dot ${state}`} data-testid="engine-status" data-state={state} aria-label={`engine ${state}`} />
       <span className="model-name">{text}</span>
-      {isDemo && <span className="pill" data-testid="demo-label">demo</span>}
+      {remote ? <span className="pill" data-testid="remote-label">remote</span> : isDemo && <span className="pill" data-testid="demo-label">demo</span>}
     </button>
   );
 }
@@ -66,6 +72,8 @@ export function ModelPanel() {
         )}
         {loaded && <ModelFacts m={loaded} />}
         {loaded && <PlanView plan={loaded.memory} />}
+
+        <RemotePanel />
 
         <h3>Open a local model</h3>
         {localModels.length > 0 && (

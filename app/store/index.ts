@@ -6,6 +6,7 @@ import type { Transport } from '../transport/index.ts';
 import { createChatSlice } from './chat.ts';
 import { createConversationsSlice } from './conversations.ts';
 import { createModelSlice } from './model.ts';
+import { createProvidersSlice } from './providers.ts';
 import { createSettingsSlice } from './settings.ts';
 import type { AppState } from './types.ts';
 import { createUiSlice } from './ui.ts';
@@ -20,11 +21,13 @@ export function createAppStore(transport: Transport): AppStore {
     ...createChatSlice(set, get, api),
     ...createSettingsSlice(set, get, api),
     ...createModelSlice(set, get, api),
+    ...createProvidersSlice(set, get, api),
     ...createUiSlice(set, get, api),
   }));
   api.on('generation', (e) => store.getState().applyGenerationEvent(e));
   api.on('engineStatus', (e) => store.getState().applyEngineStatus(e));
   api.on('conversation', (e) => store.getState().applyConversationEvent(e));
+  api.on('providers', (e) => store.getState().applyProviders(e));
   transport.onConnection((c) => {
     const was = store.getState().connected;
     store.getState().setConnected(c);
@@ -32,7 +35,7 @@ export function createAppStore(transport: Transport): AppStore {
     if (c && was === false) {
       const s = store.getState();
       if (s.generation) store.setState({ generation: null });
-      void s.refreshList(); void s.refreshModel(); void s.reloadConversation();
+      void s.refreshList(); void s.refreshModel(); void s.loadProviders(); void s.reloadConversation();
     }
   });
   return store;
@@ -41,7 +44,7 @@ export function createAppStore(transport: Transport): AppStore {
 /** Loads everything the first screen shows. */
 export async function bootstrap(store: AppStore): Promise<void> {
   const s = store.getState();
-  await Promise.all([s.refreshList(), s.loadSettings(), s.refreshModel()]);
+  await Promise.all([s.refreshList(), s.loadSettings(), s.refreshModel(), s.loadProviders()]);
 }
 
 const StoreContext = createContext<AppStore | null>(null);

@@ -4,6 +4,7 @@ import type {
   Conversation, ConversationEvent, ConversationSummary, EngineStatus, GenerationEvent, KarakoramApi, LocalModel,
   Message, ModelInspection, SearchHit, SettingsPatch, SettingsView, StarterModel, ToolInfo,
 } from '../contract.ts';
+import type { ProvidersView, RemoteCheck, RemoteEndpointInput } from '../contract.ts';
 
 export interface ConversationsSlice {
   list: ConversationSummary[];
@@ -95,6 +96,20 @@ export interface ModelSlice {
   applyEngineStatus(s: EngineStatus): void;
 }
 
+export interface ProvidersSlice {
+  providers: ProvidersView;
+  /** The last configuration check (or failed save) on the remote form. */
+  remoteCheck: RemoteCheck | null;
+  remoteBusy: boolean;
+  loadProviders(): Promise<void>;
+  checkRemote(input: RemoteEndpointInput): Promise<void>;
+  /** Saves after the core's check; returns the id, or null (remoteCheck says why). */
+  saveRemote(input: RemoteEndpointInput): Promise<string | null>;
+  deleteRemote(id: string): Promise<void>;
+  selectProvider(id: string | null): Promise<void>;
+  applyProviders(v: ProvidersView): void;
+}
+
 export type Panel = 'none' | 'model' | 'get-model' | 'settings' | 'help';
 
 export interface UiSlice {
@@ -117,7 +132,7 @@ export interface UiSlice {
   setConnected(c: boolean): void;
 }
 
-export type AppState = ConversationsSlice & ChatSlice & SettingsSlice & ModelSlice & UiSlice;
+export type AppState = ConversationsSlice & ChatSlice & SettingsSlice & ModelSlice & ProvidersSlice & UiSlice;
 
 export type SliceCreator<T> = (
   set: StoreApi<AppState>['setState'],

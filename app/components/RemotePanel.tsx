@@ -1,0 +1,83 @@
+// RemotePanel.tsx — remote engines in the model panel: an OpenAI-compatible server (vLLM, SGLang,
+// KTransformers, Ollama, another Karakoram) with base URL, key and model; "Test connection" runs
+// the core's check (a wrong URL or key is said here, not mid-chat); "Use" switches generation to
+// it, "Use local engine" back. What a remote cannot do is said beside it.
+import { useState } from 'react';
+import type { RemoteEndpointView } from '../contract.ts';
+import { fmtCount } from '../format.ts';
+import { useApp } from '../store/index.ts';
+
+export function RemotePanel() {
+  const remotes = useApp((s) => s.providers.remotes);
+  const active = useApp((s) => s.providers.active);
+  const select = useApp((s) => s.selectProvider);
+  return (
+    <div className="remotes" data-testid="remote-panel">
+      <h3>Remote engines</h3>
+      <p className="muted small">A vLLM or SGLang cluster (or any OpenAI-compatible server) runs the model; chats, tools and history stay here.</p>
+      <p className="engine-line" data-testid="provider-active" data-active={active ?? 'local'}>
+        Generating with: <strong>{active ? remotes.find((r) => r.id === active)?.name ?? active : 'the local engine'}</strong>
+        {active && <button type="button" className="btn ghost" data-testid="use-local" onClick={() => void select(null)}>Use local engine</button>}
+      </p>
+      {remotes.map((r) => <RemoteRow key={r.id} r={r} active={r.id === active} />)}
+      <RemoteForm />
+    </div>
+  );
+}
+
+function RemoteRow({ r, active }: { r: RemoteEndpointView; active: boolean }) {
+  const select = useApp((s) => s.selectProvider);
+  const del = useApp((s) => s.deleteRemote);
+  const c = r.capabilities;
+  const lacks = [
+    !c.tools && 'no tool calling',
+    !c.tokenCounts && 'no token counts',
+    !c.prefixCache && 'prefix cache managed by the remote',
+  ].filter(Boolean).join(' · ');
+  return (
+    <div className="remote-row" data-testid="remote-row" data-id={r.id} data-active={active ? 'true' : 'false'}>
+      <div>
+        <strong>{r.name}</strong> <span className="muted">· {r.model} · {r.baseUrl}{r.hasKey ? ' · key set' : ''}</span>
+        <div className="muted small" data-testid="remote-caps">
+          {c.maxContext ? `${fmtCount(c.maxContext)} tokens of context` : 'context length not reported'}{lacks ? ` · ${lacks}` : ''}
+        </div>
+      </div>
+      {active ? <span className="pill">in use</span>
+        : <button type="button" className="btn" data-testid="use-remote" onClick={() => void select(r.id)}>Use</button>}
+      <button type="button" className="icon-btn" aria-label={`Remove ${r.name}`} onClick={() => void del(r.id)}>✕</button>
+    </div>
+  );
+}
+
+function RemoteForm() {
+  const check = useApp((s) => s.remoteCheck);
+  const busy = useApp((s) => s.remoteBusy);
+  const test = useApp((s) => s.checkRemote);
+  const save = useApp((s) => s.saveRemote);
+  const select = useApp((s) => s.selectProvider);
+  const [name, setName] = useState('');
+  const [baseUrl, setBaseUrl] = useState('');
+  const [apiKey, setApiKey] = useState('');
+  const [model, setModel] = useState('');
+  const input = { name: name.trim() || baseUrl.trim(), baseUrl: baseUrl.trim(), apiKey, model: model.trim() };
+  const ready = input.baseUrl.length > 0 && input.model.length > 0;
+  return (
+    <form className="remote-form" data-testid="remote-form" onSubmit={(e) => {
+      e.preventDefault();
+      if (!ready) return;
+      void save(input).then((id) => { if (id) { setApiKey(''); void select(id); } });
+    }}>
+      <input className="input" data-testid="remote-name" placeholder="Name (e.g. gpu-box)" value={name} onChange={(e) => setName(e.target.value)} />
+      <input className="input" data-testid="remote-url" placeholder="http://gpu-box:8000/v1" value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} />
+      <input className="input" data-testid="remote-key" type="password" placeholder="API key (if the server needs one)" value={apiKey} onChange={(e) => setApiKey(e.target.value)} autoComplete="off" />
+      <input className="input" data-testid="remote-model" placeholder="Model id (e.g. kimi-k2-thinking)" value={model} onChange={(e) => setModel(e.target.value)} />
+      <div className="row">
+        <button type="button" className="btn" data-testid="remote-test" disabled={!ready || busy} onClick={() => void test(input)}>{busy ? 'Checking…' : 'Test connection'}</button>
+        <button type="submit" className="btn primary" data-testid="remote-save" disabled={!ready || busy}>Add and use</button>
+      </div>
+      {check && (check.ok
+        ? <p className="ok-text" data-testid="remote-check" data-ok="true">Connected: {check.baseUrl} serves {check.models.map((m) => m.id).join(', ')}{check.maxContext ? ` (${fmtCount(check.maxContext)} tokens of context)` : ''}.</p>
+        : <p className="error-text" data-testid="remote-check" data-ok="false">{check.error}</p>)}
+    </form>
+  );
+}
