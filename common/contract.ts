@@ -441,7 +441,7 @@ export type KarakoramApi = {
 // ---------------------------------------------------------------------------------------------
 // Wire envelopes (WebSocket frames are JSON text of these; IPC carries the same objects).
 
-export const ErrorCodeSchema = z.enum(['bad_request', 'not_found', 'busy', 'engine', 'internal']);
+export const ErrorCodeSchema = z.enum(['bad_request', 'not_found', 'busy', 'engine', 'internal', 'forbidden']);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
 
 export const WireRequestSchema = z.object({

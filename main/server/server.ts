@@ -1,31 +1,70 @@
-// server.ts — web mode: an HTTP server for the built renderer and a WebSocket endpoint (WS_PATH)
-// that speaks the contract — the same requests and events as Electron's IPC. Any malformed
-// frame gets an error response; nothing a client sends can crash the server.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// server.ts — `karakoram serve`: the renderer over HTTP(S), the contract over a WebSocket (WS_PATH,
+// the same requests and events as Electron's IPC), the OpenAI- and Anthropic-compatible /v1 APIs
+// and Prometheus /metrics. Every route needs a credential (see auth/access.ts): an API key, or
+// for the browser app a session cookie from logging in with one; a logged-out browser gets the
+// login page instead of the app. Binding beyond loopback needs at least one API key. Malformed
+// frames and requests get clear errors; nothing a client sends can crash the server.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { WireRequestSchema, WS_PATH, type WireEvent, type WireResponse } from '../../common/contract.ts';
+import { WireRequestSchema, WS_PATH, type RequestName, type WireEvent, type WireResponse } from '../../common/contract.ts';
 import type { Core } from '../services/core.ts';
+import { SESSION_COOKIE, SESSION_TTL_MS, credentialOf, type Access, type Principal } from './auth/access.ts';
+import { LOGIN_PAGE, LOGIN_PATH, LOGIN_SCRIPT, LOGIN_SCRIPT_PATH, LOGOUT_PATH } from './auth/login-page.ts';
+import { handleApi, InFlight, apiPrincipal } from './api-router.ts';
+import { ServerGeneration } from './generation.ts';
+import { ApiError } from './http/api-error.ts';
+import { DEFAULT_MAX_BODY_BYTES, readJson } from './http/body.ts';
+import { ServerMetrics } from './metrics.ts';
+import { AdmissionQueue, DEFAULT_QUEUE_LIMITS, type QueueLimits } from './queue.ts';
 import { securityHeaders, serveStatic } from './static.ts';
 
 /** Largest WebSocket frame accepted (an imported conversation travels in one request). */
 const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/** A login body is one key: anything bigger is not one. */
+const MAX_LOGIN_BODY_BYTES = 4096;
 
-export interface ServerOptions { host: string; port: number; appDir: string }
+/** Contract requests only a key with admin rights (the workstation's owner) may make. */
+export const ADMIN_METHODS: ReadonlySet<RequestName> = new Set<RequestName>([
+  'loadModel', 'inspectModel', 'listLocalModels', 'restartEngine', 'updateSettings',
+]);
 
-export interface RunningServer { server: Server; url: string; port: number; close(): Promise<void> }
+export interface TlsOptions { cert: string | Buffer; key: string | Buffer }
 
-/** Browsers send Origin: only pages served by this server may open the socket. */
-function originAllowed(req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (!origin) return true;   // not a browser (CLI, tests); the API-key layer guards those later
-  try { return new URL(origin).host === req.headers.host; } catch { return false; }
+export interface ServerOptions {
+  host: string;
+  port: number;
+  appDir: string;
+  access: Access;
+  maxBodyBytes?: number;
+  queue?: QueueLimits;
+  tls?: TlsOptions;
+}
+
+export interface ConnectionInfo { id: number; kind: 'http' | 'websocket'; keyId: string | null; keyName: string | null; remote: string; since: number }
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  port: number;
+  queue: AdmissionQueue;
+  metrics: ServerMetrics;
+  connections(): ConnectionInfo[];
+  close(): Promise<void>;
 }
 
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
-function isLoopback(host: string): boolean {
+export function isLoopback(host: string): boolean {
   return LOOPBACK_NAMES.has(host) || host.startsWith('127.');
+}
+
+/** Browsers send Origin: only pages served by this server may open the socket. */
+function originAllowed(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true;   // not a browser (CLI, tests); the key check guards those
+  try { return new URL(origin).host === req.headers.host; } catch { return false; }
 }
 
 /**
@@ -43,24 +82,100 @@ function send(ws: WebSocket, msg: WireResponse | WireEvent): void {
   if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
 }
 
-export function startServer(core: Core, opts: ServerOptions): Promise<RunningServer> {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
-  let wsOrigin: string | null = null;
+/** The refusal to listen beyond loopback without a key, as a clear error. */
+export function checkBind(host: string, access: Access): void {
+  if (!isLoopback(host) && access.activeKeyCount() === 0) {
+    throw new Error(`listening on ${host} (beyond this machine) needs at least one API key; create one first (karakoram serve --create-key NAME, or the Server page), then start again`);
+  }
+}
 
-  const server = createServer((req, res) => {
+export function startServer(core: Core, opts: ServerOptions): Promise<RunningServer> {
+  checkBind(opts.host, opts.access);
+  const access = opts.access;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  const secure = !!opts.tls;
+  let wsOrigin: string | null = null;
+  const queue = new AdmissionQueue(opts.queue ?? DEFAULT_QUEUE_LIMITS);
+  const metrics = new ServerMetrics();
+  const inflight = new InFlight();
+  const deps = { gen: new ServerGeneration(core.models), queue, metrics, keys: core.store.keys, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, access, inflight };
+  const sockets = new Map<WebSocket, { id: number; principal: Principal; remote: string; since: number }>();
+  const httpConns = new Map<Socket, { id: number; remote: string; since: number; keyId: string | null; keyName: string | null }>();
+  let nextConn = 1;
+
+  const cookie = (token: string, maxAgeS: number) =>
+    `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure ? '; Secure' : ''}`;
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const headers = securityHeaders(wsOrigin);
     if (!hostAllowed(req, opts.host)) {
       res.writeHead(403, { ...headers, 'content-type': 'text/plain' }).end('forbidden host\n');
       return;
     }
     const path = (req.url ?? '/').split('?')[0];
+    if (path.startsWith('/v1/') || path === '/v1') {
+      const p = apiPrincipal(access, req);
+      const conn = httpConns.get(req.socket);
+      if (conn && p) { conn.keyId = p.keyId; conn.keyName = p.name; }
+      void handleApi(deps, req, res, path);
+      return;
+    }
+    const principal = access.principalFor(req);
     if (path === '/healthz') {
+      // Without a credential it says only that the server is up.
       res.writeHead(200, { ...headers, 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify({ ok: true, engine: core.models.status() }));
+      res.end(JSON.stringify(principal ? { ok: true, engine: core.models.status() } : { ok: true }));
+      return;
+    }
+    if (path === LOGIN_SCRIPT_PATH) {
+      res.writeHead(200, { ...headers, 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }).end(LOGIN_SCRIPT);
+      return;
+    }
+    if (path === LOGIN_PATH && req.method === 'POST') {
+      readJson(req, MAX_LOGIN_BODY_BYTES).then((body) => {
+        const key = body && typeof body === 'object' && typeof (body as { key?: unknown }).key === 'string' ? (body as { key: string }).key : '';
+        const s = access.login(key);
+        if (!s) throw new ApiError('authentication', 'that API key is not valid (or was revoked)');
+        res.writeHead(200, { ...headers, 'content-type': 'application/json', 'set-cookie': cookie(s.token, SESSION_TTL_MS / 1000) })
+          .end(JSON.stringify({ ok: true, name: s.principal.name }));
+      }).catch((e: unknown) => {
+        const err = e instanceof ApiError ? e : new ApiError('invalid_request', String(e));
+        if (!res.headersSent) res.writeHead(err.status, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: err.message } }));
+      });
+      return;
+    }
+    if (path === LOGOUT_PATH && req.method === 'POST') {
+      const c = credentialOf(req);
+      if (c.session) access.logout(c.session);
+      res.writeHead(200, { ...headers, 'content-type': 'application/json', 'set-cookie': cookie('', 0) }).end('{"ok":true}');
+      return;
+    }
+    if (!principal) {
+      if (path === '/metrics' || path === WS_PATH) {
+        res.writeHead(401, { ...headers, 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="karakoram"' }).end('an API key is required\n');
+        return;
+      }
+      // The app is not served to a browser that has not logged in.
+      res.writeHead(401, { ...headers, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : LOGIN_PAGE);
+      return;
+    }
+    if (path === '/metrics') {
+      res.writeHead(200, { ...headers, 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(metrics.render(queue.snapshot(), httpConns.size + sockets.size));
       return;
     }
     if (path === WS_PATH) { res.writeHead(426, { ...headers, 'content-type': 'text/plain' }).end('use a WebSocket\n'); return; }
     serveStatic(opts.appDir, req, res, headers);
+  };
+
+  const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : createServer(onRequest);
+  server.on('connection', (sock: Socket) => {
+    httpConns.set(sock, { id: nextConn++, remote: `${sock.remoteAddress}:${sock.remotePort}`, since: Date.now(), keyId: null, keyName: null });
+    sock.once('close', () => httpConns.delete(sock));
+  });
+  server.on('secureConnection', (sock: Socket) => {
+    httpConns.set(sock, { id: nextConn++, remote: `${sock.remoteAddress}:${sock.remotePort}`, since: Date.now(), keyId: null, keyName: null });
+    sock.once('close', () => httpConns.delete(sock));
   });
 
   server.on('upgrade', (req, socket, head) => {
@@ -69,7 +184,22 @@ export function startServer(core: Core, opts: ServerOptions): Promise<RunningSer
       socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    const principal = access.principalFor(req);
+    if (!principal) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\nan API key or a login is required\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.set(ws, { id: nextConn++, principal, remote: `${req.socket.remoteAddress}:${req.socket.remotePort}`, since: Date.now() });
+      ws.once('close', () => sockets.delete(ws));
+      wss.emit('connection', ws, req);
+    });
+  });
+
+  // A revoked key stops at once: its sockets close and its API streams end.
+  const offRevoke = access.onRevoke((keyId) => {
+    for (const [ws, s] of sockets) if (s.principal.keyId === keyId) ws.close(4401, 'API key revoked');
+    inflight.abortKey(keyId);
   });
 
   wss.on('connection', (ws: WebSocket) => {
@@ -84,6 +214,11 @@ export function startServer(core: Core, opts: ServerOptions): Promise<RunningSer
       if (!frame.success) {
         const id = raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'number' ? (raw as { id: number }).id : -1;
         send(ws, { kind: 'response', id, ok: false, error: { code: 'bad_request', message: 'expected {"kind":"request","id":N,"method":"...","params":{...}}' } });
+        return;
+      }
+      const who = sockets.get(ws)?.principal;
+      if (!who || (ADMIN_METHODS.has(frame.data.method as RequestName) && !who.admin) || (frame.data.method.startsWith('server') && !who.admin)) {
+        send(ws, { kind: 'response', id: frame.data.id, ok: false, error: { code: 'forbidden', message: `${frame.data.method} needs the workstation owner's key` } });
         return;
       }
       core.handle(frame.data.id, frame.data.method, frame.data.params).then((r) => send(ws, r), (e) => {
@@ -105,12 +240,17 @@ export function startServer(core: Core, opts: ServerOptions): Promise<RunningSer
       server.off('error', reject);
       const port = (server.address() as AddressInfo).port;
       const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-      const url = `http://${hostForUrl}:${port}`;
-      wsOrigin = `ws://${hostForUrl}:${port}`;
+      const url = `${secure ? 'https' : 'http'}://${hostForUrl}:${port}`;
+      wsOrigin = `${secure ? 'wss' : 'ws'}://${hostForUrl}:${port}`;
       resolve({
-        server, url, port,
+        server, url, port, queue, metrics,
+        connections: () => [
+          ...[...httpConns.values()].map((c) => ({ id: c.id, kind: 'http' as const, keyId: c.keyId, keyName: c.keyName, remote: c.remote, since: c.since })),
+          ...[...sockets.values()].map((s) => ({ id: s.id, kind: 'websocket' as const, keyId: s.principal.keyId, keyName: s.principal.name, remote: s.remote, since: s.since })),
+        ],
         close: () => new Promise<void>((res) => {
           unsubscribe();
+          offRevoke();
           for (const ws of wss.clients) ws.terminate();
           wss.close();
           server.close(() => res());

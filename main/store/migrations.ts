@@ -64,6 +64,38 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: 'office server: API keys (hashed) and usage per key and day',
+    // Only a keyed hash of each key is stored (see main/server/auth/key-hash.ts); `prefix` is the
+    // public part shown in the app and used to find the row. Usage is one row per key and UTC day.
+    up(db) {
+      db.exec(`
+        CREATE TABLE api_keys (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          hash TEXT NOT NULL,
+          models TEXT NOT NULL DEFAULT '[]',
+          max_concurrent INTEGER,
+          tokens_per_minute INTEGER,
+          admin INTEGER NOT NULL DEFAULT 0,
+          created_at INTEGER NOT NULL,
+          last_used_at INTEGER,
+          revoked_at INTEGER
+        );
+        CREATE TABLE api_usage (
+          key_id TEXT NOT NULL,
+          day TEXT NOT NULL,
+          requests INTEGER NOT NULL DEFAULT 0,
+          errors INTEGER NOT NULL DEFAULT 0,
+          prompt_tokens INTEGER NOT NULL DEFAULT 0,
+          cached_tokens INTEGER NOT NULL DEFAULT 0,
+          completion_tokens INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (key_id, day)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export function schemaVersion(db: Database.Database): number {

@@ -1,7 +1,7 @@
 // harness.ts — starts `karakoram serve` on a free port with a fresh data directory, opens
 // Debian's Chromium on it, and saves screenshots under test-results/screenshots/.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -12,7 +12,22 @@ export const SHOTS = join(ROOT, 'test-results', 'screenshots');
 export const CHROMIUM = process.env.KK_CHROMIUM ?? '/usr/bin/chromium';
 const SERVE_START_MS = 60_000;
 
-export interface Served { url: string; proc: ChildProcess; dataDir: string; log: () => string; stop(): Promise<void> }
+export interface Served { url: string; proc: ChildProcess; dataDir: string; ownerKey: string; log: () => string; stop(): Promise<void> }
+
+/** The owner key of each running server (every route needs a key; the browser logs in with it). */
+const ownerKeys = new Map<string, string>();
+
+/** The owner key of the server at url (its data dir's owner-key file). */
+export function ownerKeyFor(url: string): string {
+  const origin = new URL(url).origin;
+  const key = ownerKeys.get(origin);
+  if (!key) throw new Error(`no owner key known for ${origin}`);
+  return key;
+}
+
+export function authHeaders(url: string): Record<string, string> {
+  return { authorization: `Bearer ${ownerKeyFor(url)}` };
+}
 
 export async function startServe(extra: string[] = []): Promise<Served> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kk-e2e-'));
@@ -31,9 +46,12 @@ export async function startServe(extra: string[] = []): Promise<Served> {
     proc.stdout!.on('data', onData);
     proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`karakoram serve exited (${code}):\n${out}`)); });
   });
+  const ownerKey = readFileSync(join(dataDir, 'owner-key'), 'utf8').trim();
+  ownerKeys.set(new URL(url).origin, ownerKey);
   return {
-    url, proc, dataDir, log: () => out,
+    url, proc, dataDir, ownerKey, log: () => out,
     async stop() {
+      ownerKeys.delete(new URL(url).origin);
       if (proc.exitCode === null) {
         proc.kill('SIGTERM');
         await new Promise((r) => { const t = setTimeout(() => { proc.kill('SIGKILL'); r(null); }, 5000); proc.once('exit', () => { clearTimeout(t); r(null); }); });
@@ -44,7 +62,7 @@ export async function startServe(extra: string[] = []): Promise<Served> {
 }
 
 export async function engineStatus(url: string): Promise<EngineStatus> {
-  const r = await fetch(`${url}/healthz`);
+  const r = await fetch(`${url}/healthz`, { headers: authHeaders(url) });
   return ((await r.json()) as { engine: EngineStatus }).engine;
 }
 
@@ -67,6 +85,9 @@ export async function launchBrowser(): Promise<Browser> {
 
 export async function openApp(browser: Browser, url: string, colorScheme: 'dark' | 'light' = 'dark', beforeLoad?: (p: Page) => Promise<unknown>): Promise<{ page: Page; errors: string[] }> {
   const ctx = await browser.newContext({ viewport: { width: 1360, height: 860 }, colorScheme, acceptDownloads: true });
+  // Log in as the workstation's owner: the session cookie lands in this context.
+  const login = await ctx.request.post(`${new URL(url).origin}/auth/login`, { data: { key: ownerKeyFor(url) } });
+  if (!login.ok()) throw new Error(`login failed: ${login.status()} ${await login.text()}`);
   const page = await ctx.newPage();
   await beforeLoad?.(page);
   const errors: string[] = [];

@@ -1,13 +1,14 @@
 // `karakoram serve`'s server: static renderer with CSP, and the contract over a WebSocket —
 // bad frames and bad params get clear errors, never a crash; requests and events round-trip.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { Core } from '../../../main/services/core.ts';
 import { startServer, type RunningServer } from '../../../main/server/server.ts';
+import { Access } from '../../../main/server/auth/access.ts';
 import { createWsClient, type WebSocketCtor, type WsClient } from '../../../common/ws-client.ts';
 import type { EventPayload, KarakoramApi } from '../../../common/contract.ts';
 
@@ -16,6 +17,15 @@ let core: Core;
 let srv: RunningServer;
 let client: WsClient;
 let api: KarakoramApi;
+let access: Access;
+let ownerKey: string;
+
+/** The ws library's WebSocket, sending the owner's key (a browser sends its session cookie). */
+function keyedSocket(key: () => string): WebSocketCtor {
+  return class extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) { super(url, protocols, { headers: { authorization: `Bearer ${key()}` } }); }
+  } as unknown as WebSocketCtor;
+}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kk-server-'));
@@ -24,8 +34,10 @@ beforeAll(async () => {
   writeFileSync(join(appDir, 'index.html'), '<!doctype html><title>kk</title><script type="module" src="/assets/main.js"></script>');
   writeFileSync(join(appDir, 'assets', 'main.js'), 'console.log(1)');
   core = new Core({ dataDir: join(dir, 'data'), noModel: true, autoRestart: false, checkResults: true });
-  srv = await startServer(core, { host: '127.0.0.1', port: 0, appDir });
-  client = createWsClient(`ws://127.0.0.1:${srv.port}/ws`, WebSocket as unknown as WebSocketCtor);
+  access = new Access(core.store.keys, join(dir, 'data'));
+  ownerKey = readFileSync(access.ownerKeyFile, 'utf8').trim();
+  srv = await startServer(core, { host: '127.0.0.1', port: 0, appDir, access });
+  client = createWsClient(`ws://127.0.0.1:${srv.port}/ws`, keyedSocket(() => ownerKey));
   api = client.api;
   await client.ready;
 });
@@ -38,7 +50,7 @@ afterAll(async () => {
 
 function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: srv.port, path, headers }, (res) => {
+    const req = request({ host: '127.0.0.1', port: srv.port, path, headers: { authorization: `Bearer ${ownerKey}`, ...headers } }, (res) => {
       let body = '';
       res.on('data', (d) => { body += d; });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
@@ -50,7 +62,7 @@ function get(path: string, headers: Record<string, string> = {}): Promise<{ stat
 
 function rawSocket(headers: Record<string, string> = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/ws`, { headers });
+    const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/ws`, { headers: { authorization: `Bearer ${ownerKey}`, ...headers } });
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
   });
