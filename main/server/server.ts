@@ -90,7 +90,7 @@ export function checkBind(host: string, access: Access): void {
 }
 
 export function startServer(core: Core, opts: ServerOptions): Promise<RunningServer> {
-  checkBind(opts.host, opts.access);
+  try { checkBind(opts.host, opts.access); } catch (e) { return Promise.reject(e); }
   const access = opts.access;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   const secure = !!opts.tls;
