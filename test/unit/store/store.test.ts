@@ -37,7 +37,7 @@ describe('migrations', () => {
     const db = new Database(':memory:');
     migrate(db, MIGRATIONS.slice(0, 1));
     db.prepare(`INSERT INTO conversations (id, title, created_at, updated_at) VALUES ('c', 'old', 1, 1)`).run();
-    expect(migrate(db)).toEqual([2]);
+    expect(migrate(db)).toEqual(MIGRATIONS.slice(1).map((m) => m.version));
     expect((db.prepare('SELECT title FROM conversations').get() as { title: string }).title).toBe('old');
   });
 
@@ -45,7 +45,7 @@ describe('migrations', () => {
     const db = new Database(':memory:');
     const bad = [...MIGRATIONS, { version: 99, name: 'bad', up: (d: Database.Database) => { d.exec('CREATE TABLE t (x)'); d.exec('NOT SQL'); } }];
     expect(() => migrate(db, bad)).toThrow();
-    expect(schemaVersion(db)).toBe(2);
+    expect(schemaVersion(db)).toBe(MIGRATIONS[MIGRATIONS.length - 1].version);
     expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 't'`).get()).toBeUndefined();
     db.pragma('user_version = 500');
     expect(() => migrate(db)).toThrow(/newer/);
@@ -152,5 +152,24 @@ describe('crash mid-write', () => {
     // writing until the signal landed, so there may be more than it had reported).
     expect(tokens.length).toBeGreaterThanOrEqual(committed);
     tokens.forEach((t, i) => expect(t).toBe(i < 10 ? `r${i}` : `t${i}`));
+  });
+});
+
+describe('key store (migration 3)', () => {
+  it('keeps keys (hash only), revokes them and sums usage per key and day', async () => {
+    const { KeyStore } = await import('../../../main/store/key-store.ts');
+    const db = new Database(':memory:');
+    migrate(db);
+    const keys = new KeyStore(db);
+    keys.create({ id: 'abc', name: 'desk', hash: 'f'.repeat(64), models: ['demo-k2'], maxConcurrent: 2, tokensPerMinute: null, admin: false }, 1000);
+    expect(keys.get('abc')).toMatchObject({ name: 'desk', models: ['demo-k2'], maxConcurrent: 2, revokedAt: null });
+    expect(keys.activeCount()).toBe(1);
+    expect(keys.revoke('abc', 2000)).toBe(true);
+    expect(keys.revoke('abc', 3000)).toBe(false);
+    expect(keys.activeCount()).toBe(0);
+    const day = Date.UTC(2026, 0, 2, 10);
+    keys.addUsage('abc', { requests: 1, promptTokens: 10, completionTokens: 5 }, day);
+    keys.addUsage('abc', { requests: 1, errors: 1 }, day + 1000);
+    expect(keys.usage('2026-01-01')).toEqual([{ keyId: 'abc', day: '2026-01-02', requests: 2, errors: 1, promptTokens: 10, cachedTokens: 0, completionTokens: 5 }]);
   });
 });
