@@ -246,6 +246,8 @@ export const ModelInspectionSchema = z.object({
     intermediate: z.number().int(),
   }),
   quantization: z.string(),              // human summary, e.g. "INT4 experts (group 32) + bf16"
+  family: z.string(),                    // "Kimi K2.5", "Kimi K2 (K2-Thinking layout, INT4 experts)", ...
+  limitations: z.array(z.string()),      // what Karakoram cannot do with it (K2.5: images)
   contextLength: z.number().int(),
   memory: MemoryPlanSchema,
 });

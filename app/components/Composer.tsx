@@ -47,6 +47,7 @@ export function Composer() {
       </div>
       <div className="composer-foot">
         <DemoToolsToggle />
+        <ThinkingToggle />
         <span className="hint" data-testid="composer-hint">
           <span>Ctrl+Enter send</span> · <span>Esc stop</span> · <span>Ctrl+K search</span> · <span>? help</span>
         </span>
@@ -72,6 +73,23 @@ function DemoToolsToggle() {
         onChange={(e) => void setDemoTools(e.target.checked)} />
       <span className="toggle-track"><span className="toggle-thumb" /></span>
       <span className="toggle-text">Demo tools <span className="toggle-detail">(weather, time, calculator)</span></span>
+    </label>
+  );
+}
+
+/** Thinking (the model reasons first) or instant (the template prefills an empty reasoning). */
+function ThinkingToggle() {
+  const available = useApp((s) => s.engine.model?.thinkingSwitch === true);
+  const on = useApp((s) => s.thinking);
+  const setThinking = useApp((s) => s.setThinking);
+  const busy = useApp((s) => s.generation !== null);
+  if (!available) return null;
+  return (
+    <label className="toggle" title="Thinking: the model reasons before it answers. Off: instant answers.">
+      <input type="checkbox" data-testid="thinking-toggle" checked={on} disabled={busy}
+        onChange={(e) => setThinking(e.target.checked)} />
+      <span className="toggle-track"><span className="toggle-thumb" /></span>
+      {on ? 'Thinking' : 'Instant'}
     </label>
   );
 }

@@ -114,6 +114,7 @@ export function ModelPanel() {
 function ModelFacts({ m }: { m: ModelInspection }) {
   const rows: Array<[string, string, string]> = [
     ['name', 'Name', m.label || m.name],
+    ['family', 'Model', m.family],
     ['architecture', 'Architecture', `${m.architecture} (${m.modelType})`],
     ['params', 'Parameters', `${fmtCount(m.params.total)} total · ${fmtCount(m.params.activePerToken)} active/token`],
     ['layers', 'Layers', `${m.layers} (${m.denseLayers} dense)`],
@@ -122,9 +123,12 @@ function ModelFacts({ m }: { m: ModelInspection }) {
     ['context', 'Context', `${fmtCount(m.contextLength)} tokens`],
   ];
   return (
-    <dl className="facts" data-testid="model-info">
-      {rows.map(([id, k, v]) => <div key={id}><dt>{k}</dt><dd data-testid={`model-${id}`}>{v}</dd></div>)}
-    </dl>
+    <>
+      <dl className="facts" data-testid="model-info">
+        {rows.map(([id, k, v]) => <div key={id}><dt>{k}</dt><dd data-testid={`model-${id}`}>{v}</dd></div>)}
+      </dl>
+      {m.limitations.map((l) => <p key={l} className="muted small" data-testid="model-limitation">{l}</p>)}
+    </>
   );
 }
 

@@ -157,8 +157,10 @@ export const createChatSlice: SliceCreator<ChatSlice> = (set, get, api) => {
     perf: EMPTY_PERF,
     draft: '',
     error: null,
+    thinking: true,
 
     setDraft(d) { set({ draft: d }); },
+    setThinking(on) { set({ thinking: on }); },
 
     async send(content) {
       const text = (content ?? get().draft).trim();
@@ -171,7 +173,9 @@ export const createChatSlice: SliceCreator<ChatSlice> = (set, get, api) => {
       set({ draft: '' });
       begin(convId, pu);
       try {
-        const r = await api.sendMessage({ conversationId: convId, content: text });
+        // The mode goes with the request only where the model has the switch.
+        const options = get().engine.model?.thinkingSwitch ? { sampling: { thinking: get().thinking } } : undefined;
+        const r = await api.sendMessage({ conversationId: convId, content: text, ...(options ? { options } : {}) });
         accepted(convId, r.userMessageId, r.assistantMessageId, pu, r.userMessageId);
       } catch (e) { failed(e); set({ draft: text }); }
     },

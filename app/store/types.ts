@@ -59,7 +59,10 @@ export interface ChatSlice {
   perf: PerfState;
   draft: string;
   error: string | null;
+  /** Thinking (true) or instant (false) for models with the switch (Kimi K2.5 / K2.6). */
+  thinking: boolean;
   setDraft(s: string): void;
+  setThinking(on: boolean): void;
   send(content?: string): Promise<void>;
   stop(): Promise<void>;
   regenerate(assistantMessageId: string): Promise<void>;

@@ -30,6 +30,29 @@ export function readConfig(dir: string): Config {
   try { return JSON.parse(readFileSync(p, 'utf8')) as Config; } catch (e) { throw new Error(`${p}: ${(e as Error).message}`); }
 }
 
+/** What the model panel says about a wrapped checkpoint Karakoram runs only the text of. */
+export const TEXT_ONLY_NOTE = 'Images are not supported yet: Karakoram runs the text backbone only (the vision tower and projector are not loaded).';
+/** K2.5 / K2.6 tensors outside the text backbone. */
+const MULTIMODAL_PREFIXES = ['vision_tower.', 'mm_projector.'];
+
+/** Which K2 family member a config is, and what Karakoram cannot do with it. K2.5 and K2.6 share
+ *  the wrapper and the text shapes: only the folder name tells them apart. */
+export function modelFamily(dir: string, top: Config): { family: string; limitations: string[] } {
+  const t = textModelConfig(top);
+  if (t.multimodal) {
+    const name = basename(dir);
+    const family = /k2[._-]?6/i.test(name) ? 'Kimi K2.6' : /k2[._-]?5/i.test(name) ? 'Kimi K2.5' : 'Kimi K2.5 / K2.6';
+    return { family, limitations: [TEXT_ONLY_NOTE] };
+  }
+  const q = t.quant?.quant_method;
+  if (t.text.model_type === 'kimi_k2') {
+    const layout = q === 'fp8' ? ' (K2-Instruct layout, block-FP8)' : q === 'compressed-tensors' ? ' (K2-Thinking layout, INT4 experts)' : '';
+    return { family: `Kimi K2${layout}`, limitations: [] };
+  }
+  if (t.text.model_type === 'deepseek_v3') return { family: 'DeepSeek-V3 architecture', limitations: [] };
+  return { family: t.modelType, limitations: [] };
+}
+
 /** Elements per stored element: INT4 pack-quantized weights hold 8 values per int32. */
 function logicalElements(name: string, dtype: string, shape: number[]): number {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -49,9 +72,14 @@ function countShard(path: string, acc: TensorCount): void {
     if (len <= 0 || len > MAX_HEADER_BYTES) throw new Error(`${path}: bad safetensors header length ${len}`);
     const hdr = Buffer.alloc(len);
     readSync(fd, hdr, 0, len, 8);
-    const meta = JSON.parse(hdr.toString('utf8')) as Record<string, { dtype: string; shape: number[] }>;
+    const meta = JSON.parse(hdr.toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets?: [number, number] }>;
     for (const [name, t] of Object.entries(meta)) {
       if (name === '__metadata__') continue;
+      if (MULTIMODAL_PREFIXES.some((p) => name.startsWith(p))) {
+        // Never loaded (text backbone only): neither counted nor planned for.
+        if (t.data_offsets) acc.bytes -= t.data_offsets[1] - t.data_offsets[0];
+        continue;
+      }
       const n = logicalElements(name, t.dtype, t.shape);
       acc.total += n;
       if (/\.mlp\.experts\.\d+\./.test(name)) acc.routedExperts += n;
@@ -105,7 +133,7 @@ export function availableMemory(): number {
 }
 
 export function kvBytesPerToken(cfg: Config): number {
-  return kvBytesPerTokenOf(cfg, KV_BYTES_PER_ELEMENT);
+  return kvBytesPerTokenOf(textModelConfig(cfg).text, KV_BYTES_PER_ELEMENT);
 }
 
 /** GPU bytes the placement policy would claim for this model (0 without a GPU or a sizable config). */
@@ -147,7 +175,8 @@ export function modelLabel(dir: string, cfg: Config, totalParams: number): strin
     return `${DEMO_LABEL_PREFIX} (${Math.round(totalParams / 1e6)}M, offline)`;
   }
   const size = totalParams >= 1e9 ? `${(totalParams / 1e9).toFixed(0)}B` : `${(totalParams / 1e6).toFixed(0)}M`;
-  return `${basename(dir)} (${size}, ${String(cfg.model_type ?? 'unknown')})`;
+  const kind = textModelConfig(cfg).multimodal ? `${modelFamily(dir, cfg).family}, text only` : String(cfg.model_type ?? 'unknown');
+  return `${basename(dir)} (${size}, ${kind})`;
 }
 
 export function inspectModel(dir: string, contextLength?: number | null): ModelInspection {
@@ -161,9 +190,10 @@ export function inspectModel(dir: string, contextLength?: number | null): ModelI
   const maxCtx = num(cfg, 'max_position_embeddings', DEFAULT_CONTEXT_LENGTH);
   const ctx = Math.min(contextLength ?? DEFAULT_CONTEXT_LENGTH, maxCtx);
   return {
-    dir, name: basename(dir), label: modelLabel(dir, cfg, acc.total),
+    dir, name: basename(dir), label: modelLabel(dir, top, acc.total),
     modelType: textModelConfig(top).modelType,
     architecture: textModelConfig(top).architecture,
+    ...modelFamily(dir, top),
     params: { total: acc.total, activePerToken: Math.round(active) },
     layers: num(cfg, 'num_hidden_layers'), denseLayers: Math.min(num(cfg, 'first_k_dense_replace'), num(cfg, 'num_hidden_layers')),
     hidden: num(cfg, 'hidden_size'), heads: num(cfg, 'num_attention_heads'), vocab: num(cfg, 'vocab_size'),
