@@ -8,8 +8,8 @@
 // it, or edit it) and the conversation goes on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
-import WebSocket from 'ws';
-import { createWsClient, type WebSocketCtor } from '../../common/ws-client.ts';
+import { createWsClient } from '../../common/ws-client.ts';
+import { keyedSocket } from '../support/keyed-socket.ts';
 import { addonPath } from '../../main/engine/native.ts';
 import { launchBrowser, openApp, shot, startServe, waitEngine, type Served } from './harness.ts';
 
@@ -127,7 +127,7 @@ describe('first run with the demo model', () => {
     await freshChat();
     await page.getByTestId('demo-tools-toggle').uncheck({ force: true });
     // The core stored the choice.
-    const client = createWsClient(`${served.url.replace(/^http/, 'ws')}/ws`, WebSocket as unknown as WebSocketCtor);
+    const client = createWsClient(`${served.url.replace(/^http/, 'ws')}/ws`, keyedSocket(() => served.ownerKey));
     try {
       await expect.poll(async () => (await client.api.getSettings({})).settings.demoTools).toBe(false);
     } finally { client.close(); }

@@ -9,7 +9,8 @@ import WebSocket from 'ws';
 import { Core } from '../../../main/services/core.ts';
 import { startServer, type RunningServer } from '../../../main/server/server.ts';
 import { Access } from '../../../main/server/auth/access.ts';
-import { createWsClient, type WebSocketCtor, type WsClient } from '../../../common/ws-client.ts';
+import { createWsClient, type WsClient } from '../../../common/ws-client.ts';
+import { keyedSocket } from '../../support/keyed-socket.ts';
 import type { EventPayload, KarakoramApi } from '../../../common/contract.ts';
 
 let dir: string;
@@ -20,12 +21,6 @@ let api: KarakoramApi;
 let access: Access;
 let ownerKey: string;
 
-/** The ws library's WebSocket, sending the owner's key (a browser sends its session cookie). */
-function keyedSocket(key: () => string): WebSocketCtor {
-  return class extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) { super(url, protocols, { headers: { authorization: `Bearer ${key()}` } }); }
-  } as unknown as WebSocketCtor;
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kk-server-'));

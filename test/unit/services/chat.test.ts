@@ -3,7 +3,7 @@
 // branch, and kill -9 of the engine mid-answer. Skips (saying why) where the engine cannot load
 // the demo model (addon not built yet).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Core } from '../../../main/services/core.ts';
@@ -182,8 +182,10 @@ describe('karakoram serve killed mid-answer', () => {
   it('keeps the partial answer; the next start shows it interrupted and the engine is not orphaned', async (ctx) => {
     if (unavailable) ctx.skip(unavailable);
     const { spawn } = await import('node:child_process');
-    const WebSocket = (await import('ws')).default;
     const { createWsClient } = await import('../../../common/ws-client.ts');
+    const { keyedSocket } = await import('../../support/keyed-socket.ts');
+    // Each start writes a fresh owner key into the data dir; the clients send it.
+    const ownerKey = () => readFileSync(join(dataDir, 'owner-key'), 'utf8').trim();
     const dataDir = mkdtempSync(join(tmpdir(), 'kk-serve-kill-'));
     const procs: { kill(sig: NodeJS.Signals): boolean }[] = [];
     const bin = join(__dirname, '..', '..', '..', 'bin', 'karakoram.js');
@@ -200,7 +202,7 @@ describe('karakoram serve killed mid-answer', () => {
     try {
       const s1 = start();
       const host = await s1.url;
-      const client = createWsClient(`ws://${host}/ws`, WebSocket as never);
+      const client = createWsClient(`ws://${host}/ws`, keyedSocket(ownerKey));
       const api = client.api;
       for (let i = 0; i < 200 && (await api.getModelStatus({})).state !== 'ready'; i++) await new Promise((r) => setTimeout(r, 50));
       const status = await api.getModelStatus({});
@@ -225,7 +227,7 @@ describe('karakoram serve killed mid-answer', () => {
 
       const s2 = start();
       const host2 = await s2.url;
-      const c2 = createWsClient(`ws://${host2}/ws`, WebSocket as never);
+      const c2 = createWsClient(`ws://${host2}/ws`, keyedSocket(ownerKey));
       const again = await c2.api.getConversation({ conversationId: conv.id });
       const m = again.messages.find((x) => x.id === assistantMessageId)!;
       expect(m.status).toBe('interrupted');
