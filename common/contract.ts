@@ -387,8 +387,9 @@ const genBase = { conversationId: Id, messageId: Id };
 
 export const GenerationEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('started'), ...genBase, parentId: Id.nullable(), model: z.string().nullable() }),
-  /** Prompt processing; processed === total when the first token is about to come. */
-  z.object({ type: z.literal('prompt_progress'), ...genBase, processed: z.number().int(), total: z.number().int() }),
+  /** Prompt processing: `done` of `total` prompt tokens, as the engine reports them after each
+   *  prefill chunk; done === total when the first token is about to come. */
+  z.object({ type: z.literal('prompt_progress'), ...genBase, done: z.number().int(), total: z.number().int() }),
   z.object({ type: z.literal('reasoning'), ...genBase, delta: z.string() }),
   /** Reasoning ended (the answer or a tool call begins): the panel collapses. */
   z.object({ type: z.literal('reasoning_end'), ...genBase, reasoningMs: z.number(), reasoningTokens: z.number().int() }),
@@ -409,6 +410,9 @@ export const GenerationEventSchema = z.discriminatedUnion('type', [
     reason: FinishReasonSchema, timings: TimingsSchema.nullable(), error: z.string().nullable(),
     /** When the turn continues after tool results, the next assistant message's id. */
     continuedBy: Id.nullable(),
+    /** The message as stored now that it is finished (ids, siblings, timings): the renderer
+     *  shows this one and need not fetch the conversation again. */
+    message: MessageSchema,
   }),
 ]);
 export type GenerationEvent = z.infer<typeof GenerationEventSchema>;

@@ -3,7 +3,7 @@ import { fmtCount, fmtMs, fmtRate } from '../format.ts';
 import { useApp } from '../store/index.ts';
 
 export function PerfStrip() {
-  const processed = useApp((s) => s.perf.promptProcessed);
+  const done = useApp((s) => s.perf.promptDone);
   const total = useApp((s) => s.perf.promptTotal);
   const ttft = useApp((s) => s.perf.ttftMs);
   const tps = useApp((s) => s.perf.tokensPerSecond);
@@ -11,11 +11,11 @@ export function PerfStrip() {
   const max = useApp((s) => s.perf.contextLength ?? s.settingsView?.settings.contextLength ?? s.settingsView?.modelDefaults.contextLength ?? null);
   const generating = useApp((s) => s.generation !== null);
   const prefilling = useApp((s) => s.generation !== null && s.generation.firstTokenAt === null);
-  const prefill = processed !== null && total ? Math.min(1, processed / total) : null;
+  const prefill = done !== null && total ? Math.min(1, done / total) : null;
   const ctxFrac = used !== null && max ? Math.min(1, used / max) : null;
   return (
     <div className="perf-strip" data-testid="perf-strip" data-generating={generating ? 'true' : 'false'}>
-      <Stat label="Prompt" testid="perf-prefill" value={prefill === null ? '—' : `${fmtCount(processed)} tok · ${Math.round(prefill * 100)}%`}
+      <Stat label="Prompt" testid="perf-prefill" value={prefill === null ? '—' : `${fmtCount(done)} tok · ${Math.round(prefill * 100)}%`}
         bar={prefill} active={prefilling} />
       <Stat label="TTFT" testid="perf-ttft" value={fmtMs(ttft)} />
       <Stat label="Speed" testid="perf-tps" value={tps ? fmtRate(tps) : '—'} />

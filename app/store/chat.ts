@@ -4,7 +4,7 @@ import type { GenerationEvent, Message, ToolCallRecord } from '../contract.ts';
 import { blankMessage, patchMessage, placeMessage } from './path.ts';
 import type { AppState, ChatSlice, GenerationState, PendingUser, PerfState, SliceCreator } from './types.ts';
 
-export const EMPTY_PERF: PerfState = { promptProcessed: null, promptTotal: null, ttftMs: null, tokensPerSecond: null, contextUsed: null, contextLength: null };
+export const EMPTY_PERF: PerfState = { promptDone: null, promptTotal: null, ttftMs: null, tokensPerSecond: null, contextUsed: null, contextLength: null };
 
 const clock = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -78,7 +78,7 @@ export function reduceGeneration(s: AppState, e: GenerationEvent): Partial<AppSt
 
   switch (e.type) {
     case 'prompt_progress':
-      return { generation: gen, perf: { ...s.perf, promptProcessed: e.processed, promptTotal: e.total } };
+      return { generation: gen, perf: { ...s.perf, promptDone: e.done, promptTotal: e.total } };
     case 'reasoning': {
       gen = firstToken({ ...gen, reasoningStartedAt: gen.reasoningStartedAt ?? t, reasoningTokens: gen.reasoningTokens + 1 });
       return withMessages({ generation: gen, perf: ttft(gen, s.perf) }, upd((m) => ({ ...m, reasoning: m.reasoning + e.delta })));
@@ -112,14 +112,10 @@ export function reduceGeneration(s: AppState, e: GenerationEvent): Partial<AppSt
     case 'finish': {
       const tm = e.timings;
       const perf: PerfState = tm
-        ? { ...s.perf, ttftMs: tm.ttftMs, tokensPerSecond: tm.tokensPerSecond, contextUsed: tm.contextUsed, contextLength: tm.contextLength, promptProcessed: tm.promptTokens, promptTotal: tm.promptTokens }
+        ? { ...s.perf, ttftMs: tm.ttftMs, tokensPerSecond: tm.tokensPerSecond, contextUsed: tm.contextUsed, contextLength: tm.contextLength, promptDone: tm.promptTokens, promptTotal: tm.promptTokens }
         : s.perf;
-      const status: Message['status'] = e.reason === 'cancelled' ? 'stopped' : e.reason === 'error' ? 'error' : 'complete';
-      const messages = upd((m) => ({
-        ...m, status, finishReason: e.reason, timings: tm ?? m.timings, error: e.error ?? m.error,
-        reasoningMs: m.reasoningMs ?? (gen!.reasoningStartedAt !== null ? (gen!.reasoningEndedAt ?? t) - gen!.reasoningStartedAt : null),
-        reasoningTokens: m.reasoningTokens ?? (gen!.reasoningTokens || null),
-      }));
+      // The stored message replaces the streamed one (ids, siblings, timings as the core has them).
+      const messages = upd(() => e.message);
       // A tool turn goes on in the next message ('started' follows); otherwise the answer is done.
       const next: GenerationState | null = e.continuedBy ? { ...gen, messageId: e.continuedBy } : null;
       // A failed answer says why on the message itself (no second, global banner).
@@ -216,8 +212,6 @@ export const createChatSlice: SliceCreator<ChatSlice> = (set, get, api) => {
     applyGenerationEvent(e) {
       const patch = reduceGeneration(get(), e);
       if (Object.keys(patch).length) set(patch);
-      // The answer is complete: take the stored version (ids, siblings, timings) from the core.
-      if (e.type === 'finish' && !e.continuedBy && e.conversationId === get().activeId) void get().reloadConversation();
     },
 
     clearError() { set({ error: null }); },

@@ -46,7 +46,7 @@ export interface GenerationState {
 }
 
 export interface PerfState {
-  promptProcessed: number | null;
+  promptDone: number | null;
   promptTotal: number | null;
   ttftMs: number | null;
   tokensPerSecond: number | null;

@@ -1,6 +1,7 @@
 // types.ts — the JavaScript face of the native engine (native/binding/). Token ids in, token ids
 // out: text lives in main/text/. Every method that does real work is async and never blocks the
 // event loop; failures reject with an Error whose message names the file and tensor at fault.
+import type { Sampling } from '../../common/contract.ts';
 
 export interface LoadOptions {
   backend?: 'cpu' | 'cuda';
@@ -24,18 +25,10 @@ export interface ModelInfo {
   q4Layout: 'rows' | 'x16';
 }
 
-export interface SamplingOptions {
-  temperature?: number;      // 0 = greedy
-  topK?: number;
-  topP?: number;
-  minP?: number;
-  repetitionPenalty?: number;
-  presencePenalty?: number;
-  frequencyPenalty?: number;
-  seed?: number;
-  stopIds?: number[];
-  maxTokens?: number;
-}
+/** The contract's sampler settings (SamplingSchema, declared once in common/contract.ts; the
+ *  addon's C++ parser reads the same names; temperature 0 = greedy) plus the ids that end
+ *  generation. `thinking` is not one: it picks the prompt, in the text layer. */
+export type SamplingOptions = Omit<Sampling, 'thinking'> & { stopIds?: number[] };
 
 export interface GenerateOptions extends SamplingOptions {
   signal?: AbortSignal;

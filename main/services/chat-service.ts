@@ -8,13 +8,14 @@
 // same way: the reasoning view, tool calls and history do not depend on where the model ran.
 import type { ChatMessage, FinishReason, ToolSpec } from '../../common/chat-types.ts';
 import {
-  ContractError, type Conversation, type GenerationEvent, type Message, type Sampling, type Timings,
-  type ToolCallRecord,
+  ContractError, type Conversation, type GenerationEvent, type Message, type MessageStatus, type Sampling,
+  type Timings, type ToolCallRecord,
 } from '../../common/contract.ts';
 import type { GenerateResult, SamplingOptions } from '../engine/types.ts';
 import { EngineCrashedError } from '../host/supervisor.ts';
 import type { ChatStore, SettingsStore } from '../store/index.ts';
-import { StreamWriter } from '../store/stream-writer.ts';
+import type { StreamWriter } from '../store/stream-writer.ts';
+import { defaultSampling } from '../text/index.ts';
 import { MessageRecorder } from './message-recorder.ts';
 import type { EventBus } from './events.ts';
 import type { LoadedModel, ModelService } from './model-service.ts';
@@ -33,6 +34,19 @@ const TITLE_CHARS = 60;
 export const DEFAULT_TITLE = 'New chat';
 
 interface Active { abort: AbortController; messageId: string; done: Promise<void> }
+
+/** How one message's generation ended: what is stored on it and said in its finish event. */
+interface Ending {
+  status: MessageStatus;
+  reason: FinishReason;
+  error: string | null;
+  timings: Timings | null;
+  reasoning?: { reasoningMs?: number; reasoningTokens?: number };
+  /** The next assistant message of the turn (after tool results). */
+  continuedBy?: string;
+  /** The finish event's reason where the turn ended otherwise than the message (stopped while tools ran). */
+  turnReason?: FinishReason;
+}
 
 export class ChatService {
   private readonly active = new Map<string, Active>();
@@ -153,7 +167,7 @@ export class ChatService {
     // A remote applies its own model's defaults; only what the user set goes with the request.
     if (this.remote()) return { ...this.settings.get().sampling, ...(req ?? {}) };
     const d = this.models.model?.text.defaults;
-    const base: Sampling = d ? { temperature: d.temperature, topP: d.topP, ...(d.topK ? { topK: d.topK } : {}), maxTokens: d.maxTokens ?? DEFAULT_MAX_TOKENS } : {};
+    const base: Sampling = d ? { maxTokens: DEFAULT_MAX_TOKENS, ...defaultSampling(d) } : {};
     return { ...base, ...this.settings.get().sampling, ...(req ?? {}) };
   }
 
@@ -182,21 +196,35 @@ export class ChatService {
 
   /**
    * Generates into messageId. Returns the id of the assistant message that continues the turn
-   * after tool results, or null when the turn is over.
+   * after tool results, or null when the turn is over. The one place a message is finished:
+   * stored, then announced with the stored message.
    */
   private async generateOne(conversationId: string, messageId: string, reqSampling: Sampling | undefined, signal: AbortSignal, mayContinue: boolean): Promise<string | null> {
     const base = { conversationId, messageId };
     const msg = this.chats.getMessage(messageId);
-    const writer = new StreamWriter(this.chats.db, messageId);
+    const writer = this.chats.openStream(messageId);
     const remote = this.remote();
     this.emit({ type: 'started', ...base, parentId: msg.parentId, model: remote?.label ?? this.models.model?.label ?? null });
 
-    const fail = (reason: FinishReason, error: string | null, timings: Timings | null = null, status: Message['status'] = 'error') => {
-      const calls = writer.toolCalls.map((c) => (c.status === 'done' || c.status === 'error' ? c : { ...c, status: 'error' as const, error: c.error ?? error ?? 'not run' }));
-      writer.finish({ status, finishReason: reason, error, timings, toolCalls: calls });
-      this.emit({ type: 'finish', ...base, reason, timings, error, continuedBy: null });
-      return null;
-    };
+    const end = await this.generateInto(msg, writer, remote, reqSampling, signal, mayContinue);
+    writer.finish({
+      ...end.reasoning, status: end.status, finishReason: end.reason, error: end.error, timings: end.timings,
+      toolCalls: settleCalls(writer.toolCalls, end.status === 'error' ? end.error ?? 'not run' : end.status === 'stopped' ? 'stopped' : 'not run'),
+    });
+    const continuedBy = end.continuedBy ?? null;
+    this.emit({
+      type: 'finish', ...base, reason: end.turnReason ?? end.reason, timings: end.timings, error: end.error, continuedBy,
+      message: this.chats.getMessage(messageId),
+    });
+    return continuedBy;
+  }
+
+  /** Renders, generates (here or on the remote) and runs the tools called; says how it ended. */
+  private async generateInto(msg: Message, writer: StreamWriter, remote: Provider | null, reqSampling: Sampling | undefined, signal: AbortSignal, mayContinue: boolean): Promise<Ending> {
+    const { conversationId, id: messageId } = msg;
+    const base = { conversationId, messageId };
+    const stopped: Ending = { status: 'stopped', reason: 'cancelled', error: null, timings: null };
+    const failed = (error: string, reason: FinishReason = 'error'): Ending => ({ status: 'error', reason, error, timings: null });
 
     if (remote) {
       const { messages, tools } = this.chatFor(conversationId, msg.parentId!);
@@ -231,10 +259,9 @@ export class ChatService {
       aborted.catch(() => { /* only raced */ });
       model = await Promise.race([this.models.ready(ENGINE_READY_TIMEOUT_MS), aborted]);
     } catch (e) {
-      if (signal.aborted) return fail('cancelled', null, null, 'stopped');
-      return fail('error', (e as Error).message);
+      return signal.aborted ? stopped : failed((e as Error).message);
     }
-    if (signal.aborted) return fail('cancelled', null, null, 'stopped');
+    if (signal.aborted) return stopped;
 
     const { messages, tools, toolNames } = this.chatFor(conversationId, msg.parentId!);
     const sampling = this.resolveSampling(reqSampling);
@@ -242,12 +269,12 @@ export class ChatService {
     try {
       prompt = model.text.encode(messages, tools, { thinking: sampling.thinking });
     } catch (e) {
-      return fail('error', `could not render the prompt: ${(e as Error).message}`);
+      return failed(`could not render the prompt: ${(e as Error).message}`);
     }
     const contextLength = this.models.contextLength();
     const promptTokens = prompt.promptIds.length;
     if (promptTokens >= contextLength) {
-      return fail('length', `the conversation (${promptTokens} tokens) does not fit the context window (${contextLength}); start a new one or raise the context length`);
+      return failed(`the conversation (${promptTokens} tokens) does not fit the context window (${contextLength}); start a new one or raise the context length`, 'length');
     }
     const maxTokens = Math.min(sampling.maxTokens ?? DEFAULT_MAX_TOKENS, contextLength - promptTokens);
     const engineOptions: SamplingOptions = {
@@ -262,7 +289,7 @@ export class ChatService {
     let result: GenerateResult | null = null;
     try {
       result = await this.models.engine.generate(prompt.promptIds, engineOptions, (ids) => rec.pushTokens(ids), signal,
-        (done) => rec.prefillProgress(done));
+        (done, total) => rec.prefillProgress(done, total));
       engineReason = result.finishReason;
     } catch (e) {
       engineReason = signal.aborted ? 'cancelled' : 'error';
@@ -273,45 +300,30 @@ export class ChatService {
     return this.settle(conversationId, messageId, msg.sampling, model.label, writer, rec, engineReason, engineError, result, signal, mayContinue);
   }
 
-  /** Ends one generation whichever provider ran it: stores the message, runs the tool calls. */
+  /** Ends one generation whichever provider ran it: says how the message ends, runs the tool calls. */
   private settle(conversationId: string, messageId: string, sampling: Sampling | null, label: string, writer: StreamWriter, rec: MessageRecorder,
-    engineReason: FinishReason, engineError: string | null, result: GenerateResult | null, signal: AbortSignal, mayContinue: boolean): string | null {
-    const base = { conversationId, messageId };
+    engineReason: FinishReason, engineError: string | null, result: GenerateResult | null, signal: AbortSignal, mayContinue: boolean): Ending {
     const parsedReason = rec.finishParse(engineReason);
-    const finalReason: FinishReason = engineError ? 'error' : parsedReason;
+    const reason: FinishReason = engineError ? 'error' : parsedReason;
     const timings = rec.timings(result);
-    const reasoningPatch = rec.reasoningPatch();
-    const parseErrors = rec.parseErrors;
+    const reasoning = rec.reasoningPatch();
+    const parseError = rec.parseErrors.length ? rec.parseErrors.join('; ') : null;
 
-    if (finalReason === 'cancelled') {
-      writer.finish({ ...reasoningPatch, status: 'stopped', finishReason: 'cancelled', timings, toolCalls: settleCalls(writer.toolCalls, 'stopped') });
-      this.emit({ type: 'finish', ...base, reason: 'cancelled', timings, error: null, continuedBy: null });
-      return null;
-    }
-    if (finalReason === 'error') {
-      const error = engineError ?? (parseErrors.length ? parseErrors.join('; ') : 'generation failed');
-      writer.finish({ ...reasoningPatch, status: 'error', finishReason: 'error', error, timings, toolCalls: settleCalls(writer.toolCalls, error) });
-      this.emit({ type: 'finish', ...base, reason: 'error', timings, error, continuedBy: null });
-      return null;
-    }
+    if (reason === 'cancelled') return { status: 'stopped', reason, error: null, timings, reasoning };
+    if (reason === 'error') return { status: 'error', reason, error: engineError ?? parseError ?? 'generation failed', timings, reasoning };
 
     const runnable = writer.toolCalls.filter((c) => c && c.status === 'pending');
-    if (finalReason !== 'tool_calls' || runnable.length === 0 || !mayContinue) {
-      const error = finalReason === 'tool_calls' && !mayContinue ? `stopped after ${MAX_TOOL_ROUNDS} rounds of tool calls` : parseErrors.length ? parseErrors.join('; ') : null;
-      writer.finish({ ...reasoningPatch, status: 'complete', finishReason: finalReason, error, timings, toolCalls: settleCalls(writer.toolCalls, 'not run') });
-      this.emit({ type: 'finish', ...base, reason: finalReason, timings, error, continuedBy: null });
-      return null;
+    if (reason !== 'tool_calls' || runnable.length === 0 || !mayContinue) {
+      const error = reason === 'tool_calls' && !mayContinue ? `stopped after ${MAX_TOOL_ROUNDS} rounds of tool calls` : parseError;
+      return { status: 'complete', reason, error, timings, reasoning };
     }
 
     const parentId = this.runTools(conversationId, messageId, writer);
-    writer.finish({ ...reasoningPatch, status: 'complete', finishReason: 'tool_calls', error: parseErrors.length ? parseErrors.join('; ') : null, timings });
-    if (signal.aborted) {
-      this.emit({ type: 'finish', ...base, reason: 'cancelled', timings, error: null, continuedBy: null });
-      return null;
-    }
+    const ran: Ending = { status: 'complete', reason: 'tool_calls', error: parseError, timings, reasoning };
+    // Stopped while the tools ran: the message keeps its calls and results, the turn ends.
+    if (signal.aborted) return { ...ran, turnReason: 'cancelled' };
     const next = this.chats.addMessage({ conversationId, parentId, role: 'assistant', status: 'streaming', model: label, sampling });
-    this.emit({ type: 'finish', ...base, reason: 'tool_calls', timings, error: null, continuedBy: next.id });
-    return next.id;
+    return { ...ran, continuedBy: next.id };
   }
 
   /** Runs the pending tool calls; each result becomes a tool message. Returns the last one's id. */
@@ -338,6 +350,7 @@ export class ChatService {
   }
 }
 
+/** Calls that never ran end as errors saying why (the one place tool calls are settled). */
 function settleCalls(calls: ToolCallRecord[], why: string): ToolCallRecord[] {
   return calls.filter(Boolean).map((c) => (c.status === 'done' || c.status === 'error' ? c : { ...c, status: 'error' as const, error: c.error ?? why }));
 }

@@ -20,6 +20,7 @@ import { exportConversation, importConversation } from './transfer.ts';
 import { ToolRegistry } from './tools/builtin.ts';
 import { ProviderService } from './provider-service.ts';
 import { RemoteStore } from '../store/remote-store.ts';
+import { defaultSampling } from '../text/index.ts';
 
 /** Settings key remembering the last model loaded, so it loads again on the next start. */
 const LAST_MODEL_KEY = 'lastModel';
@@ -70,12 +71,12 @@ export class Core {
   }
 
   private lastModel(): string | null {
-    const row = this.store.db.prepare('SELECT value FROM settings WHERE key = ?').get(LAST_MODEL_KEY) as { value: string } | undefined;
-    try { return row ? (JSON.parse(row.value) as string) : null; } catch { return null; }
+    const dir = this.store.settings.readState(LAST_MODEL_KEY);
+    return typeof dir === 'string' ? dir : null;
   }
 
   private rememberModel(dir: string): void {
-    this.store.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(LAST_MODEL_KEY, JSON.stringify(dir));
+    this.store.settings.writeState(LAST_MODEL_KEY, dir);
   }
 
   /**
@@ -97,7 +98,7 @@ export class Core {
     return {
       settings: this.store.settings.get(),
       modelDefaults: {
-        sampling: d ? { temperature: d.temperature, topP: d.topP, ...(d.topK ? { topK: d.topK } : {}), ...(d.maxTokens ? { maxTokens: d.maxTokens } : {}) } : {},
+        sampling: d ? defaultSampling(d) : {},
         contextLength: Math.min(this.models.model?.maxPosition ?? DEFAULT_CONTEXT_LENGTH, DEFAULT_CONTEXT_LENGTH),
       },
     };

@@ -16,7 +16,7 @@ interface Parser { push(id: number): OutputEvent[]; finish(reason: FinishReason)
 export class MessageRecorder {
   private readonly t0 = performance.now();
   private tFirst = 0;
-  private processed = 0;
+  private prefilled = 0;
   private lastStats = 0;
   private completion = 0;
   private reasoningState: 'none' | 'open' | 'closed' = 'none';
@@ -36,15 +36,15 @@ export class MessageRecorder {
     private readonly contextLength: number,
     private readonly emit: (e: GenerationEvent) => void,
   ) {
-    emit({ type: 'prompt_progress', ...ids, processed: 0, total: promptTokens });
+    emit({ type: 'prompt_progress', ...ids, done: 0, total: promptTokens });
   }
 
-  /** Prompt processing progress from the engine (after each prefill chunk); only advances. */
-  prefillProgress(done: number): void {
-    const processed = Math.min(done, this.promptTokens);
-    if (processed <= this.processed) return;
-    this.processed = processed;
-    this.emit({ type: 'prompt_progress', ...this.ids, processed, total: this.promptTokens });
+  /** Prompt processing progress from the engine (after each prefill chunk), passed on as it
+   *  comes; it only advances. */
+  prefillProgress(done: number, total: number): void {
+    if (done <= this.prefilled) return;
+    this.prefilled = done;
+    this.emit({ type: 'prompt_progress', ...this.ids, done, total });
   }
 
   /** Ids from the engine: each is parsed, committed, then published. */
@@ -64,7 +64,7 @@ export class MessageRecorder {
   private record(events: OutputEvent[], tokens: number): void {
     if (!this.tFirst && (tokens > 0 || events.length)) {
       this.tFirst = performance.now();
-      this.prefillProgress(this.promptTokens);  // the prompt is done once a token exists
+      this.prefillProgress(this.promptTokens, this.promptTokens);  // the prompt is done once a token exists
     }
     this.completion += tokens;
     if (this.reasoningState !== 'closed') this.reasoningTokens += tokens;

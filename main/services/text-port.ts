@@ -1,18 +1,10 @@
 // text-port.ts — what the chat service needs from the text layer (main/text), for one model:
 // sampling defaults, prompt rendering + tokenization, and a streaming output parser over ids.
 import type { ChatMessage, OutputEvent, FinishReason, ToolSpec } from '../../common/chat-types.ts';
-import { loadTextModel, renderAndEncode, type StreamDecoder, type TextModel } from '../text/index.ts';
-
-export interface TextDefaults {
-  temperature: number;
-  topP: number;
-  topK?: number;
-  maxTokens?: number;
-  stopIds: number[];
-}
+import { loadTextModel, renderAndEncode, type GenerationDefaults, type StreamDecoder, type TextModel } from '../text/index.ts';
 
 export interface ModelText {
-  defaults: TextDefaults;
+  defaults: GenerationDefaults;
   /** The template has the thinking / instant switch (K2.5 / K2.6). */
   thinkingSwitch: boolean;
   /** `startsInReasoning`: the template prefilled <think>; give it to parser(). */

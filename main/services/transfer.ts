@@ -42,11 +42,7 @@ export function exportMarkdown(conv: Conversation): string {
 export function exportConversation(chats: ChatStore, conversationId: string, format: 'md' | 'json'): { filename: string; mimeType: string; data: string } {
   const conv = chats.getConversation(conversationId);
   if (format === 'md') return { filename: `${safeName(conv.title)}.md`, mimeType: 'text/markdown', data: exportMarkdown(conv) };
-  const rows = chats.db.prepare('SELECT id FROM messages WHERE conversation_id = ? ORDER BY created_at, rowid').all(conversationId) as { id: string }[];
-  const messages = rows.map((r) => {
-    const { siblingIds: _s, conversationId: _c, ...m } = chats.getMessage(r.id);
-    return m;
-  });
+  const messages = chats.allMessages(conversationId).map(({ siblingIds: _s, conversationId: _c, ...m }) => m);
   const doc = {
     format: EXPORT_FORMAT, version: EXPORT_VERSION,
     conversation: { title: conv.title, createdAt: conv.createdAt, tools: conv.tools, systemPrompt: conv.systemPrompt, headId: conv.headId },
@@ -87,12 +83,12 @@ export function importConversation(chats: ChatStore, data: string, format?: 'md'
   if (fmt === 'md') {
     const { title, turns } = parseMarkdown(data);
     if (!turns.length) throw new ContractError('bad_request', 'no "## User" or "## Assistant" sections found in the Markdown');
-    return chats.db.transaction(() => {
+    return chats.transaction(() => {
       const id = chats.createConversation({ title });
       let parent: string | null = null;
       for (const t of turns) parent = chats.addMessage({ conversationId: id, parentId: parent, role: t.role, content: t.content, reasoning: t.reasoning }).id;
       return id;
-    })();
+    });
   }
   let raw: unknown;
   try { raw = JSON.parse(data); } catch (e) { throw new ContractError('bad_request', `not valid JSON: ${(e as Error).message}`); }
@@ -117,7 +113,7 @@ export function importConversation(chats: ChatStore, data: string, format?: 'md'
     ordered.push(m);
   };
   for (const m of doc.messages) place(m, 0);
-  return chats.db.transaction(() => {
+  return chats.transaction(() => {
     const id = chats.createConversation({ title: doc.conversation.title, tools: doc.conversation.tools, systemPrompt: doc.conversation.systemPrompt, createdAt: doc.conversation.createdAt });
     for (const m of ordered) {
       const added: Message = chats.addMessage({
@@ -133,5 +129,5 @@ export function importConversation(chats: ChatStore, data: string, format?: 'md'
     const head = doc.conversation.headId && ids.get(doc.conversation.headId);
     if (head) chats.setHead(id, head);
     return id;
-  })();
+  });
 }

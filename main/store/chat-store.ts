@@ -7,6 +7,7 @@ import type {
   Conversation, ConversationSummary, Message, MessageStatus, Sampling, SearchHit, Timings, ToolCallRecord,
 } from '../../common/contract.ts';
 import type { FinishReason } from '../../common/chat-types.ts';
+import { StreamWriter } from './stream-writer.ts';
 
 /** Characters of the last message shown in the conversation list. */
 const PREVIEW_CHARS = 120;
@@ -71,6 +72,12 @@ export class ChatStore {
     this.lastTime = t > this.lastTime ? t : this.lastTime + 1;
     return this.lastTime;
   }
+
+  /** Runs fn in one transaction: all of its writes land, or none do. */
+  transaction<T>(fn: () => T): T { return this.db.transaction(fn)(); }
+
+  /** Opens the writer that streams a generated message into the store (stream-writer.ts). */
+  openStream(messageId: string): StreamWriter { return new StreamWriter(this.db, messageId); }
 
   // Conversations ---------------------------------------------------------------------------
 
@@ -224,6 +231,12 @@ export class ChatStore {
   }
 
   /** Messages from the root down to messageId. */
+  /** Every message of a conversation (the whole tree, not one branch), oldest first. */
+  allMessages(conversationId: string): Message[] {
+    const rows = this.db.prepare('SELECT id FROM messages WHERE conversation_id = ? ORDER BY created_at, rowid').all(conversationId) as { id: string }[];
+    return rows.map((r) => this.getMessage(r.id));
+  }
+
   pathTo(messageId: string): Message[] {
     const rows = this.db.prepare(`
       WITH RECURSIVE up(id, parent_id, depth) AS (

@@ -12,6 +12,8 @@ export const DEFAULT_SETTINGS: Settings = {
   demoTools: true,
 };
 
+const PUT_SQL = 'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value';
+
 export class SettingsStore {
   constructor(private readonly db: Database.Database) {}
 
@@ -33,10 +35,23 @@ export class SettingsStore {
   }
 
   update(patch: SettingsPatch): Settings {
-    const put = this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+    const put = this.db.prepare(PUT_SQL);
     this.db.transaction(() => {
       for (const [k, v] of Object.entries(patch)) if (v !== undefined && k in DEFAULT_SETTINGS) put.run(k, JSON.stringify(v));
     })();
     return this.get();
+  }
+
+  /** A value the app keeps beside the settings (not a user setting, e.g. the last model loaded);
+   *  undefined when absent or unreadable. */
+  readState(key: string): unknown {
+    if (key in DEFAULT_SETTINGS) throw new Error(`${key} is a user setting, not app state`);
+    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    try { return row ? JSON.parse(row.value) as unknown : undefined; } catch { return undefined; }
+  }
+
+  writeState(key: string, value: unknown): void {
+    if (key in DEFAULT_SETTINGS) throw new Error(`${key} is a user setting, not app state`);
+    this.db.prepare(PUT_SQL).run(key, JSON.stringify(value));
   }
 }

@@ -2,21 +2,24 @@
 // that end a turn: the config's eos ids plus <|im_end|> and [EOS] from the vocabulary.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Sampling } from '../../common/contract.ts';
 
-export interface GenerationDefaults {
-  temperature: number;
-  topP: number;
-  topK?: number;
-  maxTokens?: number;
+/** The model's sampling defaults, in the contract's names (SamplingSchema), and its stop ids. */
+export type GenerationDefaults = Required<Pick<Sampling, 'temperature' | 'topP'>> & Pick<Sampling, 'topK' | 'maxTokens'> & {
   /** Generation stops when one of these is produced (the id itself is part of the output). */
   stopIds: number[];
-}
+};
 
 /** Used when the model ships no generation_config.json (Kimi K2-Thinking's recommendation). */
 export const FALLBACK_TEMPERATURE = 1.0;
 export const FALLBACK_TOP_P = 1.0;
 /** Special tokens that end an assistant turn, whatever the config says. */
 export const TURN_END_TOKENS = ['<|im_end|>', '[EOS]'];
+
+/** The defaults as contract sampling settings (what the settings panel shows as placeholders). */
+export function defaultSampling(d: GenerationDefaults): Sampling {
+  return { temperature: d.temperature, topP: d.topP, ...(d.topK ? { topK: d.topK } : {}), ...(d.maxTokens ? { maxTokens: d.maxTokens } : {}) };
+}
 
 export function readGenerationDefaults(dir: string, specialIds: Readonly<Record<string, number>>): GenerationDefaults {
   const path = join(dir, 'generation_config.json');

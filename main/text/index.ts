@@ -7,6 +7,7 @@ export type { EncodeOptions, TextSegment } from './tokenizer.ts';
 export type { StreamDecoder } from './stream-decoder.ts';
 export { ChatTemplate } from './chat-template.ts';
 export type { RenderOptions } from './chat-template.ts';
+export { defaultSampling } from './generation-config.ts';
 export type { GenerationDefaults } from './generation-config.ts';
 export { createTextOutputParser, MARK, DEFAULT_END_MARKERS } from './output-parser.ts';
 export type { OutputParser, OutputParserOptions } from './output-parser.ts';

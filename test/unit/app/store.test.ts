@@ -37,8 +37,8 @@ describe('generation events → state', () => {
     expect(s.generation?.messageId).toBe('a1');
     expect(f.calls.find((c) => c.method === 'sendMessage')?.params).toEqual({ conversationId: 'c1', content: 'Who are you?' });
 
-    g(f, { type: 'prompt_progress', ...base, messageId: 'a1', processed: 10, total: 20 });
-    expect(store.getState().perf).toMatchObject({ promptProcessed: 10, promptTotal: 20 });
+    g(f, { type: 'prompt_progress', ...base, messageId: 'a1', done: 10, total: 20 });
+    expect(store.getState().perf).toMatchObject({ promptDone: 10, promptTotal: 20 });
     for (const d of ['The user ', 'asks who ', 'I am.']) g(f, { type: 'reasoning', ...base, messageId: 'a1', delta: d });
     s = store.getState();
     expect(s.messages[3].reasoning).toBe('The user asks who I am.');
@@ -57,18 +57,18 @@ describe('generation events → state', () => {
     expect(s.perf).toMatchObject({ tokensPerSecond: 33.5, contextUsed: 25, contextLength: 4096 });
 
     const timings = { promptTokens: 20, completionTokens: 5, promptMs: 30, ttftMs: 35, decodeMs: 150, promptTokensPerSecond: 600, tokensPerSecond: 30, contextUsed: 25, contextLength: 4096 };
+    const stored = msg({ id: 'a1', role: 'assistant', parentId: 'u1', content: 'I am Kimi.', reasoning: 'The user asks who I am.', reasoningMs: 420, reasoningTokens: 3, timings, finishReason: 'stop', model: 'demo', createdAt: 7 });
     setServer(conv('c1', [
       msg({ id: 'u0', role: 'user', content: 'hi' }), msg({ id: 'a0', role: 'assistant', parentId: 'u0', content: 'hello' }),
-      msg({ id: 'u1', role: 'user', parentId: 'a0', content: 'Who are you?' }),
-      msg({ id: 'a1', role: 'assistant', parentId: 'u1', content: 'I am Kimi.', reasoning: 'The user asks who I am.', reasoningMs: 420, reasoningTokens: 3, timings, finishReason: 'stop' }),
+      msg({ id: 'u1', role: 'user', parentId: 'a0', content: 'Who are you?' }), stored,
     ]));
-    g(f, { type: 'finish', ...base, messageId: 'a1', reason: 'stop', timings, error: null, continuedBy: null });
+    g(f, { type: 'finish', ...base, messageId: 'a1', reason: 'stop', timings, error: null, continuedBy: null, message: stored });
     s = store.getState();
     expect(s.generation).toBeNull();
-    expect(s.messages[3]).toMatchObject({ status: 'complete', finishReason: 'stop', timings });
+    expect(s.messages[3]).toEqual(stored);   // the stored version, as the finish event carries it
     expect(s.perf).toMatchObject({ ttftMs: 35, tokensPerSecond: 30 });
     await flush();
-    expect(f.calls.filter((c) => c.method === 'getConversation').length).toBe(2);   // reloaded after finish
+    expect(f.calls.filter((c) => c.method === 'getConversation').length).toBe(1);   // no re-fetch after finish
   });
 
   it('folds a tool turn: call streams, runs, result arrives, the answer continues in a new message', async () => {
@@ -87,7 +87,8 @@ describe('generation events → state', () => {
     g(f, { type: 'tool_status', ...base, messageId: 'a1', call: { ...ended, status: 'done', result: '{"temp_c": 18}', durationMs: 3 } });
     call = store.getState().messages[1].toolCalls[0];
     expect(call).toMatchObject({ status: 'done', result: '{"temp_c": 18}', durationMs: 3 });
-    g(f, { type: 'finish', ...base, messageId: 'a1', reason: 'tool_calls', timings: null, error: null, continuedBy: 'a2' });
+    g(f, { type: 'finish', ...base, messageId: 'a1', reason: 'tool_calls', timings: null, error: null, continuedBy: 'a2',
+      message: msg({ id: 'a1', role: 'assistant', parentId: 'u1', finishReason: 'tool_calls', toolCalls: [{ ...ended, status: 'done', result: '{"temp_c": 18}', durationMs: 3 }] }) });
     expect(store.getState().generation?.messageId).toBe('a2');
     f.emit('generation', { type: 'tool_message', conversationId: 'c1', message: msg({ id: 't1', role: 'tool', parentId: 'a1', content: '{"temp_c": 18}', toolCallId: 'functions.get_weather:0', toolName: 'get_weather' }) });
     g(f, { type: 'started', ...base, messageId: 'a2', parentId: 't1', model: null });
@@ -109,7 +110,9 @@ describe('generation events → state', () => {
     let s = store.getState();
     expect(s.messages.map((m) => m.id)).toEqual(['u0', 'a0b']);
     expect(s.messages[1].siblingIds).toEqual(['a0', 'a0b']);
-    g(f, { type: 'finish', ...base, messageId: 'a0b', reason: 'stop', timings: null, error: null, continuedBy: null });
+    g(f, { type: 'finish', ...base, messageId: 'a0b', reason: 'stop', timings: null, error: null, continuedBy: null,
+      message: msg({ id: 'a0b', role: 'assistant', parentId: 'u0', content: 'hi!', finishReason: 'stop', siblingIds: ['a0', 'a0b'] }) });
+    expect(store.getState().messages[1]).toMatchObject({ content: 'hi!', siblingIds: ['a0', 'a0b'], status: 'complete' });
 
     f.handle('editAndBranch', async () => {
       g(f, { type: 'started', ...base, messageId: 'a9', parentId: 'u9', model: null });
@@ -121,7 +124,8 @@ describe('generation events → state', () => {
     expect(s.messages.map((m) => m.id)).toEqual(['u9', 'a9']);
     expect(s.messages[0]).toMatchObject({ content: 'hello there', siblingIds: ['u0', 'u9'] });
 
-    g(f, { type: 'finish', ...base, messageId: 'a9', reason: 'stop', timings: null, error: null, continuedBy: null });
+    g(f, { type: 'finish', ...base, messageId: 'a9', reason: 'stop', timings: null, error: null, continuedBy: null,
+      message: msg({ id: 'a9', role: 'assistant', parentId: 'u9', finishReason: 'stop' }) });
     f.handle('switchBranch', (p: { messageId: string }) => conv('c1', [msg({ id: p.messageId, role: 'user', content: 'hi', siblingIds: ['u0', 'u9'] })]));
     await store.getState().switchBranch('u0');
     expect(store.getState().messages.map((m) => m.id)).toEqual(['u0']);
@@ -137,7 +141,8 @@ describe('generation events → state', () => {
     await store.getState().stop();
     expect(store.getState().generation?.stopping).toBe(true);
     expect(f.calls.find((c) => c.method === 'stopGeneration')?.params).toEqual({ conversationId: 'c1' });
-    g(f, { type: 'finish', ...base, messageId: 'a1', reason: 'cancelled', timings: null, error: null, continuedBy: null });
+    g(f, { type: 'finish', ...base, messageId: 'a1', reason: 'cancelled', timings: null, error: null, continuedBy: null,
+      message: msg({ id: 'a1', role: 'assistant', parentId: 'u1', content: '1, 2, 3', status: 'stopped', finishReason: 'cancelled' }) });
     expect(store.getState().messages[1]).toMatchObject({ status: 'stopped', content: '1, 2, 3' });
     expect(store.getState().generation).toBeNull();
   });

@@ -47,7 +47,14 @@ describe('contract', () => {
     expect(GenerationEventSchema.safeParse({
       type: 'finish', conversationId: 'c', messageId: 'm', reason: 'stop', error: null, continuedBy: null,
       timings: { promptTokens: 3, completionTokens: 2, promptMs: 1, ttftMs: 2, decodeMs: 3, promptTokensPerSecond: 1, tokensPerSecond: 5, contextUsed: 5, contextLength: 4096 },
+      message: {
+        id: 'm', conversationId: 'c', parentId: null, role: 'assistant', content: 'hi', reasoning: '', reasoningMs: null, reasoningTokens: null,
+        toolCalls: [], toolCallId: null, toolName: null, status: 'complete', finishReason: 'stop', error: null, timings: null, model: null,
+        sampling: null, createdAt: 1, siblingIds: ['m'],
+      },
     }).success).toBe(true);
+    // A finish without the stored message is not one the renderer can show.
+    expect(GenerationEventSchema.safeParse({ type: 'finish', conversationId: 'c', messageId: 'm', reason: 'stop', error: null, continuedBy: null, timings: null }).success).toBe(false);
     expect(EngineStatusSchema.safeParse({ state: 'crashed', model: null, progress: null, error: 'signal SIGKILL', pid: null, restarts: 0, backend: null }).success).toBe(true);
     expect(EngineStatusSchema.safeParse({ state: 'exploded', model: null, progress: null, error: null, pid: null, restarts: 0, backend: null }).success).toBe(false);
   });

@@ -70,6 +70,7 @@ describe('chat with the demo model', () => {
     expect(m.timings!.completionTokens).toBeGreaterThan(10);
     expect(m.timings!.promptTokens).toBeGreaterThan(10);
     expect(m.reasoningTokens).toBeGreaterThan(0);
+    expect(fin.message).toEqual(m);   // the finish event carries the message as stored
     expect(core.chat.getConversation(conv.id).title).toBe('Who are you?');
   });
 
@@ -155,7 +156,7 @@ describe('chat with the demo model', () => {
     const { assistantMessageId: id } = core.chat.sendMessage(c, 'What is 7 + 5?');
     expect((await finished(id)).reason).toBe('stop');
     const progress = events.filter((e) => e.type === 'prompt_progress' && e.messageId === id);
-    expect(progress.map((e) => (e as { processed: number }).processed)).toEqual([0, (progress[0] as { total: number }).total]);
+    expect(progress.map((e) => (e as { done: number }).done)).toEqual([0, (progress[0] as { total: number }).total]);
   });
 });
 
@@ -170,7 +171,7 @@ describe('prompt progress', () => {
     const total = progress[0].total;
     expect(total).toBeGreaterThan(512);  // more than one engine prefill chunk
     expect(progress.every((e) => e.total === total)).toBe(true);
-    const processed = progress.map((e) => e.processed);
+    const processed = progress.map((e) => e.done);
     expect(processed[0]).toBe(0);
     expect(processed[processed.length - 1]).toBe(total);
     expect(processed.some((p) => p > 0 && p < total)).toBe(true);
