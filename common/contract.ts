@@ -52,6 +52,7 @@ export const FinishReasonSchema = z.enum(['stop', 'length', 'tool_calls', 'cance
 /** Measured for one generated message; the performance strip shows these. */
 export const TimingsSchema = z.object({
   promptTokens: z.number().int().min(0),
+  cachedTokens: z.number().int().min(0).optional(),  // of the prompt, served from the prefix cache
   completionTokens: z.number().int().min(0),
   promptMs: z.number().min(0),           // prompt processing (prefill)
   ttftMs: z.number().min(0),             // request accepted → first generated token

@@ -5,6 +5,7 @@ import { useApp } from '../store/index.ts';
 export function PerfStrip() {
   const done = useApp((s) => s.perf.promptDone);
   const total = useApp((s) => s.perf.promptTotal);
+  const cached = useApp((s) => s.perf.cachedTokens);
   const ttft = useApp((s) => s.perf.ttftMs);
   const tps = useApp((s) => s.perf.tokensPerSecond);
   const used = useApp((s) => s.perf.contextUsed);
@@ -17,6 +18,8 @@ export function PerfStrip() {
     <div className="perf-strip" data-testid="perf-strip" data-generating={generating ? 'true' : 'false'}>
       <Stat label="Prompt" testid="perf-prefill" value={prefill === null ? '—' : `${fmtCount(done)} tok · ${Math.round(prefill * 100)}%`}
         bar={prefill} active={prefilling} />
+      <Stat label="Cached" testid="perf-cached"
+        value={cached === null || total === null ? '—' : `${fmtCount(cached)} cached · ${fmtCount(Math.max(0, total - cached))} new`} />
       <Stat label="TTFT" testid="perf-ttft" value={fmtMs(ttft)} />
       <Stat label="Speed" testid="perf-tps" value={tps ? fmtRate(tps) : '—'} />
       <Stat label="Context" testid="perf-context" value={used === null ? '—' : `${fmtCount(used)} / ${fmtCount(max)}`} bar={ctxFrac} />

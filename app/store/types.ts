@@ -48,6 +48,7 @@ export interface GenerationState {
 export interface PerfState {
   promptDone: number | null;
   promptTotal: number | null;
+  cachedTokens: number | null;  // prompt tokens served from the engine's prefix cache
   ttftMs: number | null;
   tokensPerSecond: number | null;
   contextUsed: number | null;

@@ -46,7 +46,7 @@ function wrapModel(raw: RawModel): NativeModel {
     async generate(promptIds, options, onToken) {
       const { signal, onPrefill, ...rest } = options;
       if (signal?.aborted) {
-        return { outputIds: [], finishReason: 'cancelled', promptTokens: promptIds.length, completionTokens: 0, prefillMs: 0, decodeMs: 0 };
+        return { outputIds: [], finishReason: 'cancelled', promptTokens: promptIds.length, completionTokens: 0, cachedTokens: 0, prefillMs: 0, decodeMs: 0 };
       }
       const handle = raw.generateRaw(promptIds, rest, (e) => {
         if (typeof e === 'number') onToken(e);

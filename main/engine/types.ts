@@ -43,6 +43,7 @@ export interface GenerateResult {
   outputIds: number[];
   finishReason: 'stop' | 'length' | 'cancelled';
   promptTokens: number; completionTokens: number;
+  cachedTokens: number;  // prompt tokens served from the engine's prefix cache (not prefilled)
   prefillMs: number; decodeMs: number;
 }
 

@@ -115,7 +115,7 @@ export class MessageRecorder {
     const promptMs = result?.prefillMs ?? ttft;
     const decodeMs = result?.decodeMs ?? (this.tFirst ? now - this.tFirst : 0);
     return {
-      promptTokens: this.promptTokens, completionTokens: this.completion, promptMs, ttftMs: ttft, decodeMs,
+      promptTokens: this.promptTokens, cachedTokens: result?.cachedTokens ?? 0, completionTokens: this.completion, promptMs, ttftMs: ttft, decodeMs,
       promptTokensPerSecond: promptMs > 0 ? (this.promptTokens / promptMs) * 1000 : 0,
       tokensPerSecond: decodeMs > 0 && this.completion > 1 ? ((this.completion - 1) / decodeMs) * 1000 : 0,
       contextUsed: this.promptTokens + this.completion, contextLength: this.contextLength,

@@ -4,6 +4,7 @@
 #include "cpu/kernels.h"
 #include "model.h"
 #include "options.h"
+#include "karakoram/tools.h"
 
 namespace kkjs {
 

@@ -66,7 +66,7 @@ Napi::Value Model::Generate(const Napi::CallbackInfo& info) {
   auto result = std::make_shared<kk::GenerateResult>();
 
   Work work = [h, prompt, sp, cancelled, result](const Emit& emit) {
-    std::lock_guard<std::mutex> lock(h->run_mutex);
+    // No lock: the engine's scheduler batches concurrent requests (continuous batching).
     if (cancelled->load()) { result->finish_reason = "cancelled"; return kk::Status::OK(); }
     return h->engine->generate(prompt, sp, [&](int32_t tok) {
       Event e; e.token = tok; emit(e);
@@ -84,6 +84,7 @@ Napi::Value Model::Generate(const Napi::CallbackInfo& info) {
     o.Set("finishReason", result->finish_reason);
     o.Set("promptTokens", result->prompt_tokens);
     o.Set("completionTokens", result->completion_tokens);
+    o.Set("cachedTokens", result->cached_tokens);
     o.Set("prefillMs", result->prefill_ms);
     o.Set("decodeMs", result->decode_ms);
     return o;

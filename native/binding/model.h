@@ -12,7 +12,6 @@ namespace kkjs {
 // the engine is freed when the last user lets go.
 struct EngineHolder {
   std::unique_ptr<kk::Engine> engine;
-  std::mutex run_mutex;  // the engine runs one request at a time
 };
 
 class Model : public Napi::ObjectWrap<Model> {

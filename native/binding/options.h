@@ -18,6 +18,8 @@ inline kk::LoadOptions load_options(const Napi::Value& v) {
   o.threads = static_cast<int>(num_opt(js, "threads", o.threads));
   o.max_sequences = static_cast<int>(num_opt(js, "maxSequences", o.max_sequences));
   o.max_context = static_cast<int>(num_opt(js, "maxContext", o.max_context));
+  o.kv_budget_bytes = static_cast<int64_t>(num_opt(js, "kvBudgetBytes", static_cast<double>(o.kv_budget_bytes)));
+  o.prefill_chunk = static_cast<int>(num_opt(js, "prefillChunk", o.prefill_chunk));
   return o;
 }
 

@@ -235,7 +235,9 @@ inline void test_mla_decode(int H, int R, int P, int n_ctx, int splits /* 0: plu
   auto cache = randn(size_t(n_ctx) * (R + P));
   const float scale = 1.f / std::sqrt(float(R + P)) * 1.3466f * 1.3466f;
   std::vector<float> ref(size_t(H) * R);
-  kk::cpu::mla_decode_attention(cpu_ctx(), q_lat.data(), q_pe.data(), cache.data(), n_ctx, H, R, P, scale, ref.data());
+  std::vector<const float*> one_block;
+  const kk::KvPages pages = kk::KvPages::contiguous(cache.data(), n_ctx, R + P, &one_block);
+  kk::cpu::mla_decode_attention(cpu_ctx(), q_lat.data(), q_pe.data(), pages, n_ctx, H, R, P, scale, ref.data());
   kk_mla_decode_args a{H, R, P, n_ctx, scale};
   const int s = splits > 0 ? splits : g_api->mla_decode_splits(&a);
   Dev<float> dq(q_lat), dp(q_pe), dc(cache), dout(ref.size());

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "karakoram/engine.h"
+#include "karakoram/tools.h"
 #include "loader/fp8.h"
 #include "loader/int4.h"
 #include "loader/loader.h"

@@ -4,6 +4,7 @@
 // Tolerances (relative to the magnitude m = Σ|w·x| of the dot product, so cancellation is fair):
 //   exact kernels vs fp64 reference and SIMD vs plain: 1e-5·m (fp32 accumulation over ≤7168 terms)
 //   q4_q8 vs fp64 reference: the int8 rounding bound Σ_b Σ_j |w_j|·d_b/2 plus 1e-5·m
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -599,6 +600,28 @@ void test_moe(const std::vector<const Kernels*>& variants) {
   std::printf("moe: %d cases (Q4/Q4X16/BF16/F32 stacked experts, masks, exact/fast) vs naive composition\n", cases);
 }
 
+// --- MLA attention through a block table --------------------------------------------------------
+// The cache rows copied into blocks of kTestBlock tokens placed in reverse order in one buffer,
+// so a kernel that ignored the block table (read rows contiguously) would read the wrong rows.
+constexpr int64_t kTestBlock = 64;
+struct PagedCache {
+  std::vector<float> storage;
+  std::vector<const float*> blocks;
+  KvPages pages;
+  PagedCache(const std::vector<float>& rows, int64_t n_ctx, int64_t row) {
+    const int64_t nb = (n_ctx + kTestBlock - 1) / kTestBlock;
+    storage.assign(size_t(nb * kTestBlock * row), NAN);
+    blocks.resize(nb);
+    for (int64_t b = 0; b < nb; ++b) {
+      float* dst = &storage[size_t((nb - 1 - b) * kTestBlock * row)];
+      blocks[b] = dst;
+      const int64_t m = std::min(kTestBlock, n_ctx - b * kTestBlock);
+      std::copy(rows.begin() + b * kTestBlock * row, rows.begin() + (b * kTestBlock + m) * row, dst);
+    }
+    pages = KvPages{blocks.data(), kTestBlock, row};
+  }
+};
+
 // --- MLA decode attention vs naive softmax ---------------------------------------------------
 // The CPU backend's MLA prefill attention (key blocks with an online softmax) against the
 // naive causal softmax in fp64: contexts shorter and longer than a key block, new tokens that
@@ -615,7 +638,8 @@ void test_mla_prefill() {
         std::vector<float> q = random_vec(n * H * D), kv = random_vec(n_ctx * H * (a.dn + a.dv)),
                            cache = random_vec(n_ctx * (a.R + a.P)), out(n * H * a.dv, NAN);
         OpContext ctx{&pool, nullptr, false};
-        backend_cpu().mla_prefill_attention(ctx, a, q.data(), kv.data(), cache.data(), out.data());
+        const PagedCache paged(cache, n_ctx, a.R + a.P);
+        backend_cpu().mla_prefill_attention(ctx, a, q.data(), kv.data(), paged.pages, out.data());
         int bad = 0;
         const int64_t first = n_ctx - n;
         for (int64_t i = 0; i < n; ++i)
@@ -656,7 +680,8 @@ void test_mla() {
         const float scale = 0.3f;
         std::vector<float> out(heads * R, NAN);
         OpContext ctx{&pool, nullptr, false};
-        mla_decode_attention(ctx, ql.data(), qp.data(), cache.data(), n_ctx, heads, R, P, scale, out.data());
+        const PagedCache paged(cache, n_ctx, R + P);
+        mla_decode_attention(ctx, ql.data(), qp.data(), paged.pages, n_ctx, heads, R, P, scale, out.data());
         int bad = 0;
         for (int h = 0; h < heads; ++h) {
           std::vector<double> s(n_ctx);

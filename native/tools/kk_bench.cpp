@@ -1,6 +1,7 @@
 // kk_bench — stand-alone `karakoram bench`: prints one JSON object.
 #include <cstdio>
 #include "karakoram/engine.h"
+#include "karakoram/tools.h"
 #include "kk_args.h"
 
 int main(int argc, char** argv) {

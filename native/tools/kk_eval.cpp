@@ -2,6 +2,7 @@
 // exit 0 only on PASS (1 on FAIL, 2 on error).
 #include <cstdio>
 #include "karakoram/engine.h"
+#include "karakoram/tools.h"
 #include "kk_args.h"
 
 int main(int argc, char** argv) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "karakoram/engine.h"
+#include "karakoram/tools.h"
 
 int main(int argc, char** argv) {
   kk::SynthOptions o;

@@ -19,7 +19,8 @@ const char* op_name(Op op);
 using OpContext = cpu::OpContext;
 
 // Causal MLA attention for `n` new tokens of one sequence, naive (expanded) form:
-//   cache rows t < n_ctx hold [c_kv (R) | k_pe (P)], the new tokens are rows n_ctx-n .. n_ctx-1;
+//   cache rows t < n_ctx hold [c_kv (R) | k_pe (P)] (read through the block table, core/kv_pages.h),
+//   the new tokens are rows n_ctx-n .. n_ctx-1;
 //   kv [n_ctx][H*(dn+dv)] = kv_b · c_kv (per head [k_nope | v]);
 //   q [n][H*(dn+P)] per head [q_nope | q_pe (rotated)];
 //   out[i][h*dv..] = Σ_{t ≤ n_ctx-n+i} softmax_t(scale·(q_nope·k_nope[t] + q_pe·k_pe[t])) · v[t]
@@ -45,10 +46,10 @@ struct Backend {
   void (*rmsnorm)(const OpContext& ctx, const float* x, const float* w, int64_t n, int64_t d,
                   float eps, float* y);
   void (*mla_decode_attention)(const OpContext& ctx, const float* q_lat, const float* q_pe,
-                               const float* cache, int64_t n_ctx, int n_heads, int R, int P,
+                               const KvPages& cache, int64_t n_ctx, int n_heads, int R, int P,
                                float scale, float* out_lat);
   void (*mla_prefill_attention)(const OpContext& ctx, const MlaPrefillArgs& a, const float* q,
-                                const float* kv, const float* cache, float* out);
+                                const float* kv, const KvPages& cache, float* out);
 };
 
 const Backend& backend_cpu();
@@ -77,14 +78,14 @@ class OpDispatch {
   void rmsnorm(const float* x, const float* w, int64_t n, int64_t d, float eps, float* y) const {
     pick(Op::RmsNorm, DType::F32).rmsnorm(ctx_, x, w, n, d, eps, y);
   }
-  void mla_decode_attention(const float* q_lat, const float* q_pe, const float* cache,
+  void mla_decode_attention(const float* q_lat, const float* q_pe, const KvPages& cache,
                             int64_t n_ctx, int n_heads, int R, int P, float scale,
                             float* out_lat) const {
     pick(Op::MlaDecodeAttention, DType::F32)
         .mla_decode_attention(ctx_, q_lat, q_pe, cache, n_ctx, n_heads, R, P, scale, out_lat);
   }
   void mla_prefill_attention(const MlaPrefillArgs& a, const float* q, const float* kv,
-                             const float* cache, float* out) const {
+                             const KvPages& cache, float* out) const {
     pick(Op::MlaPrefillAttention, DType::F32).mla_prefill_attention(ctx_, a, q, kv, cache, out);
   }
 

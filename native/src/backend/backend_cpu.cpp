@@ -7,7 +7,7 @@ namespace kk {
 void cpu_head_matmul(const OpContext& ctx, const Tensor& W, const HeadMatmulArgs& a, const float* x,
                      float* y);
 void cpu_mla_prefill_attention(const OpContext& ctx, const MlaPrefillArgs& a, const float* q,
-                               const float* kv, const float* cache, float* out);
+                               const float* kv, const KvPages& cache, float* out);
 
 namespace {
 bool cpu_supports(Op, DType) { return true; }
@@ -23,7 +23,7 @@ void cpu_rmsnorm(const OpContext&, const float* x, const float* w, int64_t n, in
                  float* y) {
   cpu::rmsnorm(x, w, n, d, eps, y);
 }
-void cpu_mla_decode(const OpContext& ctx, const float* q_lat, const float* q_pe, const float* cache,
+void cpu_mla_decode(const OpContext& ctx, const float* q_lat, const float* q_pe, const KvPages& cache,
                     int64_t n_ctx, int n_heads, int R, int P, float scale, float* out_lat) {
   cpu::mla_decode_attention(ctx, q_lat, q_pe, cache, n_ctx, n_heads, R, P, scale, out_lat);
 }

@@ -19,8 +19,8 @@ constexpr int64_t kKeyBlock = 256;
 }  // namespace
 
 void cpu_mla_prefill_attention(const OpContext& ctx, const MlaPrefillArgs& a, const float* q,
-                               const float* kv, const float* cache, float* out) {
-  const int H = a.n_heads, dn = a.dn, dv = a.dv, R = a.R, P = a.P, D = dn + P;
+                               const float* kv, const KvPages& cache, float* out) {
+  const int H = a.n_heads, dn = a.dn, dv = a.dv, R = a.R, P = a.P, D = dn + P;  // k_pe: cache rows at +R
   const int64_t n = a.n, q_stride = int64_t(H) * D, kv_stride = int64_t(H) * (dn + dv);
   const int64_t first = a.n_ctx - n;  // position of the first new token
   const cpu::Kernels& k = ctx.kernels ? *ctx.kernels : cpu::kernels_best();
@@ -40,7 +40,7 @@ void cpu_mla_prefill_attention(const OpContext& ctx, const MlaPrefillArgs& a, co
         for (int64_t t = 0; t < nk; ++t) {
           const float* kn = kv + (t0 + t) * kv_stride + h * (dn + dv);
           std::copy(kn, kn + dn, &kb[t * D]);
-          const float* kp = cache + (t0 + t) * (R + P) + R;
+          const float* kp = cache.row_at(t0 + t) + R;
           std::copy(kp, kp + P, &kb[t * D + dn]);
           for (int j = 0; j < dv; ++j) vt[j * nk + t] = kn[dn + j];
         }

@@ -179,7 +179,7 @@ void cuda_rmsnorm(const OpContext& ctx, const float* x, const float* w, int64_t 
   backend_cpu().rmsnorm(ctx, x, w, n, d, eps, y);
 }
 
-bool try_mla_decode(Cuda& c, const float* q_lat, const float* q_pe, const float* cache, int64_t n_ctx, int H, int R,
+bool try_mla_decode(Cuda& c, const float* q_lat, const float* q_pe, const KvPages& pages, int64_t n_ctx, int H, int R,
                     int P, float scale, float* out) {
   if (n_ctx > INT32_MAX) return false;
   const kk_mla_decode_args a{H, R, P, int(n_ctx), scale};
@@ -192,11 +192,14 @@ bool try_mla_decode(Cuda& c, const float* q_lat, const float* q_pe, const float*
   float* dout = static_cast<float*>(c.scratch(3, qb));
   void* ws = c.scratch(5, c.api()->mla_decode_workspace_bytes(&a, splits));
   if (!dq || !dp || !dc || !dout || !ws) return false;
-  if (!c.up(dq, q_lat, qb) || (pb && !c.up(dp, q_pe, pb)) || (cb && !c.up(dc, cache, cb))) return false;
+  // The kernel reads one contiguous cache: gather the sequence's blocks on the host first.
+  std::vector<float> cache(size_t(n_ctx) * (R + P));
+  pages.gather(n_ctx, cache.data());
+  if (!c.up(dq, q_lat, qb) || (pb && !c.up(dp, q_pe, pb)) || (cb && !c.up(dc, cache.data(), cb))) return false;
   return c.api()->mla_decode(&a, splits, dq, dp, dc, dout, ws, c.stream()) == 0 && c.down(out, dout, qb);
 }
 
-void cuda_mla_decode(const OpContext& ctx, const float* q_lat, const float* q_pe, const float* cache, int64_t n_ctx,
+void cuda_mla_decode(const OpContext& ctx, const float* q_lat, const float* q_pe, const KvPages& cache, int64_t n_ctx,
                      int n_heads, int R, int P, float scale, float* out_lat) {
   std::lock_guard<std::mutex> lock(g_cuda->mu);
   if (try_mla_decode(*g_cuda, q_lat, q_pe, cache, n_ctx, n_heads, R, P, scale, out_lat)) return g_cuda->note_device();
@@ -205,7 +208,7 @@ void cuda_mla_decode(const OpContext& ctx, const float* q_lat, const float* q_pe
 }
 
 void cuda_mla_prefill(const OpContext& ctx, const MlaPrefillArgs& a, const float* q, const float* kv,
-                      const float* cache, float* out) {
+                      const KvPages& cache, float* out) {
   backend_cpu().mla_prefill_attention(ctx, a, q, kv, cache, out);
 }
 

@@ -1,6 +1,6 @@
 // mla_decode_attention.cpp — absorbed-MLA attention of one query token over the latent cache.
 //
-// The cache is read in chunks of kCtxChunk tokens; for each chunk all heads (of a head group)
+// The cache is read through the sequence's block table (core/kv_pages.h), in chunks of kCtxChunk tokens; for each chunk all heads (of a head group)
 // are computed while the chunk is cache-resident, so the cache streams from memory once per
 // step rather than once per head. Each (chunk, head) keeps a running max m, Σexp l and
 // Σexp·c_kv o; the chunks are merged at the end with the usual log-sum-exp rescaling.
@@ -44,14 +44,13 @@ KK_ISA_CLONES void axpy(float a, const float* x, float* y, int n) {
 }  // namespace
 
 void mla_decode_attention(const OpContext& ctx, const float* q_lat, const float* q_pe,
-                          const float* cache, int64_t n_ctx, int n_heads, int R, int P,
+                          const KvPages& cache, int64_t n_ctx, int n_heads, int R, int P,
                           float scale, float* out_lat) {
   if (n_heads <= 0 || R <= 0) return;
   if (n_ctx <= 0) {
     std::fill(out_lat, out_lat + int64_t(n_heads) * R, 0.f);
     return;
   }
-  const int64_t stride = int64_t(R) + P;
   const int64_t n_chunks = (n_ctx + kCtxChunk - 1) / kCtxChunk;
   const int threads = ctx.pool ? ctx.pool->size() : 1;
   // Split heads too when there are fewer chunks than threads (short contexts).
@@ -75,7 +74,7 @@ void mla_decode_attention(const OpContext& ctx, const float* q_lat, const float*
         const float* qp = q_pe + h * P;
         float m = -std::numeric_limits<float>::infinity();
         for (int64_t t = t0; t < t1; ++t) {
-          const float* row = cache + t * stride;
+          const float* row = cache.row_at(t);
           const float v = (dot(ql, row, R) + dot(qp, row + R, P)) * scale;
           s[t - t0] = v;
           m = std::max(m, v);
@@ -86,7 +85,7 @@ void mla_decode_attention(const OpContext& ctx, const float* q_lat, const float*
         for (int64_t t = t0; t < t1; ++t) {
           const float p = std::exp(s[t - t0] - m);
           l += p;
-          axpy(p, cache + t * stride, o, R);
+          axpy(p, cache.row_at(t), o, R);
         }
         pm[c * n_heads + h] = m;
         pl[c * n_heads + h] = l;

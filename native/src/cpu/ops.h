@@ -2,6 +2,7 @@
 // The model code calls these through the backend table (backend/backend.h), never kernels directly.
 #pragma once
 #include <cstdint>
+#include "core/kv_pages.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 #include "cpu/kernels.h"
@@ -32,11 +33,11 @@ void moe(const OpContext& ctx, const Tensor& gate, const Tensor& up, const Tenso
 void rmsnorm(const float* x, const float* w, int64_t n, int64_t d, float eps, float* y);
 
 // MLA decode attention (absorbed form) for one sequence, one layer, all heads:
-//   q_lat [H][R], q_pe [H][P], cache rows t < n_ctx: c_kv[t] [R], k_pe[t] [P]  (row stride R+P:
-//   the cache stores [c_kv | k_pe] per token contiguously)
+//   q_lat [H][R], q_pe [H][P], cache rows t < n_ctx: c_kv[t] [R], k_pe[t] [P]  (each row is
+//   [c_kv | k_pe]; rows are read through the sequence's block table, core/kv_pages.h)
 //   out_lat[h] = Σ_t softmax_t(scale · (q_lat[h]·c_kv[t] + q_pe[h]·k_pe[t])) · c_kv[t]
 void mla_decode_attention(const OpContext& ctx, const float* q_lat, const float* q_pe,
-                          const float* cache, int64_t n_ctx, int n_heads, int R, int P,
+                          const KvPages& cache, int64_t n_ctx, int n_heads, int R, int P,
                           float scale, float* out_lat);
 
 }  // namespace kk::cpu

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <unistd.h>
 #include <unordered_set>
+#include <future>
+#include "engine/snapshot.h"
 #include "loader/loader.h"
 #include "sample/sampler.h"
 
@@ -59,7 +61,6 @@ void fill_info(const ModelWeights& w, ModelInfo* info) {
   info->n_params = params;
   info->bytes_weights = bytes;
   info->bytes_experts = experts;
-  info->kv_bytes_per_token = int64_t(c.num_hidden_layers) * (c.kv_lora_rank + c.qk_rope_head_dim) * 4;
 }
 
 // Runs the model, turning an allocation failure into a Status (the engine never throws or aborts).
@@ -73,8 +74,24 @@ Status run_model(const Model& m, const OpDispatch& ops, const Batch& b, const Fo
   return Status::OK();
 }
 
-double ms_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+
+// The KV pool's budget when the load options leave it open: this share of the RAM that is free
+// once the weights are in, so a default load leaves room for the rest of the machine.
+constexpr double kKvBudgetShareOfFreeRam = 0.5;
+// Without /proc/meminfo (or on a machine that reports nothing free): a modest fixed budget.
+constexpr int64_t kKvBudgetFallbackBytes = int64_t(1) << 30;
+
+int64_t default_kv_budget() {
+  int64_t avail_kb = 0;
+  if (FILE* f = std::fopen("/proc/meminfo", "r")) {
+    char key[64];
+    long long v;
+    while (std::fscanf(f, "%63s %lld kB", key, &v) == 2)
+      if (std::string(key) == "MemAvailable:") { avail_kb = v; break; }
+    std::fclose(f);
+  }
+  if (avail_kb <= 0) return kKvBudgetFallbackBytes;
+  return int64_t(double(avail_kb) * 1024 * kKvBudgetShareOfFreeRam);
 }
 
 }  // namespace
@@ -94,10 +111,14 @@ Status Engine::load(const std::string& dir, const LoadOptions& opts, const Progr
 Status EngineImpl::create(ModelWeights&& w, const LoadOptions& opts, std::unique_ptr<EngineImpl>* out) {
   if (opts.mode != "exact" && opts.mode != "fast")
     return Status::Error("unknown mode '" + opts.mode + "' (exact | fast)");
+  if (opts.max_sequences <= 0 || opts.prefill_chunk <= 0 || opts.max_context < 0 || opts.kv_budget_bytes < 0)
+    return Status::Error("load: max_sequences and prefill_chunk must be positive, max_context and the KV budget "
+                         "not negative");
   const Backend* backend = nullptr;
   KK_RETURN_IF_ERROR(find_backend(opts.backend, &backend));
   std::unique_ptr<EngineImpl> e(new EngineImpl());
   fill_info(w, &e->info_);
+  e->fingerprint_ = model_fingerprint(w, opts.mode);
   try {
     KK_RETURN_IF_ERROR(e->model_.init(std::move(w)));
   } catch (const std::bad_alloc&) {
@@ -121,10 +142,19 @@ Status EngineImpl::create(ModelWeights&& w, const LoadOptions& opts, std::unique
   e->info_.backend = backend->name;
   e->info_.kernels = ctx.kernels->name;
   const ModelConfig& c = e->model_.config();
-  KK_RETURN_IF_ERROR(e->pool_.init(opts.max_sequences, opts.max_context, c.num_hidden_layers, e->model_.kv_row()));
+  const int64_t budget = opts.kv_budget_bytes > 0 ? opts.kv_budget_bytes : default_kv_budget();
+  KK_RETURN_IF_ERROR(e->pool_.init(budget, c.num_hidden_layers, e->model_.kv_row()));
+  e->info_.kv_bytes_per_token = e->pool_.bytes_per_token();
+  e->max_context_ = opts.max_context > 0 ? opts.max_context
+                    : c.max_position_embeddings > 0 ? c.max_position_embeddings
+                                                    : e->pool_.capacity_tokens();
+  e->scheduler_.reset(new Scheduler(e.get(), opts.max_sequences, opts.prefill_chunk));
+  e->scheduler_->set_threaded(true);
   *out = std::move(e);
   return Status::OK();
 }
+
+EngineImpl::~EngineImpl() { scheduler_.reset(); }
 
 Status EngineImpl::new_sequence(SeqId* out) {
   std::lock_guard<std::mutex> g(pool_mu_);
@@ -134,12 +164,7 @@ Status EngineImpl::new_sequence(SeqId* out) {
 Status EngineImpl::fork_sequence(SeqId src, int n_prefix, SeqId* out) {
   std::lock_guard<std::mutex> g(pool_mu_);
   if (!pool_.valid(src)) return Status::Error("fork_sequence: no sequence " + std::to_string(src));
-  if (n_prefix < 0 || n_prefix > pool_.length(src))
-    return Status::Error("fork_sequence: prefix " + std::to_string(n_prefix) + " longer than sequence (" +
-                         std::to_string(pool_.length(src)) + " tokens)");
-  KK_RETURN_IF_ERROR(pool_.alloc(out));
-  pool_.copy_prefix(src, *out, n_prefix);
-  return Status::OK();
+  return pool_.fork(src, n_prefix, out);
 }
 
 void EngineImpl::free_sequence(SeqId seq) {
@@ -160,6 +185,71 @@ Status EngineImpl::check_ids(const int32_t* ids, int n) const {
   return Status::OK();
 }
 
+Status EngineImpl::check_request(const std::vector<int32_t>& prompt) const {
+  if (prompt.empty()) return Status::Error("generate: empty prompt");
+  if (int64_t(prompt.size()) > max_context_)
+    return Status::Error("generate: the prompt has " + std::to_string(prompt.size()) +
+                         " tokens, more than the context of " + std::to_string(max_context_));
+  return check_ids(prompt.data(), int(prompt.size()));
+}
+
+Status EngineImpl::open_sequence(const std::vector<int32_t>& prompt, SeqId* seq, int64_t* cached) {
+  std::lock_guard<std::mutex> g(pool_mu_);
+  KK_RETURN_IF_ERROR(pool_.alloc(seq));
+  *cached = pool_.attach_prefix(*seq, prompt.data(), int64_t(prompt.size()) - 1);
+  hit_tokens_ += *cached;
+  prompt_tokens_ += int64_t(prompt.size());
+  return Status::OK();
+}
+
+void EngineImpl::close_sequence(SeqId seq, bool keep) {
+  std::lock_guard<std::mutex> g(pool_mu_);
+  if (keep) pool_.cache_sequence(seq);
+  pool_.release(seq);
+}
+
+Status EngineImpl::run_step(const std::vector<StepItem>& items, std::vector<std::vector<float>>* logits,
+                            int* failed, const ForwardOptions& fo, ForwardResult* full) {
+  if (failed) *failed = -1;
+  std::vector<int32_t> ids;
+  Batch b;
+  {
+    std::lock_guard<std::mutex> g(pool_mu_);
+    for (size_t i = 0; i < items.size(); ++i) {
+      const StepItem& it = items[i];
+      Status st = check_ids(it.ids, it.n);
+      const int64_t len = pool_.valid(it.seq) ? pool_.length(it.seq) : -1;
+      if (st.ok() && len < 0) st = Status::Error("forward: no sequence " + std::to_string(it.seq));
+      if (st.ok() && len + it.n > max_context_)
+        st = Status::Error("forward: " + std::to_string(len + it.n) + " tokens exceed the context of " +
+                           std::to_string(max_context_));
+      if (st.ok()) st = pool_.reserve(it.seq, len + it.n);
+      if (!st.ok()) {
+        if (failed) *failed = int(i);
+        return st;
+      }
+      ids.insert(ids.end(), it.ids, it.ids + it.n);
+      b.spans.push_back(Span{pool_.view(it.seq), len, it.n});
+    }
+  }
+  b.ids = ids.data();
+  ForwardResult r;
+  {
+    std::lock_guard<std::mutex> run(run_mu_);
+    KK_RETURN_IF_ERROR(run_model(model_, ops_, b, fo, &r));  // a failed forward leaves the sequences as they were
+  }
+  std::lock_guard<std::mutex> g(pool_mu_);
+  for (const StepItem& it : items) pool_.append(it.seq, it.ids, it.n);
+  if (logits && !fo.all_logits) {
+    const int64_t V = model_.config().vocab_size;
+    logits->assign(items.size(), {});
+    for (size_t i = 0; i < items.size(); ++i)
+      (*logits)[i].assign(r.logits.begin() + i * V, r.logits.begin() + (i + 1) * V);
+  }
+  if (full) *full = std::move(r);
+  return Status::OK();
+}
+
 Status EngineImpl::forward(SeqId seq, const int32_t* ids, int n, const ForwardRequest& req,
                            ForwardResult* out) {
   ForwardOptions fo;
@@ -177,31 +267,11 @@ Status EngineImpl::forward_ex(SeqId seq, const int32_t* ids, int n, const Forwar
                               ForwardResult* out, const PrefillFn& on_chunk) {
   if (n <= 0) return Status::Error("forward: no tokens");
   KK_RETURN_IF_ERROR(check_ids(ids, n));
-  KvView kv;
-  int64_t len;
-  {
-    std::lock_guard<std::mutex> g(pool_mu_);
-    if (!pool_.valid(seq)) return Status::Error("forward: no sequence " + std::to_string(seq));
-    len = pool_.length(seq);
-    if (len + n > pool_.max_context())
-      return Status::Error("forward: " + std::to_string(len + n) + " tokens exceed the context of " +
-                           std::to_string(pool_.max_context()));
-    kv = pool_.view(seq);
-  }
-  std::lock_guard<std::mutex> run(run_mu_);
   *out = ForwardResult();
   for (int done = 0; done < n;) {
     const int m = std::min(kPrefillChunk, n - done);
-    Batch b;
-    b.ids = ids + done;
-    b.spans.push_back(Span{kv, len + done, m});
     ForwardResult part;
-    const Status st = run_model(model_, ops_, b, fo, &part);
-    if (!st.ok()) {  // a failed forward leaves the sequence as it was
-      std::lock_guard<std::mutex> g(pool_mu_);
-      pool_.set_length(seq, len);
-      return st;
-    }
+    KK_RETURN_IF_ERROR(run_step({StepItem{seq, ids + done, m}}, nullptr, nullptr, fo, &part));
     done += m;
     // Concatenate along tokens (last-token logits: keep the latest chunk's).
     if (fo.all_logits || done == n) {
@@ -214,10 +284,6 @@ Status EngineImpl::forward_ex(SeqId seq, const int32_t* ids, int n, const Forwar
     if (out->router_topk.empty()) out->router_topk.resize(part.router_topk.size());
     for (size_t k = 0; k < part.router_topk.size(); ++k)
       out->router_topk[k].insert(out->router_topk[k].end(), part.router_topk[k].begin(), part.router_topk[k].end());
-    {
-      std::lock_guard<std::mutex> g(pool_mu_);
-      pool_.set_length(seq, len + done);
-    }
     if (on_chunk) on_chunk(done, n);
   }
   return Status::OK();
@@ -232,68 +298,64 @@ Status EngineImpl::decode_batch_ex(const std::vector<SeqId>& seqs, const std::ve
                                    Profile* profile, std::vector<std::vector<float>>* logits) {
   if (seqs.empty() || seqs.size() != ids.size())
     return Status::Error("decode_batch: need one token per sequence");
-  KK_RETURN_IF_ERROR(check_ids(ids.data(), int(ids.size())));
-  Batch b;
-  b.ids = ids.data();
-  {
-    std::lock_guard<std::mutex> g(pool_mu_);
-    std::unordered_set<SeqId> distinct;
-    for (SeqId s : seqs) {
-      if (!pool_.valid(s)) return Status::Error("decode_batch: no sequence " + std::to_string(s));
-      if (!distinct.insert(s).second) return Status::Error("decode_batch: sequence " + std::to_string(s) + " twice");
-      if (pool_.length(s) + 1 > pool_.max_context())
-        return Status::Error("decode_batch: sequence " + std::to_string(s) + " is at the context limit");
-      b.spans.push_back(Span{pool_.view(s), pool_.length(s), 1});
-    }
+  std::unordered_set<SeqId> distinct;
+  std::vector<StepItem> items;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    if (!distinct.insert(seqs[i]).second)
+      return Status::Error("decode_batch: sequence " + std::to_string(seqs[i]) + " twice");
+    items.push_back(StepItem{seqs[i], &ids[i], 1});
   }
   ForwardOptions fo;
   fo.profile = profile;
-  ForwardResult r;
-  {
-    std::lock_guard<std::mutex> run(run_mu_);
-    KK_RETURN_IF_ERROR(run_model(model_, ops_, b, fo, &r));
-  }
-  const int64_t V = model_.config().vocab_size;
-  logits->assign(seqs.size(), {});
-  std::lock_guard<std::mutex> g(pool_mu_);
-  for (size_t i = 0; i < seqs.size(); ++i) {
-    (*logits)[i].assign(r.logits.begin() + i * V, r.logits.begin() + (i + 1) * V);
-    pool_.set_length(seqs[i], b.spans[i].pos0 + 1);
-  }
-  return Status::OK();
+  return run_step(items, logits, nullptr, fo);
 }
 
-// Prefill, then sample / decode until a stop id (kept in the output, as HF does), max_tokens,
-// the context limit, or on_token returning false.
+// Through the scheduler: submit, then wait for on_done.
 Status EngineImpl::generate(const std::vector<int32_t>& prompt, const SamplingParams& sp,
                             const TokenFn& on_token, GenerateResult* out, const PrefillFn& on_prefill) {
   *out = GenerateResult();
-  if (prompt.empty()) return Status::Error("generate: empty prompt");
-  SeqId seq;
-  KK_RETURN_IF_ERROR(new_sequence(&seq));
-  struct Release { EngineImpl* e; SeqId s; ~Release() { e->free_sequence(s); } } release{this, seq};
-  const int V = model_.config().vocab_size;
-  out->prompt_tokens = int(prompt.size());
-  auto t0 = std::chrono::steady_clock::now();
-  ForwardResult r;
-  KK_RETURN_IF_ERROR(forward_ex(seq, prompt.data(), int(prompt.size()), ForwardOptions(), &r, on_prefill));
-  Sampler sampler(sp, prompt);
-  out->finish_reason = "length";
-  bool first = true;
-  while (out->completion_tokens < sp.max_tokens) {
-    const int32_t id = sampler.next(r.logits.data(), V);
-    if (first) { out->prefill_ms = ms_since(t0); t0 = std::chrono::steady_clock::now(); first = false; }
-    out->output_ids.push_back(id);
-    out->completion_tokens++;
-    if (on_token && !on_token(id)) { out->finish_reason = "cancelled"; break; }
-    if (sampler.is_stop(id)) { out->finish_reason = "stop"; break; }
-    if (out->completion_tokens >= sp.max_tokens) break;
-    if (sequence_length(seq) >= pool_.max_context()) break;
-    KK_RETURN_IF_ERROR(forward(seq, &id, 1, ForwardRequest(), &r));
+  std::promise<Status> done;
+  std::future<Status> finished = done.get_future();
+  Callbacks cb;
+  cb.on_token = on_token;
+  cb.on_prefill = on_prefill;
+  cb.on_done = [&](const Status& st, const GenerateResult& r) {
+    *out = r;
+    done.set_value(st);
+  };
+  Request req;
+  req.prompt = prompt;
+  req.sampling = sp;
+  KK_RETURN_IF_ERROR(submit(std::move(req), std::move(cb), nullptr));
+  return finished.get();
+}
+
+Status EngineImpl::submit(Request req, Callbacks cb, RequestId* id) {
+  return scheduler_->submit(std::move(req), std::move(cb), id);
+}
+
+void EngineImpl::cancel(RequestId id) { scheduler_->cancel(id); }
+
+Engine::CacheStats EngineImpl::cache_stats() const {
+  CacheStats s;
+  {
+    std::lock_guard<std::mutex> g(pool_mu_);
+    s.block_tokens = pool_.blocks().block_tokens();
+    s.blocks_total = pool_.blocks().n_blocks();
+    s.blocks_free = pool_.blocks().n_free();
+    s.cached_tokens = pool_.cached_tokens();
+    s.bytes_per_token = pool_.bytes_per_token();
   }
-  if (first) out->prefill_ms = ms_since(t0);
-  else out->decode_ms = ms_since(t0);
-  return Status::OK();
+  s.running = scheduler_->running();
+  s.waiting = scheduler_->waiting();
+  s.hit_tokens = hit_tokens_.load();
+  s.prompt_tokens = prompt_tokens_.load();
+  return s;
+}
+
+void EngineImpl::clear_cache() {
+  std::lock_guard<std::mutex> g(pool_mu_);
+  pool_.clear_cache();
 }
 
 Engine::MemoryStats EngineImpl::memory_stats() const {

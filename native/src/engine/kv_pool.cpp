@@ -1,75 +1,154 @@
-// kv_pool.cpp — slots in one anonymous mapping; pages committed on first write.
+// kv_pool.cpp — block tables, copy-on-write, and the prefix cache's use by sequences.
 #include "engine/kv_pool.h"
-#include <sys/mman.h>
-#include <unistd.h>
-#include <cstdint>
+#include <algorithm>
 #include <cstring>
 
 namespace kk {
 
-KvPool::~KvPool() {
-  if (base_) munmap(base_, mapped_bytes_);
-}
-
-Status KvPool::init(int max_sequences, int64_t max_context, int n_layers, int row) {
-  if (max_sequences <= 0 || max_context <= 0)
-    return Status::Error("KV pool: max_sequences and max_context must be positive");
-  max_context_ = max_context;
-  n_layers_ = n_layers;
-  row_ = row;
-  used_.assign(max_sequences, false);
-  length_.assign(max_sequences, 0);
-  mapped_bytes_ = slot_floats() * sizeof(float) * size_t(max_sequences);
-  void* p = mmap(nullptr, mapped_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) {
-    base_ = nullptr;
-    return Status::Error("KV pool: cannot reserve " + std::to_string(mapped_bytes_ >> 20) + " MiB");
-  }
-  base_ = static_cast<float*>(p);
-  return Status::OK();
+Status KvPool::init(int64_t budget_bytes, int n_layers, int row, int block_tokens) {
+  return blocks_.init(budget_bytes, n_layers, row, block_tokens);
 }
 
 Status KvPool::alloc(int32_t* seq) {
-  for (size_t i = 0; i < used_.size(); ++i) {
-    if (!used_[i]) {
-      used_[i] = true;
-      length_[i] = 0;
-      *seq = int32_t(i);
-      return Status::OK();
-    }
-  }
-  return Status::Error("KV pool full: all " + std::to_string(used_.size()) + " sequences in use");
+  while (seqs_.count(next_id_)) next_id_ = next_id_ == INT32_MAX ? 0 : next_id_ + 1;
+  *seq = next_id_;
+  seqs_[*seq] = Seq();
+  next_id_ = next_id_ == INT32_MAX ? 0 : next_id_ + 1;
+  return Status::OK();
 }
 
 void KvPool::release(int32_t seq) {
-  if (!valid(seq)) return;
-  used_[seq] = false;
-  // Hand the touched pages back to the OS (they read as zeros if used again).
-  // madvise wants page-aligned bounds: release the whole pages inside the slot.
-  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(slot(seq)) + page - 1) / page * page;
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(slot(seq) + slot_floats())) / page * page;
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
-  length_[seq] = 0;
+  auto it = seqs_.find(seq);
+  if (it == seqs_.end()) return;
+  for (int32_t b : it->second.table) blocks_.unref(b);
+  seqs_.erase(it);
+}
+
+int64_t KvPool::length(int32_t seq) const {
+  auto it = seqs_.find(seq);
+  return it == seqs_.end() ? -1 : int64_t(it->second.tokens.size());
+}
+
+bool KvPool::take_block(int32_t* block) {
+  while (!blocks_.alloc(block))
+    if (!cache_.evict_one()) return false;
+  return true;
+}
+
+Status KvPool::reserve(int32_t seq, int64_t new_len) {
+  Seq& s = seqs_.at(seq);
+  const int64_t B = blocks_.block_tokens(), len = int64_t(s.tokens.size());
+  if (new_len <= len) return Status::OK();
+  const int64_t first = len / B, last = (new_len - 1) / B;  // blocks that rows [len, new_len) touch
+  // Count what is needed first, so a failure changes nothing.
+  int64_t need = 0;
+  for (int64_t b = first; b <= last; ++b)
+    if (b >= int64_t(s.table.size()) || blocks_.refs(s.table[b]) > 1) ++need;
+  std::vector<int32_t> fresh;
+  for (int64_t i = 0; i < need; ++i) {
+    int32_t b;
+    if (!take_block(&b)) {
+      for (int32_t f : fresh) blocks_.unref(f);
+      return Status::Error("KV pool exhausted: " + std::to_string(new_len) + " tokens need " +
+                           std::to_string(need - i) + " more blocks of " + std::to_string(B) +
+                           " tokens and all " + std::to_string(blocks_.n_blocks()) +
+                           " blocks are held by running sequences (raise the KV budget)");
+    }
+    fresh.push_back(b);
+  }
+  size_t next = 0;
+  for (int64_t b = first; b <= last; ++b) {
+    if (b < int64_t(s.table.size()) && blocks_.refs(s.table[b]) == 1) continue;
+    const int32_t nb = fresh[next++];
+    if (b < int64_t(s.table.size())) {  // shared: copy the rows it already holds, then let go
+      std::memcpy(blocks_.data(nb), blocks_.data(s.table[b]), size_t(blocks_.block_bytes()));
+      blocks_.unref(s.table[b]);
+      s.table[b] = nb;
+    } else {
+      s.table.push_back(nb);
+    }
+  }
+  return Status::OK();
+}
+
+void KvPool::append(int32_t seq, const int32_t* ids, int64_t n) {
+  Seq& s = seqs_.at(seq);
+  s.tokens.insert(s.tokens.end(), ids, ids + n);
+}
+
+Status KvPool::fork(int32_t src, int64_t n, int32_t* dst) {
+  const Seq& a = seqs_.at(src);
+  if (n < 0 || n > int64_t(a.tokens.size()))
+    return Status::Error("fork: prefix " + std::to_string(n) + " longer than the sequence (" +
+                         std::to_string(a.tokens.size()) + " tokens)");
+  KK_RETURN_IF_ERROR(alloc(dst));
+  const Seq& s = seqs_.at(src);  // alloc may rehash; values stay put, but look up again for clarity
+  Seq& d = seqs_.at(*dst);
+  const int64_t B = blocks_.block_tokens(), nb = (n + B - 1) / B;
+  d.table.assign(s.table.begin(), s.table.begin() + nb);
+  for (int32_t b : d.table) blocks_.ref(b);
+  d.tokens.assign(s.tokens.begin(), s.tokens.begin() + n);
+  return Status::OK();
 }
 
 KvView KvPool::view(int32_t seq) const {
   KvView v;
-  v.base = slot(seq);
-  v.layer_stride = max_context_ * row_;
+  v.pool = blocks_.data(0);
+  v.table = seqs_.at(seq).table;
+  v.block_floats = blocks_.block_floats();
+  v.block_tokens = blocks_.block_tokens();
+  v.row = blocks_.row();
   return v;
 }
 
-void KvPool::copy_prefix(int32_t src, int32_t dst, int64_t n) {
-  const KvView a = view(src), b = view(dst);
-  for (int l = 0; l < n_layers_; ++l) std::memcpy(b.layer(l), a.layer(l), size_t(n) * row_ * sizeof(float));
-  length_[dst] = n;
+int64_t KvPool::attach_prefix(int32_t seq, const int32_t* ids, int64_t n) {
+  Seq& s = seqs_.at(seq);
+  if (!s.tokens.empty() || n <= 0) return 0;
+  std::vector<int32_t> shared;
+  const int64_t hit = cache_.match(ids, n, &shared);
+  for (int32_t b : shared) blocks_.ref(b);
+  s.table = std::move(shared);
+  s.tokens.assign(ids, ids + hit);
+  return hit;
 }
 
-int64_t KvPool::used_bytes() const {
-  int64_t tokens = 0;
-  for (size_t i = 0; i < used_.size(); ++i) if (used_[i]) tokens += length_[i];
-  return tokens * bytes_per_token();
+void KvPool::cache_sequence(int32_t seq) {
+  const Seq& s = seqs_.at(seq);
+  cache_.insert(s.tokens.data(), int64_t(s.tokens.size()), s.table);
+}
+
+int64_t KvPool::share_cached(const int32_t* ids, int64_t n, std::vector<int32_t>* blocks) {
+  blocks->clear();
+  const int64_t hit = cache_.match(ids, n, blocks);
+  for (int32_t b : *blocks) blocks_.ref(b);
+  return hit;
+}
+
+Status KvPool::import_prefix(const int32_t* ids, int64_t n, const float* data) {
+  int32_t seq;
+  KK_RETURN_IF_ERROR(alloc(&seq));
+  const int64_t B = blocks_.block_tokens();
+  const size_t block_data = size_t(blocks_.n_layers()) * size_t(B) * size_t(blocks_.row());
+  Status st = reserve(seq, n);
+  if (st.ok()) {
+    Seq& s = seqs_.at(seq);
+    for (size_t b = 0; b < s.table.size(); ++b)
+      std::memcpy(blocks_.data(s.table[b]), data + b * block_data, block_data * sizeof(float));
+    append(seq, ids, n);
+    cache_sequence(seq);
+  }
+  release(seq);
+  return st;
+}
+
+int64_t KvPool::evict(int64_t n_blocks) {
+  int64_t freed = 0;
+  while (freed < n_blocks) {
+    const int64_t before = blocks_.n_free();
+    if (!cache_.evict_one()) break;
+    freed += blocks_.n_free() - before;
+  }
+  return freed;
 }
 
 }  // namespace kk

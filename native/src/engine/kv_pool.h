@@ -1,46 +1,73 @@
-// kv_pool.h — a fixed-capacity pool of latent KV caches, one slot per sequence.
-// Each slot holds n_layers × max_context rows of [c_kv | k_pe] (fp32). The pool reserves its whole
-// capacity as virtual memory up front and the OS commits pages as tokens are written, so capacity
-// costs nothing until used; freeing a sequence gives its pages back.
+// kv_pool.h — sequences over the paged latent cache: each sequence is a block table into one
+// BlockPool plus the token ids it has cached, and a PrefixCache lets a new sequence start from the
+// longest cached prefix of its prompt. No sequence reserves a context up front: blocks are taken
+// as tokens arrive (reserve()), evicting unreferenced cached blocks (LRU) when the pool is full,
+// so one sequence may use the whole pool. Not thread-safe: the engine guards it with a mutex.
 #pragma once
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 #include "core/status.h"
+#include "engine/block_pool.h"
+#include "engine/prefix_cache.h"
 #include "model/model.h"
 
 namespace kk {
 
 class KvPool {
  public:
-  KvPool() = default;
-  ~KvPool();
-  KvPool(const KvPool&) = delete;
-  KvPool& operator=(const KvPool&) = delete;
+  KvPool() : cache_(&blocks_) {}
+  Status init(int64_t budget_bytes, int n_layers, int row, int block_tokens = kBlockTokens);
 
-  Status init(int max_sequences, int64_t max_context, int n_layers, int row);
   Status alloc(int32_t* seq);
-  void release(int32_t seq);
-  bool valid(int32_t seq) const { return seq >= 0 && seq < int32_t(used_.size()) && used_[seq]; }
-  KvView view(int32_t seq) const;
-  int64_t length(int32_t seq) const { return valid(seq) ? length_[seq] : -1; }
-  void set_length(int32_t seq, int64_t n) { length_[seq] = n; }
-  // Copies the first n cached tokens of src (every layer) into dst and sets dst's length to n.
-  void copy_prefix(int32_t src, int32_t dst, int64_t n);
+  void release(int32_t seq);  // drops the sequence's references (cached blocks stay cached)
+  bool valid(int32_t seq) const { return seqs_.count(seq) > 0; }
+  int64_t length(int32_t seq) const;
+  const std::vector<int32_t>& tokens(int32_t seq) const { return seqs_.at(seq).tokens; }
 
-  int64_t max_context() const { return max_context_; }
-  int64_t bytes_per_token() const { return int64_t(n_layers_) * row_ * int64_t(sizeof(float)); }
-  int64_t capacity_bytes() const { return bytes_per_token() * max_context_ * int64_t(used_.size()); }
-  int64_t used_bytes() const;
+  // Makes rows [length, new_len) writable: copies a shared block that holds any of them
+  // (copy-on-write) and takes new blocks, evicting cached ones if needed. On failure (the pool is
+  // full of blocks running sequences hold) nothing changes and the message says so.
+  Status reserve(int32_t seq, int64_t new_len);
+  // Records that ids[0..n) now sit in rows [length, length+n) (after a successful forward).
+  void append(int32_t seq, const int32_t* ids, int64_t n);
+  // A new sequence sharing src's first n tokens (blocks shared; the partial one copied on write).
+  Status fork(int32_t src, int64_t n, int32_t* dst);
+  KvView view(int32_t seq) const;
+
+  // Prefix cache: `seq` (empty) takes the longest cached prefix of ids[0..n) and returns its length.
+  int64_t attach_prefix(int32_t seq, const int32_t* ids, int64_t n);
+  // Caches the sequence's tokens (its KV blocks become shared, read-only).
+  void cache_sequence(int32_t seq);
+  // Frees up to n_blocks unreferenced cached blocks (LRU); returns how many it freed.
+  int64_t evict(int64_t n_blocks);
+  void clear_cache() { cache_.clear(); }
+  // Snapshots: the blocks of ids[0..n)'s longest cached prefix, each with a reference taken (give
+  // them back with unref()); returns the prefix's length.
+  int64_t share_cached(const int32_t* ids, int64_t n, std::vector<int32_t>* blocks);
+  void unref(const std::vector<int32_t>& blocks) { for (int32_t b : blocks) blocks_.unref(b); }
+  // Puts ids[0..n) into the prefix cache with their KV from `data` (ceil(n / B) whole blocks).
+  Status import_prefix(const int32_t* ids, int64_t n, const float* data);
+
+  BlockPool& blocks() { return blocks_; }
+  const BlockPool& blocks() const { return blocks_; }
+  int64_t bytes_per_token() const { return blocks_.bytes_per_token(); }
+  int64_t capacity_bytes() const { return blocks_.n_blocks() * blocks_.block_bytes(); }
+  int64_t used_bytes() const { return (blocks_.n_blocks() - blocks_.n_free()) * blocks_.block_bytes(); }
+  int64_t capacity_tokens() const { return blocks_.n_blocks() * blocks_.block_tokens(); }
+  int64_t cached_tokens() const { return cache_.cached_tokens(); }
+  int64_t n_sequences() const { return int64_t(seqs_.size()); }
 
  private:
-  float* slot(int32_t seq) const { return base_ + size_t(seq) * slot_floats(); }
-  size_t slot_floats() const { return size_t(n_layers_) * size_t(max_context_) * size_t(row_); }
-  float* base_ = nullptr;
-  size_t mapped_bytes_ = 0;
-  int64_t max_context_ = 0;
-  int n_layers_ = 0, row_ = 0;
-  std::vector<bool> used_;
-  std::vector<int64_t> length_;
+  struct Seq {
+    std::vector<int32_t> table;   // blocks in token order
+    std::vector<int32_t> tokens;  // ids whose rows are filled
+  };
+  bool take_block(int32_t* block);  // from the free list, else by evicting a cached block
+  BlockPool blocks_;
+  PrefixCache cache_;
+  std::unordered_map<int32_t, Seq> seqs_;
+  int32_t next_id_ = 0;
 };
 
 }  // namespace kk

@@ -6,7 +6,7 @@
 #include <regex>
 #include <string>
 #include <vector>
-#include "karakoram/engine.h"
+#include "karakoram/types.h"
 #include "loader/safetensors.h"
 #include "model/config.h"
 

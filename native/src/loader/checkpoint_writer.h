@@ -5,7 +5,7 @@
 #pragma once
 #include <string>
 #include <vector>
-#include "karakoram/engine.h"
+#include "karakoram/types.h"
 #include "loader/safetensors.h"
 
 namespace kk {

@@ -1,7 +1,7 @@
 // loader.h — HF checkpoint directory -> ModelWeights, validated before use.
 #pragma once
 #include <string>
-#include "karakoram/engine.h"
+#include "karakoram/types.h"
 #include "model/weights.h"
 
 namespace kk {

@@ -12,6 +12,7 @@
 #include <numeric>
 
 #include "karakoram/engine.h"
+#include "karakoram/tools.h"
 #include "loader/checkpoint_writer.h"
 #include "loader/int4.h"
 #include "core/tensor.h"

@@ -49,7 +49,7 @@ void Model::attention(const OpDispatch& ops, int l, const Batch& b, const float*
   for (const Span& s : b.spans) {
     for (int64_t i = 0; i < s.n; ++i, ++t) {
       const int64_t pos = s.pos0 + i;
-      float* row = s.kv.layer(l) + pos * (R + P);
+      float* row = s.kv.row_at(l, pos);
       const float* kv = kva.data() + t * (R + P);
       ops.rmsnorm(kv, static_cast<const float*>(a.kv_a_norm.data), 1, R, eps, row);
       std::memcpy(row + R, kv + R, P * sizeof(float));
@@ -79,9 +79,10 @@ void Model::attend_naive(const OpDispatch& ops, int l, const Span& s, const floa
   const int H = c.num_attention_heads, dn = c.qk_nope_head_dim, P = c.qk_rope_head_dim;
   const int dv = c.v_head_dim, R = c.kv_lora_rank;
   const int64_t n_ctx = s.pos0 + s.n;
-  const float* cache = s.kv.layer(l);
+  std::vector<const float*> blocks;
+  const KvPages cache = s.kv.layer(l, &blocks);
   std::vector<float> c_kv(n_ctx * R), kv(n_ctx * H * (dn + dv));
-  for (int64_t t = 0; t < n_ctx; ++t) std::memcpy(&c_kv[t * R], cache + t * (R + P), R * sizeof(float));
+  for (int64_t t = 0; t < n_ctx; ++t) std::memcpy(&c_kv[t * R], cache.row_at(t), R * sizeof(float));
   ops.matmul(w_.layers[l].attn.kv_b_proj, c_kv.data(), n_ctx, kv.data());
   MlaPrefillArgs args{H, dn, dv, R, P, s.n, n_ctx, rope_.softmax_scale};
   ops.mla_prefill_attention(args, q, kv.data(), cache, o);
@@ -100,12 +101,17 @@ void Model::attend_absorbed(const OpDispatch& ops, int l, const Batch& b, const 
   const int H = c.num_attention_heads, dn = c.qk_nope_head_dim, P = c.qk_rope_head_dim;
   const int dv = c.v_head_dim, R = c.kv_lora_rank;
   const int64_t qw = int64_t(H) * (dn + P);
-  struct Item { int64_t t; const float* cache; int64_t n_ctx; };
+  struct Item { int64_t t; size_t span; int64_t n_ctx; };
   std::vector<Item> items;
+  std::vector<std::vector<const float*>> blocks(b.spans.size());  // per span: layer l's blocks
+  std::vector<KvPages> pages(b.spans.size());
   int64_t t = 0;
-  for (const Span& s : b.spans) {
-    if (!use_naive(s, all))
-      for (int64_t i = 0; i < s.n; ++i) items.push_back({t + i, s.kv.layer(l), s.pos0 + i + 1});
+  for (size_t k = 0; k < b.spans.size(); ++k) {
+    const Span& s = b.spans[k];
+    if (!use_naive(s, all)) {
+      pages[k] = s.kv.layer(l, &blocks[k]);
+      for (int64_t i = 0; i < s.n; ++i) items.push_back({t + i, k, s.pos0 + i + 1});
+    }
     t += s.n;
   }
   const int64_t m = int64_t(items.size());
@@ -119,7 +125,7 @@ void Model::attend_absorbed(const OpDispatch& ops, int l, const Batch& b, const 
   }
   ops.head_matmul(ab.uk_t, HeadMatmulArgs{m, qw, dn + P, int64_t(H) * R, R}, qs.data(), q_lat.data());
   for (int64_t e = 0; e < m; ++e)
-    ops.mla_decode_attention(&q_lat[e * H * R], &q_pe[e * H * P], items[e].cache, items[e].n_ctx, H,
+    ops.mla_decode_attention(&q_lat[e * H * R], &q_pe[e * H * P], pages[items[e].span], items[e].n_ctx, H,
                              R, P, rope_.softmax_scale, &o_lat[e * H * R]);
   ops.head_matmul(ab.uv, HeadMatmulArgs{m, int64_t(H) * R, R, int64_t(H) * dv, dv}, o_lat.data(), os.data());
   for (int64_t e = 0; e < m; ++e)

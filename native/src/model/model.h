@@ -4,18 +4,30 @@
 #include <cstdint>
 #include <vector>
 #include "backend/backend.h"
-#include "karakoram/engine.h"
+#include "core/kv_pages.h"
+#include "karakoram/types.h"
 #include "model/profile.h"
 #include "model/rope.h"
 #include "model/weights.h"
 
 namespace kk {
 
-// The latent cache of one sequence: per layer, rows of [c_kv (kv_lora_rank) | k_pe (rope dim)].
+// The latent cache of one sequence: a table of blocks in the engine's block pool; block b holds
+// block_tokens rows of every layer ([layer][token][c_kv (kv_lora_rank) | k_pe (rope dim)]).
 struct KvView {
-  float* base = nullptr;     // layer l starts at base + l * layer_stride
-  int64_t layer_stride = 0;  // floats
-  float* layer(int l) const { return base + l * layer_stride; }
+  float* pool = nullptr;          // block 0 of the pool
+  std::vector<int32_t> table;     // the sequence's blocks in token order
+  int64_t block_floats = 0;       // stride between blocks
+  int64_t block_tokens = 0, row = 0;
+  float* row_at(int l, int64_t t) const {
+    return pool + table[t / block_tokens] * block_floats + (l * block_tokens + t % block_tokens) * row;
+  }
+  // Layer l as the attention ops read it: one pointer per block (kept in *ptrs).
+  KvPages layer(int l, std::vector<const float*>* ptrs) const {
+    ptrs->resize(table.size());
+    for (size_t b = 0; b < table.size(); ++b) (*ptrs)[b] = pool + table[b] * block_floats + l * block_tokens * row;
+    return KvPages{ptrs->data(), block_tokens, row};
+  }
 };
 
 // `n` new tokens of one sequence at positions pos0 .. pos0+n-1 (cache rows < pos0 already filled).

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <unordered_map>
 #include <vector>
-#include "karakoram/engine.h"
+#include "karakoram/types.h"
 #include "sample/rng.h"
 
 namespace kk {

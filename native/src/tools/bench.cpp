@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include "cpu/membw.h"
 #include "engine/engine_impl.h"
+#include "karakoram/tools.h"
 #include "tools/bench_rates.h"
 #include "tools/synthetic_weights.h"
 

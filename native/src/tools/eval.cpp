@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <memory>
 #include "karakoram/engine.h"
+#include "karakoram/tools.h"
 #include "loader/safetensors.h"
 
 namespace kk {
