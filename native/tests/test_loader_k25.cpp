@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "engine/engine_impl.h"
+#include "karakoram/tools.h"
 #include "k25_package.h"
 #include "model/rope.h"
 #include "test_util.h"
