@@ -28,6 +28,8 @@ export interface GenInput {
   /** Requested completion budget; null: as much as the model's default and the window allow. */
   maxTokens: number | null;
   stop: string[];
+  /** Thinking (true) or instant (false) for templates with the switch (K2.5 / K2.6); undefined: the model's default. */
+  thinking?: boolean;
 }
 
 export interface Prepared {
@@ -79,9 +81,9 @@ export class ServerGeneration {
   contextLength(): number { return this.models.contextLength(); }
 
   /** Prompt ids of a chat (count_tokens). */
-  encodeChat(model: LoadedModel, messages: ChatMessage[], tools: ToolSpec[] | null): { promptIds: number[]; startsInReasoning: boolean } {
+  encodeChat(model: LoadedModel, messages: ChatMessage[], tools: ToolSpec[] | null, thinking?: boolean): { promptIds: number[]; startsInReasoning: boolean } {
     try {
-      const e = model.text.encode(messages, tools);
+      const e = model.text.encode(messages, tools, { thinking });
       return { promptIds: e.promptIds, startsInReasoning: e.startsInReasoning };
     } catch (e) {
       throw new ApiError('invalid_request', `could not render the prompt with the model's chat template: ${(e as Error).message}`);
@@ -92,7 +94,7 @@ export class ServerGeneration {
     if (input.stop.length > MAX_STOP_STRINGS) throw new ApiError('invalid_request', `at most ${MAX_STOP_STRINGS} stop strings`, { param: 'stop' });
     const enc = input.raw
       ? { promptIds: model.text.tokenize(input.raw.prompt, true), startsInReasoning: false }
-      : this.encodeChat(model, input.chat!.messages, input.chat!.tools);
+      : this.encodeChat(model, input.chat!.messages, input.chat!.tools, input.thinking);
     const promptIds = enc.promptIds;
     const ctx = this.contextLength();
     if (promptIds.length >= ctx) {

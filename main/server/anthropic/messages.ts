@@ -9,6 +9,7 @@ import { ApiError } from '../http/api-error.ts';
 import { SseWriter } from '../http/sse.ts';
 import { parseBody } from '../http/zod-error.ts';
 import { responseId } from '../openai/ids.ts';
+import { anthropicThinking } from '../thinking.ts';
 import { anthropicError } from './errors.ts';
 import { CountTokensRequest, declaredTools, MessagesRequest, toChatMessages } from './schema.ts';
 
@@ -32,7 +33,7 @@ export async function countTokens(ctx: ApiContext, raw: unknown): Promise<void> 
   const body = parseBody(CountTokensRequest, raw);
   const model = ctx.deps.gen.resolveModel(body.model);
   checkModelScope(ctx.principal, model.name);
-  const { promptIds: ids } = ctx.deps.gen.encodeChat(model, toChatMessages(body), declaredTools(body));
+  const { promptIds: ids } = ctx.deps.gen.encodeChat(model, toChatMessages(body), declaredTools(body), anthropicThinking(body));
   ctx.res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ input_tokens: ids.length }));
 }
 
@@ -41,7 +42,7 @@ export async function messages(ctx: ApiContext, raw: unknown): Promise<void> {
   const model = ctx.deps.gen.resolveModel(body.model);
   checkModelScope(ctx.principal, model.name);
   const prepared = ctx.deps.gen.prepare(model, {
-    chat: { messages: toChatMessages(body), tools: declaredTools(body) },
+    chat: { messages: toChatMessages(body), tools: declaredTools(body) }, thinking: anthropicThinking(body),
     stop: body.stop_sequences?.filter((s) => s.length > 0) ?? [], maxTokens: body.max_tokens,
     sampling: { temperature: body.temperature, topP: body.top_p, topK: body.top_k },
   });

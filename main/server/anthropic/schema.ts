@@ -20,7 +20,7 @@ export const CountTokensRequest = z.object({
   system: System.optional(),
   tools: z.array(ToolIn).optional(),
   tool_choice: ToolChoiceIn.optional(),
-  /** Accepted; the thinking switch (issue 18) will read it. */
+  /** The thinking switch ({type: enabled | disabled}): read by ../thinking.ts. */
   thinking: z.object({ type: z.string() }).passthrough().optional(),
 }).passthrough();
 

@@ -7,6 +7,7 @@ import type { GenEvent, GenResult } from '../generation.ts';
 import { ApiError } from '../http/api-error.ts';
 import { SseWriter } from '../http/sse.ts';
 import { parseBody } from '../http/zod-error.ts';
+import { openAiThinking } from '../thinking.ts';
 import { openaiError } from './errors.ts';
 import { responseId, unixSeconds } from './ids.ts';
 import { applyResponseFormat, declaredTools, toChatMessages } from './messages.ts';
@@ -31,7 +32,7 @@ export async function chatCompletions(ctx: ApiContext, raw: unknown): Promise<vo
   const tools = declaredTools(body);
   const messages = applyResponseFormat(toChatMessages(body.messages), body.response_format);
   const prepared = ctx.deps.gen.prepare(model, {
-    chat: { messages, tools }, stop: stopList(body.stop),
+    chat: { messages, tools }, stop: stopList(body.stop), thinking: openAiThinking(body),
     maxTokens: body.max_completion_tokens ?? body.max_tokens ?? null,
     sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined, seed: body.seed ?? undefined, presencePenalty: body.presence_penalty ?? undefined, frequencyPenalty: body.frequency_penalty ?? undefined },
   });

@@ -9,6 +9,7 @@ import type { GenEvent, GenResult } from '../generation.ts';
 import { ApiError } from '../http/api-error.ts';
 import { SseWriter } from '../http/sse.ts';
 import { parseBody } from '../http/zod-error.ts';
+import { responsesThinking } from '../thinking.ts';
 import { openaiError } from './errors.ts';
 import { responseId, unixSeconds } from './ids.ts';
 import { SamplingFields } from './schema.ts';
@@ -89,7 +90,7 @@ export async function responses(ctx: ApiContext, raw: unknown): Promise<void> {
   const model = ctx.deps.gen.resolveModel(body.model);
   checkModelScope(ctx.principal, model.name);
   const prepared = ctx.deps.gen.prepare(model, {
-    chat: { messages: toChat(body), tools: toolsOf(body) }, stop: [], maxTokens: body.max_output_tokens ?? null,
+    chat: { messages: toChat(body), tools: toolsOf(body) }, stop: [], maxTokens: body.max_output_tokens ?? null, thinking: responsesThinking(body),
     sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined },
   });
   const id = responseId('resp_');

@@ -58,7 +58,7 @@ export const ChatCompletionRequest = z.object({
   max_tokens: maxTok,
   max_completion_tokens: maxTok,
   response_format: z.object({ type: z.enum(['text', 'json_object', 'json_schema']) }).passthrough().nullable().optional(),
-  /** Accepted for clients that send it; the thinking switch (issue 18) will read it. */
+  /** The thinking switch (with `thinking` and `chat_template_kwargs.thinking`): read by ../thinking.ts. */
   reasoning_effort: z.string().nullable().optional(),
   ...SamplingFields,
 }).passthrough();
