@@ -60,6 +60,8 @@ export class EngineHost {
   }
 
   status(): HostStatus { return { ...this.st }; }
+  /** Generations sent to the engine process that it has not finished (a cancelled one counts until the engine says it ended). */
+  inFlight(): number { return this.gens.size; }
 
   onStatus(cb: (s: HostStatus) => void): () => void {
     this.listeners.add(cb);

@@ -80,6 +80,9 @@ export class ServerGeneration {
 
   contextLength(): number { return this.models.contextLength(); }
 
+  /** Generations the engine process is still running (/metrics: a cancel that did not free its sequence stays here). */
+  engineInFlight(): number { return this.models.engine.inFlight(); }
+
   /** Prompt ids of a chat (count_tokens). */
   encodeChat(model: LoadedModel, messages: ChatMessage[], tools: ToolSpec[] | null, thinking?: boolean): { promptIds: number[]; startsInReasoning: boolean } {
     try {

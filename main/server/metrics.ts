@@ -54,8 +54,9 @@ export class ServerMetrics {
     return this.recent.reduce((n, x) => n + x.tokens, 0) / (RATE_WINDOW_MS / 1000);
   }
 
-  render(q: QueueSnapshot, connections: number): string {
+  render(q: QueueSnapshot, connections: number, engineInFlight: number): string {
     const lines: string[] = [
+      '# HELP karakoram_engine_generations Generations the engine process has not finished.', '# TYPE karakoram_engine_generations gauge', `karakoram_engine_generations ${engineInFlight}`,
       '# HELP karakoram_queue_depth Requests waiting for a slot.', '# TYPE karakoram_queue_depth gauge', `karakoram_queue_depth ${q.queued}`,
       '# HELP karakoram_running_sequences Requests generating now.', '# TYPE karakoram_running_sequences gauge', `karakoram_running_sequences ${q.running}`,
       '# HELP karakoram_open_connections Open HTTP and WebSocket connections.', '# TYPE karakoram_open_connections gauge', `karakoram_open_connections ${connections}`,

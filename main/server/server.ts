@@ -161,7 +161,7 @@ export function startServer(core: Core, opts: ServerOptions): Promise<RunningSer
     }
     if (path === '/metrics') {
       res.writeHead(200, { ...headers, 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(metrics.render(queue.snapshot(), httpConns.size + sockets.size));
+      res.end(metrics.render(queue.snapshot(), httpConns.size + sockets.size, deps.gen.engineInFlight()));
       return;
     }
     if (path === WS_PATH) { res.writeHead(426, { ...headers, 'content-type': 'text/plain' }).end('use a WebSocket\n'); return; }
