@@ -30,6 +30,7 @@ beforeAll(async () => {
     const m = /^\/kk\/demo\/resolve\/main\/(.+)$/.exec(url.pathname);
     if (!m || !files.includes(m[1])) { res.statusCode = 404; res.end('not found'); return; }
     const data = readFileSync(join(SRC, m[1]));
+    res.setHeader('etag', `"${createHash('sha256').update(data).digest('hex')}"`);
     const range = req.headers.range;
     if (range) {
       ranges.push(`${m[1]} ${range}`);
@@ -66,9 +67,10 @@ describe('pullModel', () => {
   it('resumes an interrupted shard with an HTTP range request', async () => {
     const dest = mkdtempSync(join(tmpdir(), 'kk-pull-'));
     cutFirstShardAt = 100_000;
-    await expect(pullModel({ endpoint, repo: 'kk/demo', dest })).rejects.toThrow();
+    await expect(pullModel({ endpoint, repo: 'kk/demo', dest, retries: 0 })).rejects.toThrow();
     const partial = readdirSync(dest).filter((f) => f.endsWith('.part'));
     expect(partial).toHaveLength(1);
+    expect(existsSync(join(dest, `${partial[0]}.etag`))).toBe(true);
     // Every byte that arrived before the break is on disk (the resume starts after them).
     expect(statSync(join(dest, partial[0])).size).toBe(100_000);
     await pullModel({ endpoint, repo: 'kk/demo', dest });
