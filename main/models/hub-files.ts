@@ -1,0 +1,56 @@
+// hub-files.ts — the Hub's file listing for one repository revision (sizes and LFS sha256), and
+// the hub's refusals turned into messages that say what to do (a gated repo names the token setting).
+
+export interface RemoteFile { path: string; size?: number; sha256?: string }
+
+export interface HubAccess {
+  endpoint: string;              // e.g. https://huggingface.co (HF_ENDPOINT)
+  repo: string;                  // owner/name
+  revision?: string;             // default "main"
+  token?: string;                // bearer token for gated repos
+  signal?: AbortSignal;
+}
+
+/** Where a token for gated repositories is read from (the CLI and the app's setting of the same name). */
+export const TOKEN_SETTING = 'HF_TOKEN';
+
+// Files a K2-family model needs besides its weight shards.
+const MODEL_FILES = [/^config\.json$/, /^generation_config\.json$/, /^tokenizer_config\.json$/, /^tiktoken\.model$/,
+  /^chat_template\.jinja$/, /^model\.safetensors\.index\.json$/, /^model-[^/]*\.safetensors$/, /^model\.safetensors$/, /^README\.md$/];
+
+export function hubHeaders(a: HubAccess, extra: Record<string, string> = {}): Record<string, string> {
+  return { 'user-agent': 'karakoram', ...(a.token ? { authorization: `Bearer ${a.token}` } : {}), ...extra };
+}
+
+/** A hub refusal with what to do about it: 401/403 on a gated repository names the token setting. */
+export function httpError(what: string, r: Response, a: HubAccess): Error {
+  if (r.status === 401 || r.status === 403) {
+    return new Error(`${what}: HTTP ${r.status}: ${a.repo} is gated or private. ${a.token
+      ? `The token in ${TOKEN_SETTING} has no access to it: accept the model's terms on the hub with that account, or use another token.`
+      : `Set ${TOKEN_SETTING} (environment, or the Hugging Face token setting in the app) to a token with access.`}`);
+  }
+  return new Error(`${what}: HTTP ${r.status} ${r.statusText}`);
+}
+
+export function resolveUrl(a: HubAccess, path: string): string {
+  return `${a.endpoint}/${a.repo}/resolve/${encodeURIComponent(a.revision ?? 'main')}/${path}`;
+}
+
+/** Lists the repository's files the engine needs, with sizes and LFS sha256 where the hub gives them. */
+export async function listRemoteFiles(a: HubAccess): Promise<RemoteFile[]> {
+  const rev = a.revision ?? 'main';
+  const url = `${a.endpoint}/api/models/${a.repo}/tree/${encodeURIComponent(rev)}?recursive=true`;
+  const r = await fetch(url, { headers: hubHeaders(a), signal: a.signal });
+  if (!r.ok) throw httpError(url, r, a);
+  const tree: unknown = await r.json();
+  if (!Array.isArray(tree)) throw new Error(`${url}: expected a JSON array of files`);
+  const files: RemoteFile[] = [];
+  for (const e of tree as Array<Record<string, unknown>>) {
+    if (e.type !== 'file' || typeof e.path !== 'string') continue;
+    if (!MODEL_FILES.some((re) => re.test(e.path as string))) continue;
+    const lfs = e.lfs as { oid?: string; size?: number } | undefined;
+    files.push({ path: e.path, size: typeof e.size === 'number' ? e.size : lfs?.size, sha256: lfs?.oid });
+  }
+  if (!files.some((f) => f.path === 'config.json')) throw new Error(`${a.repo}@${rev} has no config.json: not a model repository`);
+  return files;
+}
