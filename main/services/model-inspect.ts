@@ -88,8 +88,23 @@ function countShard(path: string, acc: TensorCount): void {
   acc.bytes += statSync(path).size;
 }
 
+/**
+ * The model's weight shards: those the index's weight_map names (a checkpoint folder may hold
+ * other safetensors, e.g. tiny-k2's reference.safetensors of expected activations), else the
+ * model*.safetensors files.
+ */
 function shards(dir: string): string[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
+  const index = join(dir, 'model.safetensors.index.json');
+  let files: string[] = [];
+  if (existsSync(index)) {
+    try {
+      const map = (JSON.parse(readFileSync(index, 'utf8')) as { weight_map?: Record<string, string> }).weight_map ?? {};
+      files = [...new Set(Object.values(map))].sort();
+      const missing = files.find((f) => !existsSync(join(dir, f)));
+      if (missing) throw new Error(`shard ${missing} is missing (the download is not complete)`);
+    } catch (e) { throw new Error(`${index}: ${(e as Error).message}`); }
+  }
+  if (!files.length) files = readdirSync(dir).filter((f) => /^model.*\.safetensors$/.test(f)).sort();
   if (!files.length) throw new Error(`${dir}: no .safetensors weights found`);
   return files.map((f) => join(dir, f));
 }
