@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// `npm run bench`: the engine benchmark on a synthetic model and the tokenizer benchmark, in one
-// run, each printing its JSON object. Arguments pass through to `karakoram bench`
+// `npm run bench`: the engine benchmark on a synthetic model, the tokenizer benchmark and the
+// office server's HTTP benchmark (`karakoram bench --office`: the demo model served, 1 / 4 / 16
+// concurrent clients), in one run, each printing its JSON object. Arguments pass through to the
+// engine's `karakoram bench`
 // (default: --synthetic tiny; e.g. `npm run bench -- --synthetic k2:layers=2 --threads 2`).
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -13,6 +15,7 @@ let status = 0;
 for (const [label, cmd, argv] of [
   ['engine', process.execPath, [join(root, 'bin/karakoram.js'), 'bench', ...engineArgs]],
   ['tokenizer', 'npx', ['tsx', join(root, 'scripts/bench-tokenizer.ts')]],
+  ['office', process.execPath, [join(root, 'bin/karakoram.js'), 'bench', '--office']],
 ]) {
   console.log(`# ${label}: ${[cmd === process.execPath ? 'node' : cmd, ...argv].join(' ')}`);
   const r = spawnSync(cmd, argv, { cwd: root, stdio: 'inherit' });
