@@ -13,6 +13,7 @@
 // - Generation events name the message they stream into; the message exists in the store from the
 //   first event ('started') and is updated as tokens arrive.
 import { z } from 'zod';
+import { AttachmentSchema, MAX_ATTACHMENT_BASE64 } from './attachments.ts';
 import { ProvidersViewSchema, RemoteCheckSchema, RemoteEndpointInputSchema, RemoteEndpointViewSchema } from './providers.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -286,6 +287,30 @@ export const EngineStatusSchema = z.object({
 });
 export type EngineStatus = z.infer<typeof EngineStatusSchema>;
 
+// Context meter --------------------------------------------------------------------------------
+
+/** The next prompt's exact token count by part, against the window and the KV memory it needs. */
+export const ContextCountSchema = z.object({
+  totalTokens: z.number().int().min(0),
+  parts: z.object({
+    system: z.number().int(), tools: z.number().int(), history: z.number().int(),
+    message: z.number().int(), attachments: z.number().int(),
+  }),
+  attachments: z.array(z.object({ name: z.string(), tokens: z.number().int().min(0) })),
+  historyTurns: z.number().int().min(0),     // messages before this one on the branch
+  contextLength: z.number().int().min(0),    // the window generation uses now
+  maxPosition: z.number().int().min(0),      // the model's own limit
+  answerReserve: z.number().int().min(0),    // tokens kept free for the answer
+  kvBytesPerToken: z.number().min(0),
+  kvBytesNeeded: z.number().min(0),          // KV memory for the prompt and the reserve
+  fits: z.boolean(),
+  /** A context setting that would fit it and that the model and free memory allow; else null. */
+  raiseContextTo: z.number().int().nullable(),
+});
+export type ContextCount = z.infer<typeof ContextCountSchema>;
+
+const DocumentPartSchema = z.object({ name: z.string().min(1).max(500), text: z.string().max(10_000_000) });
+
 // ---------------------------------------------------------------------------------------------
 // Requests: name → { params, result }. One preload function per entry.
 
@@ -336,6 +361,25 @@ export const requests = {
     }),
     result: z.object({ userMessageId: Id, assistantMessageId: Id }),
   },
+  /** A file's text, extracted in the core (PDF, DOCX, HTML, Markdown, text, source); the bytes
+   *  travel base64. A scan, an encrypted PDF or a damaged file is a bad_request saying so. */
+  extractAttachment: {
+    params: z.object({ name: z.string().min(1).max(500), data: z.string().min(1).max(MAX_ATTACHMENT_BASE64) }),
+    result: AttachmentSchema,
+  },
+  /** The exact token count of the next prompt (conversation null: a new one) with the
+   *  attachments, and whether it fits. */
+  measureContext: {
+    params: z.object({
+      conversationId: Id.nullable(),
+      question: z.string().max(10_000_000),
+      attachments: z.array(DocumentPartSchema).max(64).default([]),
+    }),
+    result: ContextCountSchema,
+  },
+  /** The conversation is no longer shown: its prompt's KV is saved as a snapshot, so reopening
+   *  it (also after a restart) does not read its documents again. */
+  leaveConversation: { params: convRef, result: z.object({ savedTokens: z.number().int().min(0) }) },
   stopGeneration: { params: convRef, result: z.object({ stopped: z.boolean() }) },
   /** New assistant sibling of messageId (an assistant message), generated fresh. */
   regenerate: {

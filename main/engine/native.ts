@@ -28,6 +28,8 @@ interface RawModel {
   generateRaw(ids: number[], options: Omit<GenerateOptions, 'signal' | 'onPrefill'>, onEvent: (e: number | PrefillProgress) => void):
     { promise: Promise<GenerateResult>; cancel(): void };
   memoryStats(): MemoryStats;
+  saveSnapshot(ids: number[], path: string): Promise<number>;
+  restoreSnapshot(path: string, ids: number[]): Promise<number>;
   dispose(): void;
 }
 interface RawAddon {
@@ -42,6 +44,8 @@ function wrapModel(raw: RawModel): NativeModel {
   return {
     info: () => raw.info(),
     memoryStats: () => raw.memoryStats(),
+    saveSnapshot: (ids, path) => raw.saveSnapshot(ids, path),
+    restoreSnapshot: (path, ids) => raw.restoreSnapshot(path, ids),
     dispose: () => raw.dispose(),
     async generate(promptIds, options, onToken) {
       const { signal, onPrefill, ...rest } = options;

@@ -54,6 +54,13 @@ export interface NativeModel {
   /** Prefill + decode; onToken is called for every generated id as soon as it exists. */
   generate(promptIds: number[], options: GenerateOptions, onToken: (id: number) => void): Promise<GenerateResult>;
   memoryStats(): MemoryStats;
+  /** KV snapshot: the cached KV of promptIds' longest cached prefix written to path (the
+   *  model's fingerprint, the ids and a checksum with it); resolves with the tokens saved and
+   *  rejects when none of it is cached. */
+  saveSnapshot(promptIds: number[], path: string): Promise<number>;
+  /** Reads a snapshot back into the prefix cache; rejects, saying why, when the file is another
+   *  model's, not a prefix of promptIds, damaged or truncated. Resolves with the tokens restored. */
+  restoreSnapshot(path: string, promptIds: number[]): Promise<number>;
   /** Frees weights and caches; later calls reject. */
   dispose(): void;
 }

@@ -58,11 +58,23 @@ async function generate(reqId: number, promptIds: number[], options: ToEngine & 
   }
 }
 
+async function snapshot(msg: ToEngine & { type: 'snapshot' }): Promise<void> {
+  const { reqId } = msg;
+  try {
+    if (!model) throw new Error('no model is loaded');
+    const tokens = msg.op === 'save' ? await model.saveSnapshot(msg.promptIds, msg.path) : await model.restoreSnapshot(msg.path, msg.promptIds);
+    port.send({ type: 'snapshot_done', reqId, tokens, error: null });
+  } catch (e) {
+    port.send({ type: 'snapshot_done', reqId, tokens: 0, error: (e as Error).message });
+  }
+}
+
 port.onMessage((msg) => {
   switch (msg.type) {
     case 'load': void load(msg.dir, msg.options); break;
     case 'generate': void generate(msg.reqId, msg.promptIds, msg); break;
     case 'cancel': running.get(msg.reqId)?.abort(); break;
+    case 'snapshot': void snapshot(msg); break;
     case 'shutdown': for (const c of running.values()) c.abort(); model?.dispose(); process.exit(0);
   }
 });

@@ -6,6 +6,8 @@ export type ToEngine =
   | { type: 'load'; dir: string; options: LoadOptions }
   | { type: 'generate'; reqId: number; promptIds: number[]; options: SamplingOptions }
   | { type: 'cancel'; reqId: number }
+  /** KV snapshots (NativeModel.saveSnapshot / restoreSnapshot); answered by 'snapshot_done'. */
+  | { type: 'snapshot'; reqId: number; op: 'save' | 'restore'; promptIds: number[]; path: string }
   | { type: 'shutdown' };
 
 export type FromEngine =
@@ -18,4 +20,6 @@ export type FromEngine =
   /** Tokens generated since the last message (usually one: tokens are forwarded at once). */
   | { type: 'tokens'; reqId: number; ids: number[] }
   | { type: 'done'; reqId: number; result: GenerateResult }
-  | { type: 'gen_error'; reqId: number; message: string };
+  | { type: 'gen_error'; reqId: number; message: string }
+  /** A snapshot request ended: tokens saved / restored, or why not. */
+  | { type: 'snapshot_done'; reqId: number; tokens: number; error: string | null };

@@ -46,6 +46,7 @@ export class EngineHost {
   private expectingExit = false;
   private nextReq = 1;
   private gens = new Map<number, Gen>();
+  private snapshots = new Map<number, { resolve(tokens: number): void; reject(e: Error): void }>();
   private loading: { resolve(i: ModelInfo): void; reject(e: Error): void } | null = null;
   private listeners = new Set<(s: HostStatus) => void>();
   private lastAutoRestart = -Infinity;
@@ -103,6 +104,12 @@ export class EngineHost {
       case 'tokens': this.gens.get(m.reqId)?.onTokens(m.ids); break;
       case 'done': { const g = this.gens.get(m.reqId); if (g) { this.gens.delete(m.reqId); g.cleanup(); g.resolve(m.result); } break; }
       case 'gen_error': { const g = this.gens.get(m.reqId); if (g) { this.gens.delete(m.reqId); g.cleanup(); g.reject(new Error(m.message)); } break; }
+      case 'snapshot_done': {
+        const s = this.snapshots.get(m.reqId);
+        this.snapshots.delete(m.reqId);
+        if (s) { if (m.error === null) s.resolve(m.tokens); else s.reject(new Error(m.error)); }
+        break;
+      }
     }
   }
 
@@ -123,6 +130,8 @@ export class EngineHost {
   private failInFlight(err: Error): void {
     for (const [, g] of this.gens) { g.cleanup(); g.reject(err); }
     this.gens.clear();
+    for (const [, s] of this.snapshots) s.reject(err);
+    this.snapshots.clear();
     if (this.loading) { this.loading.reject(err); this.loading = null; }
   }
 
@@ -165,6 +174,18 @@ export class EngineHost {
       this.gens.set(reqId, { onTokens, onPrefill, resolve, reject, cleanup: () => signal?.removeEventListener('abort', onAbort) });
       proc.send({ type: 'generate', reqId, promptIds, options });
       if (signal?.aborted) onAbort();
+    });
+  }
+
+  /** KV snapshot of promptIds' cached prefix to path ('save'), or path back into the prefix
+   *  cache ('restore'); resolves with the tokens, rejects saying why. */
+  snapshot(op: 'save' | 'restore', promptIds: number[], path: string): Promise<number> {
+    if (this.st.state !== 'ready' || !this.proc) return Promise.reject(new Error(`the engine is not ready (${this.st.state})`));
+    const proc = this.proc;
+    const reqId = this.nextReq++;
+    return new Promise((resolve, reject) => {
+      this.snapshots.set(reqId, { resolve, reject });
+      proc.send({ type: 'snapshot', reqId, op, promptIds, path });
     });
   }
 

@@ -11,7 +11,11 @@ import {
   ContractError, type Conversation, type GenerationEvent, type Message, type MessageStatus, type Sampling,
   type Timings, type ToolCallRecord,
 } from '../../common/contract.ts';
+import type { DocumentPart } from '../../common/attachments.ts';
+import type { ContextCount } from '../../common/contract.ts';
 import type { GenerateResult, SamplingOptions } from '../engine/types.ts';
+import { measureContext } from './context-meter.ts';
+import type { KvSnapshots } from './kv-snapshots.ts';
 import { EngineCrashedError } from '../host/supervisor.ts';
 import type { ChatStore, SettingsStore } from '../store/index.ts';
 import type { StreamWriter } from '../store/stream-writer.ts';
@@ -58,6 +62,7 @@ export class ChatService {
     private readonly tools: ToolRegistry,
     private readonly bus: EventBus,
     private readonly providers: ProviderService | null = null,
+    private readonly snapshots: KvSnapshots | null = null,
   ) {}
 
   /** The remote provider in use, or null for the local engine. */
@@ -142,6 +147,22 @@ export class ChatService {
     return [...new Set(names)];
   }
 
+  /** The context meter for the next message of a conversation (null: a new one declaring newTools). */
+  measureContext(conversationId: string | null, question: string, docs: DocumentPart[], newTools: string[]): ContextCount {
+    const model = this.models.model;
+    if (this.remote()) throw new ContractError('bad_request', 'the context meter counts with the local model; a remote engine counts on its side');
+    if (!model) throw new ContractError('engine', 'no model is loaded: the tokens are counted with the loaded model');
+    const conv = conversationId ? this.chats.getConversation(conversationId) : null;
+    const chat = conv ? this.chatFor(conv.id, conv.headId) : this.branchChat(null, [], newTools.filter((n) => this.tools.has(n)));
+    const info = this.models.engine.status().info;
+    return measureContext({
+      text: model.text, history: chat.messages, tools: chat.tools, question, docs,
+      thinking: this.resolveSampling(undefined).thinking,
+      contextLength: this.models.contextLength(), maxPosition: info?.maxPosition || model.maxPosition,
+      kvBytesPerToken: info?.kvBytesPerToken ?? 0, kvBytesCapacity: (info?.kvBytesPerToken ?? 0) * this.models.contextLength(),
+    });
+  }
+
   // The turn ----------------------------------------------------------------------------------
 
   private startAssistant(conversationId: string, parentId: string, sampling: Sampling | undefined): string {
@@ -184,13 +205,16 @@ export class ChatService {
   }
 
   /** Builds the chat the template renders: the branch from the root to parentId. */
-  private chatFor(conversationId: string, parentId: string): { messages: ChatMessage[]; tools: ToolSpec[]; toolNames: string[] } {
+  private chatFor(conversationId: string, parentId: string | null): { messages: ChatMessage[]; tools: ToolSpec[]; toolNames: string[] } {
     const conv = this.chats.getConversation(conversationId);
-    const path = this.chats.pathTo(parentId);
-    const system = conv.systemPrompt ?? this.settings.get().systemPrompt;
+    return this.branchChat(conv.systemPrompt, parentId ? this.chats.pathTo(parentId) : [], conv.tools);
+  }
+
+  private branchChat(systemPrompt: string | null, path: Message[], declared: string[]): { messages: ChatMessage[]; tools: ToolSpec[]; toolNames: string[] } {
+    const system = systemPrompt ?? this.settings.get().systemPrompt;
     const messages: ChatMessage[] = system ? [{ role: 'system', content: system }] : [];
     for (const m of path) messages.push(...toChatMessages(m));
-    const toolNames = conv.tools.filter((n) => this.tools.has(n));
+    const toolNames = declared.filter((n) => this.tools.has(n));
     return { messages, tools: this.tools.specs(toolNames), toolNames };
   }
 
@@ -288,9 +312,13 @@ export class ChatService {
     let engineError: string | null = null;
     let result: GenerateResult | null = null;
     try {
+      // Reopened (or after a restart): the conversation's snapshot into the prefix cache first.
+      await this.snapshots?.restore(conversationId, prompt.promptIds);
+      if (signal.aborted) return stopped;
       result = await this.models.engine.generate(prompt.promptIds, engineOptions, (ids) => rec.pushTokens(ids), signal,
         (done, total) => rec.prefillProgress(done, total));
       engineReason = result.finishReason;
+      this.snapshots?.remember(conversationId, prompt.promptIds);
     } catch (e) {
       engineReason = signal.aborted ? 'cancelled' : 'error';
       if (!signal.aborted) {

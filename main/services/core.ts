@@ -19,11 +19,15 @@ import { starterModel } from './starter-model.ts';
 import { exportConversation, importConversation } from './transfer.ts';
 import { ToolRegistry } from './tools/builtin.ts';
 import { ProviderService } from './provider-service.ts';
+import { AttachmentError, extractAttachment } from './attach/extract.ts';
+import { KvSnapshots } from './kv-snapshots.ts';
 import { RemoteStore } from '../store/remote-store.ts';
 import { defaultSampling } from '../text/index.ts';
 
 /** Settings key remembering the last model loaded, so it loads again on the next start. */
 const LAST_MODEL_KEY = 'lastModel';
+/** Folder (under the data directory) of the conversations' KV snapshots. */
+const SNAPSHOT_DIR = 'kv-snapshots';
 
 export interface CoreOptions {
   dataDir: string;
@@ -47,6 +51,7 @@ export class Core {
   readonly chat: ChatService;
   readonly tools = new ToolRegistry();
   readonly providers: ProviderService;
+  readonly snapshots: KvSnapshots;
   private readonly handlers: Handlers;
 
   constructor(readonly options: CoreOptions) {
@@ -55,7 +60,8 @@ export class Core {
     const s = this.store.settings.get();
     this.models = new ModelService(this.host, this.bus, { threads: s.threads, contextLength: s.contextLength });
     this.providers = new ProviderService(new RemoteStore(this.store.db), this.bus);
-    this.chat = new ChatService(this.store.chats, this.store.settings, this.models, this.tools, this.bus, this.providers);
+    this.snapshots = new KvSnapshots(join(options.dataDir, SNAPSHOT_DIR), this.host);
+    this.chat = new ChatService(this.store.chats, this.store.settings, this.models, this.tools, this.bus, this.providers, this.snapshots);
     this.handlers = this.makeHandlers();
   }
 
@@ -125,6 +131,7 @@ export class Core {
       deleteConversation: async ({ conversationId }) => {
         await this.chat.stop(conversationId);
         const deleted = chats.deleteConversation(conversationId);
+        this.snapshots.forget(conversationId);
         if (deleted) this.bus.emit('conversation', { type: 'deleted', conversationId });
         return { deleted };
       },
@@ -140,6 +147,18 @@ export class Core {
         return this.chat.getConversation(id);
       },
       sendMessage: ({ conversationId, content, options }) => this.chat.sendMessage(conversationId, content, options ?? {}),
+      extractAttachment: async ({ name, data }) => {
+        try { return await extractAttachment(name, Buffer.from(data, 'base64')); } catch (e) {
+          if (e instanceof AttachmentError) throw new ContractError('bad_request', e.message);
+          throw e;
+        }
+      },
+      measureContext: ({ conversationId, question, attachments }) =>
+        this.chat.measureContext(conversationId, question, attachments ?? [], this.toolsForNewConversation()),
+      leaveConversation: async ({ conversationId }) => {
+        await this.chat.idle(conversationId);
+        return { savedTokens: await this.snapshots.save(conversationId) };
+      },
       stopGeneration: async ({ conversationId }) => ({ stopped: await this.chat.stop(conversationId) }),
       regenerate: ({ messageId, sampling }) => this.chat.regenerate(messageId, sampling),
       editAndBranch: ({ messageId, newContent }) => this.chat.editAndBranch(messageId, newContent),
@@ -232,6 +251,7 @@ export class Core {
 
   async shutdown(): Promise<void> {
     await this.chat.stopAll();
+    await this.snapshots.saveAll();
     await this.host.shutdown();
     this.store.close();
   }

@@ -1,4 +1,5 @@
-// model.cpp — NativeModel methods: info, generate (streaming, cancellable), memoryStats, dispose.
+// model.cpp — NativeModel methods: info, generate (streaming, cancellable), memoryStats, KV
+// snapshots (save / restore), dispose.
 #include "model.h"
 #include "async.h"
 #include "options.h"
@@ -12,6 +13,8 @@ Napi::Function Model::Init(Napi::Env env) {
       InstanceMethod<&Model::Info>("info"),
       InstanceMethod<&Model::Generate>("generateRaw"),
       InstanceMethod<&Model::MemoryStats>("memoryStats"),
+      InstanceMethod<&Model::SaveSnapshot>("saveSnapshot"),
+      InstanceMethod<&Model::RestoreSnapshot>("restoreSnapshot"),
       InstanceMethod<&Model::Dispose>("dispose"),
   });
   constructor_ = new Napi::FunctionReference(Napi::Persistent(f));
@@ -96,6 +99,35 @@ Napi::Value Model::Generate(const Napi::CallbackInfo& info) {
     return ci.Env().Undefined();
   }));
   return ret;
+}
+
+// saveSnapshot(promptIds, path) -> Promise<number>: the cached KV of the longest cached prefix of
+// promptIds written to path; resolves with the tokens saved. Off the JS thread (the file may be GBs).
+Napi::Value Model::SaveSnapshot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto h = holder();
+  if (info.Length() < 2 || !info[1].IsString()) throw Napi::TypeError::New(env, "saveSnapshot(promptIds, path)");
+  std::vector<int32_t> prompt = ids_arg(info[0], "promptIds");
+  std::string path = info[1].As<Napi::String>().Utf8Value();
+  auto n = std::make_shared<int64_t>(0);
+  Work work = [h, prompt, path, n](const Emit&) { return h->engine->save_snapshot(prompt, path, n.get()); };
+  Resolve resolve = [n](Napi::Env e) -> Napi::Value { return Napi::Number::New(e, static_cast<double>(*n)); };
+  return run_async(env, work, resolve);
+}
+
+// restoreSnapshot(path, promptIds) -> Promise<number>: a snapshot read back into the prefix cache
+// (refused, with the engine's message, when it is not this model's or not a prefix of promptIds);
+// resolves with the tokens restored.
+Napi::Value Model::RestoreSnapshot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto h = holder();
+  if (info.Length() < 2 || !info[0].IsString()) throw Napi::TypeError::New(env, "restoreSnapshot(path, promptIds)");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::vector<int32_t> prompt = ids_arg(info[1], "promptIds");
+  auto n = std::make_shared<int64_t>(0);
+  Work work = [h, prompt, path, n](const Emit&) { return h->engine->restore_snapshot(path, prompt, n.get()); };
+  Resolve resolve = [n](Napi::Env e) -> Napi::Value { return Napi::Number::New(e, static_cast<double>(*n)); };
+  return run_async(env, work, resolve);
 }
 
 }  // namespace kkjs

@@ -24,6 +24,8 @@ class Model : public Napi::ObjectWrap<Model> {
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Generate(const Napi::CallbackInfo& info);
   Napi::Value MemoryStats(const Napi::CallbackInfo& info);
+  Napi::Value SaveSnapshot(const Napi::CallbackInfo& info);
+  Napi::Value RestoreSnapshot(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   std::shared_ptr<EngineHolder> holder();  // throws if disposed
 
