@@ -1,12 +1,18 @@
 // Composer.tsx — the message box: Enter or Ctrl/Cmd+Enter sends, Shift+Enter adds a line,
-// Esc stops a running answer. The demo tools toggle lives here: it sets the open conversation's
+// Esc stops a running answer. Documents are attached with the picker, by dropping them on the
+// box or by pasting files; the context meter counts the prompt they make before it is sent. The demo tools toggle lives here: it sets the open conversation's
 // tools and is remembered for new ones (on by default while the demo model is loaded).
 import { useEffect, useRef } from 'react';
 import { useApp } from '../store/index.ts';
 import { DEMO_SOURCE } from '../store/types.ts';
 import { selectIsDemo } from './ModelPanel.tsx';
+import { AttachButton, AttachmentTray, readFiles } from './Attachments.tsx';
+import { ContextMeter } from './ContextMeter.tsx';
+import { ReadingProgress } from './ReadingProgress.tsx';
 
 const MAX_ROWS = 10;
+/** Typing pauses this long before the prompt is counted again. */
+const MEASURE_DEBOUNCE_MS = 300;
 
 export function Composer() {
   const draft = useApp((s) => s.draft);
@@ -18,17 +24,39 @@ export function Composer() {
   const focusTick = useApp((s) => s.composerFocusTick);
   const engineState = useApp((s) => s.engine.state);
   const ref = useRef<HTMLTextAreaElement>(null);
+  const attachCount = useApp((s) => s.attachments.length);
+  const attaching = useApp((s) => s.attaching > 0);
+  const attachFiles = useApp((s) => s.attachFiles);
+  const measure = useApp((s) => s.measure);
+  const activeId = useApp((s) => s.activeId);
+  const headId = useApp((s) => s.conversation?.headId ?? null);
 
   useEffect(() => { ref.current?.focus(); }, [focusTick]);
+  useEffect(() => {
+    if (generating) return;
+    const t = setTimeout(() => void measure(), MEASURE_DEBOUNCE_MS);
+    return () => clearTimeout(t);
+  }, [draft, attachCount, activeId, headId, generating, measure]);
 
-  const canSend = draft.trim().length > 0 && !generating && engineState !== 'crashed';
+  const canSend = (draft.trim().length > 0 || attachCount > 0) && !attaching && !generating && engineState !== 'crashed';
+  const takeFiles = (files: FileList | null | undefined): boolean => {
+    if (!files?.length) return false;
+    void readFiles(files).then(attachFiles);
+    return true;
+  };
   const rows = Math.min(MAX_ROWS, Math.max(1, draft.split('\n').length));
 
   return (
-    <div className="composer">
+    <div className="composer" data-testid="composer"
+      onDragOver={(e) => { if (e.dataTransfer.types.includes('Files')) e.preventDefault(); }}
+      onDrop={(e) => { if (takeFiles(e.dataTransfer.files)) e.preventDefault(); }}>
+      <ReadingProgress />
+      <AttachmentTray />
+      <ContextMeter />
       <div className="composer-box">
         <textarea ref={ref} data-testid="composer-input" rows={rows} value={draft} placeholder="Message Karakoram…" title="Enter sends · Shift+Enter adds a line"
           onChange={(e) => setDraft(e.target.value)}
+          onPaste={(e) => { if (takeFiles(e.clipboardData.files)) e.preventDefault(); }}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
               e.preventDefault();
@@ -46,6 +74,7 @@ export function Composer() {
         )}
       </div>
       <div className="composer-foot">
+        <AttachButton />
         <DemoToolsToggle />
         <ThinkingToggle />
         <span className="hint" data-testid="composer-hint">

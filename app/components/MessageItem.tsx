@@ -2,7 +2,7 @@
 // assistant turn (assistant → tool → assistant… messages answering one user message) shows each
 // step's reasoning panel, its tool-call cards and the markdown answer.
 import { memo, useEffect, useRef, useState } from 'react';
-import type { Message, ToolCallRecord } from '../contract.ts';
+import { splitMessage, type Message, type ToolCallRecord } from '../contract.ts';
 import { fmtMs, fmtRate } from '../format.ts';
 import { Markdown } from '../markdown/Markdown.tsx';
 import { useApp } from '../store/index.ts';
@@ -38,7 +38,7 @@ export const UserRow = memo(function UserRow({ message }: { message: Message }) 
           </div>
         </div>
       ) : (
-        <LongText text={message.content} />
+        <UserContent content={message.content} />
       )}
       <div className="msg-actions">
         <BranchNav message={message} />
@@ -50,6 +50,25 @@ export const UserRow = memo(function UserRow({ message }: { message: Message }) 
     </div>
   );
 });
+
+/** The documents a user message carries as chips (open one to read its text), then the question. */
+function UserContent({ content }: { content: string }) {
+  const { docs, question } = splitMessage(content);
+  if (!docs.length) return <LongText text={content} />;
+  return (
+    <>
+      <div className="msg-docs">
+        {docs.map((d, i) => (
+          <details key={i} className="msg-doc" data-testid="message-document">
+            <summary><span className="chip-name">{d.name}</span> <span className="chip-detail">{d.text.length.toLocaleString()} characters</span></summary>
+            <pre>{d.text}</pre>
+          </details>
+        ))}
+      </div>
+      {question && <LongText text={question} />}
+    </>
+  );
+}
 
 /** Past this many characters a user message shows folded, with a toggle to read it all. */
 const FOLD_CHARS = 1200;

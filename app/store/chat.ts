@@ -1,6 +1,6 @@
 // chat.ts — sending, stopping, regenerating, branching, and folding the core's streaming
 // generation events into the visible path and the performance strip.
-import type { GenerationEvent, Message, ToolCallRecord } from '../contract.ts';
+import { composeMessage, type GenerationEvent, type Message, type ToolCallRecord } from '../contract.ts';
 import { blankMessage, patchMessage, placeMessage } from './path.ts';
 import type { AppState, ChatSlice, GenerationState, PendingUser, PerfState, SliceCreator } from './types.ts';
 
@@ -12,7 +12,7 @@ const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 export function freshGeneration(conversationId: string, messageId: string, pendingUser: PendingUser | null = null, startedAt = clock()): GenerationState {
   return {
     conversationId, messageId, startedAt, firstTokenAt: null, reasoningStartedAt: null, reasoningEndedAt: null,
-    reasoningTokens: 0, stopping: false, pendingUser,
+    reasoningTokens: 0, stopping: false, promptProgressAt: null, pendingUser,
   };
 }
 
@@ -78,7 +78,7 @@ export function reduceGeneration(s: AppState, e: GenerationEvent): Partial<AppSt
 
   switch (e.type) {
     case 'prompt_progress':
-      return { generation: gen, perf: { ...s.perf, promptDone: e.done, promptTotal: e.total } };
+      return { generation: { ...gen, promptProgressAt: t }, perf: { ...s.perf, promptDone: e.done, promptTotal: e.total } };
     case 'reasoning': {
       gen = firstToken({ ...gen, reasoningStartedAt: gen.reasoningStartedAt ?? t, reasoningTokens: gen.reasoningTokens + 1 });
       return withMessages({ generation: gen, perf: ttft(gen, s.perf) }, upd((m) => ({ ...m, reasoning: m.reasoning + e.delta })));
@@ -159,21 +159,23 @@ export const createChatSlice: SliceCreator<ChatSlice> = (set, get, api) => {
     setThinking(on) { set({ thinking: on }); },
 
     async send(content) {
-      const text = (content ?? get().draft).trim();
-      if (!text || get().generation) return;
+      const question = (content ?? get().draft).trim();
+      const docs = content === undefined ? get().attachments : [];
+      if ((!question && !docs.length) || get().generation) return;
+      const text = composeMessage(question, docs.map((a) => ({ name: a.name, text: a.text })));
       let convId = get().activeId;
       if (!convId) convId = await get().newConversation();
       if (!convId) return;
       const path = get().messages;
       const pu: PendingUser = { text, parentId: path.length ? path[path.length - 1].id : null };
-      set({ draft: '' });
+      set({ draft: '', attachments: [], previewIndex: null, meter: null });
       begin(convId, pu);
       try {
         // The mode goes with the request only where the model has the switch.
         const options = get().engine.model?.thinkingSwitch ? { sampling: { thinking: get().thinking } } : undefined;
         const r = await api.sendMessage({ conversationId: convId, content: text, ...(options ? { options } : {}) });
         accepted(convId, r.userMessageId, r.assistantMessageId, pu, r.userMessageId);
-      } catch (e) { failed(e); set({ draft: text }); }
+      } catch (e) { failed(e); set({ draft: question, attachments: docs }); }
     },
 
     async stop() {

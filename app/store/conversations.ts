@@ -47,6 +47,9 @@ export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set, 
     },
 
     async openConversation(id) {
+      // Leaving a conversation: the core saves its prompt's KV, so coming back does not re-read it.
+      const left = get().activeId;
+      if (left && left !== id) api.leaveConversation({ conversationId: left }).catch(() => { /* best effort */ });
       // At narrow widths the list covers the chat: opening a conversation puts it away.
       if (id === null) { set({ activeId: null, conversation: null, messages: [], editingId: null, sidebarOpen: false }); return; }
       set({ activeId: id, loadingConversation: true, editingId: null, sidebarOpen: false });
@@ -70,6 +73,8 @@ export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set, 
     },
 
     async newConversation() {
+      const left = get().activeId;
+      if (left) api.leaveConversation({ conversationId: left }).catch(() => { /* best effort */ });
       try {
         const c = await api.createConversation({});
         const { messages: _m, headId: _h, tools: _t, systemPrompt: _s, ...summary } = c;

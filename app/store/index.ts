@@ -3,6 +3,7 @@
 import { createContext, createElement, useContext, type ReactNode } from 'react';
 import { createStore, useStore, type StoreApi } from 'zustand';
 import type { Transport } from '../transport/index.ts';
+import { createAttachSlice } from './attach.ts';
 import { createChatSlice } from './chat.ts';
 import { createConversationsSlice } from './conversations.ts';
 import { createModelSlice } from './model.ts';
@@ -19,6 +20,7 @@ export function createAppStore(transport: Transport): AppStore {
   const store = createStore<AppState>()((set, get) => ({
     ...createConversationsSlice(set, get, api),
     ...createChatSlice(set, get, api),
+    ...createAttachSlice(set, get, api),
     ...createSettingsSlice(set, get, api),
     ...createModelSlice(set, get, api),
     ...createProvidersSlice(set, get, api),

@@ -4,7 +4,7 @@ import type {
   Conversation, ConversationEvent, ConversationSummary, EngineStatus, GenerationEvent, KarakoramApi, LocalModel,
   Message, ModelInspection, SearchHit, SettingsPatch, SettingsView, StarterModel, ToolInfo,
 } from '../contract.ts';
-import type { ProvidersView, RemoteCheck, RemoteEndpointInput } from '../contract.ts';
+import type { Attachment, ContextCount, ProvidersView, RemoteCheck, RemoteEndpointInput } from '../contract.ts';
 
 export interface ConversationsSlice {
   list: ConversationSummary[];
@@ -42,6 +42,7 @@ export interface GenerationState {
   reasoningEndedAt: number | null;
   reasoningTokens: number;
   stopping: boolean;
+  promptProgressAt: number | null;     // when the latest prompt_progress arrived
   pendingUser: PendingUser | null;     // the user message being sent, until its id is known
 }
 
@@ -70,6 +71,24 @@ export interface ChatSlice {
   editAndBranch(userMessageId: string, content: string): Promise<void>;
   applyGenerationEvent(e: GenerationEvent): void;
   clearError(): void;
+}
+
+export interface AttachSlice {
+  /** Documents for the next message, as the core extracted them. */
+  attachments: Attachment[];
+  attaching: number;                   // files being extracted now
+  attachError: string | null;          // why the last file could not be attached
+  /** The next prompt's exact token count (null: nothing to count, or no local model). */
+  meter: ContextCount | null;
+  previewIndex: number | null;         // the attachment whose extracted text is shown
+  attachFiles(files: Array<{ name: string; bytes: Uint8Array }>): Promise<void>;
+  removeAttachment(index: number): void;
+  setPreview(index: number | null): void;
+  clearAttachError(): void;
+  measure(): Promise<void>;
+  /** The draft and attachments go to a new conversation (the older turns stay behind). */
+  dropOlderTurns(): Promise<void>;
+  raiseContext(tokens: number): Promise<void>;
 }
 
 export interface SettingsSlice {
@@ -136,7 +155,7 @@ export interface UiSlice {
   setConnected(c: boolean): void;
 }
 
-export type AppState = ConversationsSlice & ChatSlice & SettingsSlice & ModelSlice & ProvidersSlice & UiSlice;
+export type AppState = ConversationsSlice & ChatSlice & AttachSlice & SettingsSlice & ModelSlice & ProvidersSlice & UiSlice;
 
 export type SliceCreator<T> = (
   set: StoreApi<AppState>['setState'],
