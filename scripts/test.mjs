@@ -73,7 +73,7 @@ step('system', () => { if (run('bash', ['scripts/install-system-deps.sh']) !== 0
 // kernels on the CPU emulator either way.
 const nvcc = spawnSync('nvcc', ['--version'], { stdio: 'ignore' }).status === 0;
 step('native', () => { cmakeBuild('build/native', nvcc ? ['-DKK_CUDA=ON'] : []); ctest('build/native'); });
-step('asan', () => { cmakeBuild('build/asan', ['-DKK_ASAN=ON']); ctest('build/asan', 'test_loader'); });
+step('asan', () => { cmakeBuild('build/asan', ['-DKK_ASAN=ON']); ctest('build/asan', 'test_loader|test_kv_fuzz'); });
 step('addon', () => { if (run('npm', ['run', 'build:native']) !== 0) throw new Error('addon build'); });
 // Lint and types count as one test each: ESLint (with the layering rule) and tsc --strict.
 step('lint', () => {
