@@ -78,6 +78,10 @@ export interface NativeBinding {
     model?: string; synthetic?: string; promptLen?: number; gen?: number; threads?: number; mode?: string;
     /** 'auto' (default): Q4 repacked to 16-row groups where the CPU kernels prefer it; 'rows': kept as block_q4 rows. */
     q4Layout?: 'auto' | 'rows';
+    /** Engine sessions: TTFT of a followLen-token follow-up after a prefixLen-token prefix (fresh, hit, snapshot). */
+    prefixLen?: number; followLen?: number;
+    /** Aggregate decode rate with each number of concurrent sequences. */
+    concurrency?: number[];
   }): Promise<string>;
   synth(options: { preset: string; layers?: number; experts?: number; seed?: number; routingSkew?: number; out: string },
         onProgress?: (p: LoadProgress) => void): Promise<void>;

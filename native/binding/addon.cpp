@@ -74,6 +74,13 @@ static Napi::Value Bench(const Napi::CallbackInfo& info) {
   o.threads = static_cast<int>(num_opt(js, "threads", o.threads));
   o.mode = str_opt(js, "mode", o.mode);
   o.q4_layout = str_opt(js, "q4Layout", o.q4_layout);
+  o.prefix_len = static_cast<int>(num_opt(js, "prefixLen", o.prefix_len));
+  o.follow_len = static_cast<int>(num_opt(js, "followLen", o.follow_len));
+  if (js.Has("concurrency") && js.Get("concurrency").IsArray()) {
+    const Napi::Array a = js.Get("concurrency").As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i)
+      if (a.Get(i).IsNumber()) o.concurrency.push_back(a.Get(i).As<Napi::Number>().Int32Value());
+  }
   auto out = std::make_shared<std::string>();
   Work work = [o, out](const Emit&) { return kk::run_bench(o, out.get()); };
   Resolve resolve = [out](Napi::Env env) -> Napi::Value { return Napi::String::New(env, *out); };

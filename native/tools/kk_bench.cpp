@@ -1,5 +1,8 @@
 // kk_bench — stand-alone `karakoram bench`: prints one JSON object.
 #include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <string>
 #include "karakoram/engine.h"
 #include "karakoram/tools.h"
 #include "kk_args.h"
@@ -8,7 +11,8 @@ int main(int argc, char** argv) {
   KkArgs a;
   if (!a.parse(argc, argv) || (a.has("model") == a.has("synthetic"))) {
     std::fprintf(stderr, "usage: kk_bench --model DIR | --synthetic k2[:layers=N][:experts=N][:vocab=N]|tiny "
-                         "[--prompt-len N] [--gen N] [--threads T] [--mode exact|fast] [--q4-layout auto|rows]\n");
+                         "[--prompt-len N] [--gen N] [--threads T] [--mode exact|fast] [--q4-layout auto|rows]\n"
+                         "       [--prefix-len N] [--follow-len N] [--concurrency 1,2,4,8]\n");
     return 2;
   }
   kk::BenchOptions o;
@@ -19,6 +23,12 @@ int main(int argc, char** argv) {
   o.threads = int(a.num("threads", 0));
   o.mode = a.str("mode", "exact");
   o.q4_layout = a.str("q4-layout", "auto");
+  o.prefix_len = int(a.num("prefix-len", 0));
+  o.follow_len = int(a.num("follow-len", 32));
+  {
+    std::stringstream list(a.str("concurrency"));
+    for (std::string n; std::getline(list, n, ',');) o.concurrency.push_back(std::atoi(n.c_str()));
+  }
   std::string json;
   kk::Status s = kk::run_bench(o, &json);
   if (!s.ok()) { std::fprintf(stderr, "bench: error: %s\n", s.message().c_str()); return 2; }

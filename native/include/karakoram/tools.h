@@ -41,6 +41,11 @@ struct BenchOptions {
   int prompt_len = 64, gen = 16, threads = 0;
   std::string mode = "exact";
   std::string q4_layout = "auto";  // "auto": repacked to x16 where the CPU kernels prefer it | "rows"
+  // Engine sessions (0 / empty: not measured): time to first token of a follow_len-token
+  // follow-up after a prefix_len-token prefix (fresh, prefix hit, snapshot restore), and the
+  // aggregate decode rate of each number of concurrent sequences.
+  int prefix_len = 0, follow_len = 32;
+  std::vector<int> concurrency;
 };
 // Returns one JSON object (see issue: prefill_tok_s, decode_tok_s, ops, mem_read_gbps, ...).
 Status run_bench(const BenchOptions& opts, std::string* json_out);

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include "model/config.h"
 
 namespace kk {
@@ -104,10 +105,21 @@ Status read_snapshot(const std::string& path, uint64_t fingerprint, const BlockP
                      const std::vector<int32_t>& prompt, std::vector<char>* data, SnapshotHeader* header) {
   FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) return Status::Error("snapshot: cannot open " + path + ": " + errno_text());
-  data->clear();
-  char buf[1 << 16];
-  for (size_t got; (got = std::fread(buf, 1, sizeof(buf), f)) > 0;) data->insert(data->end(), buf, buf + got);
+  // One read of the whole file (its size from fstat): a restore is a read, not a recompute.
+  struct stat st {};
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    std::fclose(f);
+    return Status::Error("snapshot: " + path + " is not a regular file");
+  }
+  try {
+    data->resize(size_t(st.st_size));
+  } catch (const std::bad_alloc&) {
+    std::fclose(f);
+    return Status::Error("snapshot: out of memory reading " + path);
+  }
+  const size_t got = data->empty() ? 0 : std::fread(data->data(), 1, data->size(), f);
   std::fclose(f);
+  data->resize(got);
   const std::string name = "snapshot " + path;
   if (data->size() < sizeof(SnapshotHeader) + sizeof(uint64_t))
     return Status::Error(name + " is truncated (" + std::to_string(data->size()) + " bytes)");

@@ -8,6 +8,7 @@
 #include "engine/engine_impl.h"
 #include "karakoram/tools.h"
 #include "tools/bench_rates.h"
+#include "tools/bench_sessions.h"
 #include "tools/synthetic_weights.h"
 
 namespace kk {
@@ -47,8 +48,11 @@ Status run_bench(const BenchOptions& o, std::string* json_out) {
     return Status::Error("bench: unknown --q4-layout '" + o.q4_layout + "' (auto | rows)");
   lo.repack_q4 = o.q4_layout == "auto";
   lo.threads = o.threads;
+  if (o.prefix_len < 0 || (o.prefix_len > 0 && o.follow_len <= 0))
+    return Status::Error("bench: --prefix-len must not be negative and --follow-len must be positive");
   lo.max_sequences = 1;
-  lo.max_context = o.prompt_len + o.gen + 1;
+  for (int n : o.concurrency) lo.max_sequences = std::max(lo.max_sequences, n);
+  lo.max_context = std::max(o.prompt_len + o.gen, o.prefix_len + o.follow_len) + 1;
   std::unique_ptr<EngineImpl> e;
   std::string note;
   const auto t_load = std::chrono::steady_clock::now();
@@ -147,6 +151,9 @@ Status run_bench(const BenchOptions& o, std::string* json_out) {
   j["decode_bytes_per_token_gb"] = round3(bytes_tok / 1e9);
   j["decode_effective_gbps"] = round3(bytes_tok * decode_tok_s / 1e9);
   j["decode_bound_tok_s"] = round3(mem_gbps * 1e9 / bytes_tok);  // if every byte streamed at mem_read_gbps
+  j["kv_bytes_per_token"] = info.kv_bytes_per_token;  // latent cache, all layers, as stored (fp32)
+  if (o.prefix_len > 0) KK_RETURN_IF_ERROR(bench_prefix(*e, o.prefix_len, o.follow_len, &j));
+  if (!o.concurrency.empty()) KK_RETURN_IF_ERROR(bench_concurrency(*e, o.concurrency, o.gen, mem_gbps, &j));
   *json_out = j.dump();
   return Status::OK();
 }

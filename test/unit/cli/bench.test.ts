@@ -1,0 +1,41 @@
+// karakoram bench's engine-session contract (outside checks read these keys): --prefix-len /
+// --follow-len add the three times to first token and the cache's bytes per token, --concurrency a
+// row per sequence count. Figures only (no speed targets); the hit and the restore must come out of
+// the cache (all prefix tokens cached), which is what makes them fast.
+import { describe, expect, it, vi } from 'vitest';
+import { run as benchCmd } from '../../../main/cli/commands/bench.ts';
+import { addonPath } from '../../../main/engine/native.ts';
+
+async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => { out += String(chunk); return true; });
+  try { return { code: await fn(), out }; } finally { spy.mockRestore(); }
+}
+
+describe('karakoram bench (argument checks)', () => {
+  it('refuses a bad --concurrency list', async () => {
+    await expect(benchCmd(['--synthetic', 'tiny', '--concurrency', '1,x'])).rejects.toThrow(/--concurrency/);
+    await expect(benchCmd(['--synthetic', 'tiny', '--concurrency', '0'])).rejects.toThrow(/--concurrency/);
+  });
+});
+
+describe.skipIf(!addonPath())('karakoram bench engine sessions', () => {
+  it('prints ttft_fresh_ms / ttft_prefix_hit_ms / ttft_snapshot_ms, kv_bytes_per_token and the concurrency rows', async () => {
+    const { code, out } = await capture(() => benchCmd(['--synthetic', 'tiny', '--threads', '2', '--prompt-len', '8', '--gen', '2',
+      '--prefix-len', '200', '--follow-len', '8', '--concurrency', '1,2']));
+    expect(code).toBe(0);
+    const j = JSON.parse(out) as Record<string, unknown>;
+    for (const k of ['ttft_fresh_ms', 'ttft_prefix_hit_ms', 'ttft_snapshot_ms']) expect(j[k]).toBeGreaterThan(0);
+    // tiny: 4 layers × (kv_lora 64 + rope 16) fp32 values per token.
+    expect(j.kv_bytes_per_token).toBe(4 * (64 + 16) * 4);
+    expect(j.prefix_hit_cached_tokens).toBe(200);
+    expect(j.snapshot_cached_tokens).toBe(200);
+    const rows = j.concurrency as Array<Record<string, number>>;
+    expect(rows.map((r) => r.sequences)).toEqual([1, 2]);
+    for (const r of rows) {
+      expect(r.aggregate_decode_tok_s).toBeGreaterThan(0);
+      expect(r.bytes_per_step).toBeGreaterThan(0);
+      expect(r.read_fraction).toBeGreaterThan(0);
+    }
+  }, 120_000);
+});
