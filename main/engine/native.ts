@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type {
-  EvalSummary, GenerateOptions, GenerateResult, LoadOptions, LoadProgress, MemoryStats, ModelInfo,
+  CacheStats, EvalSummary, GenerateOptions, GenerateResult, LoadOptions, LoadProgress, MemoryStats, ModelInfo,
   NativeBinding, NativeModel, PrefillProgress,
 } from './types.ts';
 
@@ -28,6 +28,7 @@ interface RawModel {
   generateRaw(ids: number[], options: Omit<GenerateOptions, 'signal' | 'onPrefill'>, onEvent: (e: number | PrefillProgress) => void):
     { promise: Promise<GenerateResult>; cancel(): void };
   memoryStats(): MemoryStats;
+  cacheStats(): CacheStats;
   saveSnapshot(ids: number[], path: string): Promise<number>;
   restoreSnapshot(path: string, ids: number[]): Promise<number>;
   dispose(): void;
@@ -44,6 +45,7 @@ function wrapModel(raw: RawModel): NativeModel {
   return {
     info: () => raw.info(),
     memoryStats: () => raw.memoryStats(),
+    cacheStats: () => raw.cacheStats(),
     saveSnapshot: (ids, path) => raw.saveSnapshot(ids, path),
     restoreSnapshot: (path, ids) => raw.restoreSnapshot(path, ids),
     dispose: () => raw.dispose(),

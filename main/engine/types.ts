@@ -8,8 +8,10 @@ export interface LoadOptions {
   mode?: 'exact' | 'fast';
   requantize?: boolean;     // default true: bf16/FP8 routed experts -> INT4 at load
   threads?: number;         // 0 / undefined: all hardware threads
-  maxSequences?: number;
-  maxContext?: number;
+  maxSequences?: number;    // the scheduler: sequences decoding at once (more requests wait)
+  maxContext?: number;      // tokens per sequence (a limit: the KV pool is shared)
+  kvBudgetBytes?: number;   // the KV block pool (0 / undefined: a share of the free RAM at load)
+  prefillChunk?: number;    // prompt tokens read per scheduler step beside the running decodes
 }
 
 export interface LoadProgress { stage: 'validate' | 'weights' | 'repack' | string; fraction: number }
@@ -49,11 +51,20 @@ export interface GenerateResult {
 
 export interface MemoryStats { weightsBytes: number; kvBytesUsed: number; kvBytesCapacity: number; rssBytes: number }
 
+/** The engine's prefix cache and scheduler now; hitTokens / promptTokens are totals since load. */
+export interface CacheStats {
+  blockTokens: number; blocksTotal: number; blocksFree: number; cachedTokens: number; bytesPerToken: number;
+  running: number; waiting: number; hitTokens: number; promptTokens: number;
+}
+
 export interface NativeModel {
   info(): ModelInfo;
-  /** Prefill + decode; onToken is called for every generated id as soon as it exists. */
+  /** Prefill + decode through the engine's scheduler: many calls run at once (batched), and the
+   *  longest cached prefix of promptIds is reused (result.cachedTokens). onToken is called for
+   *  every generated id as soon as it exists. */
   generate(promptIds: number[], options: GenerateOptions, onToken: (id: number) => void): Promise<GenerateResult>;
   memoryStats(): MemoryStats;
+  cacheStats(): CacheStats;
   /** KV snapshot: the cached KV of promptIds' longest cached prefix written to path (the
    *  model's fingerprint, the ids and a checksum with it); resolves with the tokens saved and
    *  rejects when none of it is cached. */

@@ -1,5 +1,5 @@
-// model.cpp — NativeModel methods: info, generate (streaming, cancellable), memoryStats, KV
-// snapshots (save / restore), dispose.
+// model.cpp — NativeModel methods: info, memoryStats, cacheStats, KV snapshots (save / restore),
+// dispose (generate: generate.cpp).
 #include "model.h"
 #include "async.h"
 #include "options.h"
@@ -13,6 +13,7 @@ Napi::Function Model::Init(Napi::Env env) {
       InstanceMethod<&Model::Info>("info"),
       InstanceMethod<&Model::Generate>("generateRaw"),
       InstanceMethod<&Model::MemoryStats>("memoryStats"),
+      InstanceMethod<&Model::CacheStats>("cacheStats"),
       InstanceMethod<&Model::SaveSnapshot>("saveSnapshot"),
       InstanceMethod<&Model::RestoreSnapshot>("restoreSnapshot"),
       InstanceMethod<&Model::Dispose>("dispose"),
@@ -49,56 +50,26 @@ Napi::Value Model::MemoryStats(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// cacheStats() -> the prefix cache and scheduler now: blocks, cached tokens, running / waiting
+// requests, and the prompt tokens served from the cache since load.
+Napi::Value Model::CacheStats(const Napi::CallbackInfo& info) {
+  const kk::Engine::CacheStats s = holder()->engine->cache_stats();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("blockTokens", static_cast<double>(s.block_tokens));
+  o.Set("blocksTotal", static_cast<double>(s.blocks_total));
+  o.Set("blocksFree", static_cast<double>(s.blocks_free));
+  o.Set("cachedTokens", static_cast<double>(s.cached_tokens));
+  o.Set("bytesPerToken", static_cast<double>(s.bytes_per_token));
+  o.Set("running", static_cast<double>(s.running));
+  o.Set("waiting", static_cast<double>(s.waiting));
+  o.Set("hitTokens", static_cast<double>(s.hit_tokens));
+  o.Set("promptTokens", static_cast<double>(s.prompt_tokens));
+  return o;
+}
+
 Napi::Value Model::Dispose(const Napi::CallbackInfo& info) {
   holder_.reset();
   return info.Env().Undefined();
-}
-
-// generateRaw(promptIds, options, onEvent) -> { promise, cancel() }
-// onEvent gets each new token id (a number) and, during prefill, { stage: 'prefill', fraction, done,
-// total } after each prompt chunk. The TypeScript wrapper (main/engine/native.ts) splits the two
-// and turns an AbortSignal into cancel().
-Napi::Value Model::Generate(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto h = holder();
-  if (info.Length() < 3 || !info[2].IsFunction()) throw Napi::TypeError::New(env, "generate(promptIds, options, onToken)");
-  std::vector<int32_t> prompt = ids_arg(info[0], "promptIds");
-  if (prompt.empty()) throw Napi::RangeError::New(env, "promptIds must not be empty");
-  kk::SamplingParams sp = sampling_params(info[1]);
-  auto cancelled = std::make_shared<std::atomic<bool>>(false);
-  auto result = std::make_shared<kk::GenerateResult>();
-
-  Work work = [h, prompt, sp, cancelled, result](const Emit& emit) {
-    // No lock: the engine's scheduler batches concurrent requests (continuous batching).
-    if (cancelled->load()) { result->finish_reason = "cancelled"; return kk::Status::OK(); }
-    return h->engine->generate(prompt, sp, [&](int32_t tok) {
-      Event e; e.token = tok; emit(e);
-      return !cancelled->load();
-    }, result.get(), [&](int done, int total) {
-      Event e; e.stage = "prefill"; e.fraction = total > 0 ? double(done) / total : 1.0;
-      e.done = done; e.total = total; emit(e);
-    });
-  };
-  Resolve resolve = [result](Napi::Env env) -> Napi::Value {
-    Napi::Object o = Napi::Object::New(env);
-    Napi::Array ids = Napi::Array::New(env, result->output_ids.size());
-    for (size_t i = 0; i < result->output_ids.size(); ++i) ids.Set(static_cast<uint32_t>(i), result->output_ids[i]);
-    o.Set("outputIds", ids);
-    o.Set("finishReason", result->finish_reason);
-    o.Set("promptTokens", result->prompt_tokens);
-    o.Set("completionTokens", result->completion_tokens);
-    o.Set("cachedTokens", result->cached_tokens);
-    o.Set("prefillMs", result->prefill_ms);
-    o.Set("decodeMs", result->decode_ms);
-    return o;
-  };
-  Napi::Object ret = Napi::Object::New(env);
-  ret.Set("promise", run_async(env, work, resolve, info[2].As<Napi::Function>()));
-  ret.Set("cancel", Napi::Function::New(env, [cancelled](const Napi::CallbackInfo& ci) {
-    cancelled->store(true);
-    return ci.Env().Undefined();
-  }));
-  return ret;
 }
 
 // saveSnapshot(promptIds, path) -> Promise<number>: the cached KV of the longest cached prefix of

@@ -1,4 +1,4 @@
-// model.h — the JS `NativeModel`: one loaded engine, generations serialized on it.
+// model.h — the JS `NativeModel`: one loaded engine; generations run at once through its scheduler.
 #pragma once
 #include <napi.h>
 #include <atomic>
@@ -24,6 +24,7 @@ class Model : public Napi::ObjectWrap<Model> {
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Generate(const Napi::CallbackInfo& info);
   Napi::Value MemoryStats(const Napi::CallbackInfo& info);
+  Napi::Value CacheStats(const Napi::CallbackInfo& info);
   Napi::Value SaveSnapshot(const Napi::CallbackInfo& info);
   Napi::Value RestoreSnapshot(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);

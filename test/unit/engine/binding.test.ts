@@ -1,5 +1,6 @@
 // The N-API binding against the real engine and the demo model: async load with progress,
-// streaming generation, AbortSignal cancellation, and errors as JS Errors (never a crash).
+// streaming generation, AbortSignal cancellation, prefix reuse and concurrent generations through
+// the engine's scheduler, and errors as JS Errors (never a crash).
 import { mkdtempSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +77,38 @@ describe.skipIf(!built)('native binding', () => {
     const a = await model.generate(greeting.prompt_ids, opts, () => {});
     const b = await model.generate(greeting.prompt_ids, opts, () => {});
     expect(a.outputIds).toEqual(b.outputIds);
+  });
+
+  it('reuses the cached prefix on the next turn, with the answer a fresh prefill gives', async () => {
+    const first = await model.generate(greeting.prompt_ids, { maxTokens: 6 }, () => {});
+    const next = [...greeting.prompt_ids, ...first.outputIds, ...greeting.prompt_ids.slice(0, 8)];
+    const hit = await model.generate(next, { maxTokens: 6 }, () => {});
+    // The prompt and the answer's fed tokens (all but the last, sampled one) come from the cache
+    // (more where an earlier, longer answer to the same prompt matches the new tokens too).
+    expect(hit.cachedTokens).toBeGreaterThanOrEqual(greeting.prompt_ids.length + first.outputIds.length - 1);
+    expect(hit.cachedTokens).toBeLessThan(next.length);
+    const stats = model.cacheStats();
+    expect(stats.cachedTokens).toBeGreaterThan(0);
+    expect(stats.hitTokens).toBeGreaterThanOrEqual(hit.cachedTokens);
+    expect(stats.bytesPerToken).toBe(model.info().kvBytesPerToken);
+    const fresh = await loadBinding().loadModel(DEMO, { threads: 2 });
+    try {
+      const cold = await fresh.generate(next, { maxTokens: 6 }, () => {});
+      expect(cold.cachedTokens).toBe(0);
+      expect(hit.outputIds).toEqual(cold.outputIds);
+    } finally { fresh.dispose(); }
+  });
+
+  it('runs many generations at once (more than libuv\'s 4 worker threads), batched, each as it runs alone', async () => {
+    const prompts = Array.from({ length: 7 }, (_, i) => [...greeting.prompt_ids.slice(0, 10 + 3 * i), 100 + i]);
+    const alone = [];
+    for (const p of prompts) alone.push((await model.generate(p, { maxTokens: 8 }, () => {})).outputIds);
+    let maxRunning = 0;
+    const together = await Promise.all(prompts.map((p) => model.generate(p, { maxTokens: 8 }, () => {
+      maxRunning = Math.max(maxRunning, model.cacheStats().running);
+    })));
+    expect(together.map((r) => r.outputIds)).toEqual(alone);
+    expect(maxRunning).toBeGreaterThan(4);
   });
 
   it('rejects bad arguments with TypeErrors instead of crashing', async () => {
