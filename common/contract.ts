@@ -67,7 +67,9 @@ export const TimingsSchema = z.object({
 });
 export type Timings = z.infer<typeof TimingsSchema>;
 
-export const ToolCallStatusSchema = z.enum(['streaming', 'pending', 'running', 'done', 'error']);
+// awaiting_approval: validated, waiting for the user's decision (the card shows the buttons);
+// denied: the user said no (the model was told, with their message if any).
+export const ToolCallStatusSchema = z.enum(['streaming', 'pending', 'awaiting_approval', 'running', 'done', 'error', 'denied']);
 export type ToolCallStatus = z.infer<typeof ToolCallStatusSchema>;
 
 /** A tool call as a card shows it: what the model asked for and what came back. */
@@ -81,6 +83,10 @@ export const ToolCallRecordSchema = z.object({
   durationMs: z.number().min(0).nullable(),
   /** Shown on the card beside the result, e.g. "Demo data, not a real forecast". */
   note: z.string().nullable().optional(),
+  /** The server the tool belongs to ('demo', 'files', or an MCP server's name). */
+  server: z.string().nullable().optional(),
+  /** Who let it run: a standing policy, an allowance for this conversation, or the user now. */
+  approvedBy: z.enum(['policy', 'conversation', 'user']).nullable().optional(),
 });
 export type ToolCallRecord = z.infer<typeof ToolCallRecordSchema>;
 
@@ -139,10 +145,35 @@ export type SearchHit = z.infer<typeof SearchHitSchema>;
 
 export const ToolInfoSchema = z.object({
   spec: ToolSpecSchema,
-  source: z.enum(['builtin-demo', 'mcp']),
+  /** builtin-demo: the demo model's tools; builtin: read_file / list_dir; mcp: a server's. */
+  source: z.enum(['builtin-demo', 'builtin', 'mcp']),
   label: z.string(),                     // e.g. "Weather (demo data)"
+  /** What approvals and policies group it under: 'demo', 'files' or the MCP server's name. */
+  server: z.string(),
 });
 export type ToolInfo = z.infer<typeof ToolInfoSchema>;
+
+/** A standing approval (common/tool-policy.ts): one tool of a server, or all of a server's tools. */
+export const PolicySchema = z.object({
+  scope: z.enum(['tool', 'server']),
+  server: z.string(),
+  tool: z.string().nullable(),
+  demoModelOnly: z.boolean().optional(),
+  createdAt: z.number(),
+});
+
+/** A tool call waiting for the user's decision (the approval card). */
+export const ApprovalRequestSchema = z.object({
+  conversationId: Id,
+  messageId: Id,
+  callId: z.string(),
+  server: z.string(),
+  tool: z.string(),
+  arguments: z.string(),                 // validated against the tool's schema, JSON text
+});
+export type ApprovalRequestView = z.infer<typeof ApprovalRequestSchema>;
+
+export const ApprovalDecisionKindSchema = z.enum(['allow_once', 'allow_conversation', 'always_tool', 'deny']);
 
 /**
  * An MCP server the user added: a local command over stdio, or a Streamable HTTP endpoint. It is
@@ -171,6 +202,18 @@ export type McpServerConfig = z.infer<typeof McpServerConfigSchema>;
 export const McpServerStateSchema = z.enum(['stopped', 'starting', 'running', 'crashed', 'error']);
 export type McpServerState = z.infer<typeof McpServerStateSchema>;
 
+/** A configured MCP server as the Tools page shows it. */
+export const McpServerViewSchema = z.object({
+  config: McpServerConfigSchema,
+  state: McpServerStateSchema,
+  error: z.string().nullable(),
+  pid: z.number().int().nullable(),
+  tools: z.array(z.object({ name: z.string(), exposedAs: z.string(), description: z.string().optional() })),
+});
+export type McpServerView = z.infer<typeof McpServerViewSchema>;
+
+export const McpLogLineSchema = z.object({ at: z.number(), stream: z.enum(['stderr', 'event']), text: z.string() });
+
 // Settings ------------------------------------------------------------------------------------
 
 export const SettingsSchema = z.object({
@@ -181,6 +224,8 @@ export const SettingsSchema = z.object({
   defaultTools: z.array(z.string()),     // tools declared in new conversations
   /** While the demo model is loaded, new conversations also declare its demo tools. */
   demoTools: z.boolean(),
+  /** Rounds of tool calls one turn may run before the loop stops (the agent's step limit). */
+  maxToolSteps: z.number().int().min(1).max(300),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
@@ -191,6 +236,7 @@ export const SettingsPatchSchema = z.object({
   systemPrompt: SettingsSchema.shape.systemPrompt.optional(),
   defaultTools: SettingsSchema.shape.defaultTools.optional(),
   demoTools: SettingsSchema.shape.demoTools.optional(),
+  maxToolSteps: SettingsSchema.shape.maxToolSteps.optional(),
 });
 export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
 
@@ -400,6 +446,30 @@ export const requests = {
   /** Show the branch through messageId (its newest leaf becomes the head). */
   switchBranch: { params: z.object({ messageId: Id }), result: ConversationSchema },
   listTools: { params: empty, result: z.array(ToolInfoSchema) },
+  /** The user's answer to a call waiting for approval; decided: false when nothing waits. */
+  decideToolCall: {
+    params: z.object({ conversationId: Id, callId: z.string().min(1).max(500), kind: ApprovalDecisionKindSchema, message: z.string().max(10_000).optional() }),
+    result: z.object({ decided: z.boolean() }),
+  },
+  /** Calls waiting for approval (a reloaded page shows their cards again). */
+  listApprovals: { params: z.object({ conversationId: Id.optional() }), result: z.array(ApprovalRequestSchema) },
+  listPolicies: { params: empty, result: z.array(PolicySchema) },
+  revokePolicy: {
+    params: z.object({ scope: z.enum(['tool', 'server']), server: z.string().min(1), tool: z.string().nullable() }),
+    result: z.object({ revoked: z.boolean() }),
+  },
+  /** Folders read_file / list_dir may read (replaced as a whole; each must exist). */
+  getGrantedFolders: { params: empty, result: z.array(z.string()) },
+  setGrantedFolders: { params: z.object({ folders: z.array(z.string().min(1).max(4096)).max(100) }), result: z.array(z.string()) },
+  listMcpServers: { params: empty, result: z.array(McpServerViewSchema) },
+  /** Adds a server or replaces the one of the same name (started when enabled). */
+  saveMcpServer: { params: z.object({ config: McpServerConfigSchema }), result: McpServerViewSchema },
+  deleteMcpServer: { params: z.object({ name: z.string().min(1).max(100) }), result: z.object({ deleted: z.boolean() }) },
+  setMcpServerEnabled: { params: z.object({ name: z.string().min(1).max(100), enabled: z.boolean() }), result: McpServerViewSchema },
+  restartMcpServer: { params: z.object({ name: z.string().min(1).max(100) }), result: McpServerViewSchema },
+  getMcpLog: { params: z.object({ name: z.string().min(1).max(100) }), result: z.array(McpLogLineSchema) },
+  /** Adds the servers of an mcp.json (`mcpServers` shape), disabled until enabled. */
+  importMcpJson: { params: z.object({ text: z.string().min(1).max(1_000_000) }), result: z.array(McpServerViewSchema) },
   getSettings: { params: empty, result: SettingsViewSchema },
   updateSettings: { params: SettingsPatchSchema, result: SettingsViewSchema },
   getModelStatus: { params: empty, result: EngineStatusSchema },
@@ -468,8 +538,21 @@ export const ConversationEventSchema = z.discriminatedUnion('type', [
 ]);
 export type ConversationEvent = z.infer<typeof ConversationEventSchema>;
 
+/** Approval cards: a call now waits for a decision; a decision was made (by anyone, anywhere). */
+export const ApprovalEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('requested'), request: ApprovalRequestSchema }),
+  z.object({
+    type: z.literal('decided'), conversationId: Id, messageId: Id, callId: z.string(),
+    allowed: z.boolean(), by: z.enum(['policy', 'conversation', 'user', 'stopped']), message: z.string().nullable(),
+  }),
+]);
+export type ApprovalEvent = z.infer<typeof ApprovalEventSchema>;
+
 export const events = {
   generation: GenerationEventSchema,
+  approval: ApprovalEventSchema,
+  /** The MCP servers changed (state, tools, configuration). */
+  mcpServers: z.array(McpServerViewSchema),
   engineStatus: EngineStatusSchema,
   conversation: ConversationEventSchema,
   providers: ProvidersViewSchema,

@@ -5,7 +5,7 @@ import type { ToolCallRecord } from '../contract.ts';
 import { fmtMs, prettyJson } from '../format.ts';
 
 const STATUS_LABEL: Record<ToolCallRecord['status'], string> = {
-  streaming: 'writing…', pending: 'queued', running: 'running…', done: 'done', error: 'failed',
+  streaming: 'writing…', pending: 'queued', awaiting_approval: 'waiting for your approval', running: 'running…', done: 'done', error: 'failed', denied: 'denied',
 };
 
 export function ToolCallCard({ call }: { call: ToolCallRecord }) {

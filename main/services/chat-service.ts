@@ -1,8 +1,11 @@
 // chat-service.ts — one turn of a conversation: render the branch with the text layer (tools
 // declared per conversation), generate in the engine process, parse the ids as they stream into
 // reasoning / content / tool calls, persist every token, and publish contract events. When the
-// model calls tools, the built-in runtime answers and generation continues in a new assistant
-// message (the same turn). Stop, regenerate and edit-and-branch work on the message tree.
+// model calls tools, the agent loop runs them (tools/tool-round.ts: validated, approved, run
+// under limits), stores each result as a tool message and generates again in a new assistant
+// message (the same turn), until an answer, the step limit (settings.maxToolSteps), a stop or an
+// error. Each round's prompt extends the last, so the engine's prefix cache prefills only the new
+// tokens (timings.cachedTokens says how many came from the cache). Stop, regenerate and edit-and-branch work on the message tree.
 // When a remote provider is selected (provider-service.ts), the branch goes to it as OpenAI
 // messages instead (the remote applies its own template) and its parsed events are recorded the
 // same way: the reasoning view, tool calls and history do not depend on where the model ran.
@@ -23,12 +26,14 @@ import { defaultSampling } from '../text/index.ts';
 import { MessageRecorder } from './message-recorder.ts';
 import type { EventBus } from './events.ts';
 import type { LoadedModel, ModelService } from './model-service.ts';
-import type { ToolRegistry } from './tools/builtin.ts';
+import type { ApprovalBroker } from './tools/approval.ts';
+import type { ToolCatalog } from './tools/tool-service.ts';
+import { answerable, DEFAULT_ROUND_LIMITS, runToolRound, type ToolRoundLimits } from './tools/tool-round.ts';
+import { DEMO_LABEL_PREFIX } from './model-inspect.ts';
+import { DEMO_MODEL_DIR } from './model-service.ts';
 import type { ProviderService } from './provider-service.ts';
 import { ProviderError, type Provider, type ProviderResult, type ProviderSampling } from '../providers/types.ts';
 
-/** Tool rounds in one turn before the service stops calling the model (a loop guard). */
-const MAX_TOOL_ROUNDS = 8;
 /** How long a request waits for an engine that is loading or restarting. */
 const ENGINE_READY_TIMEOUT_MS = 180_000;
 /** Completion budget when neither the request, the settings nor the model say. */
@@ -59,10 +64,12 @@ export class ChatService {
     private readonly chats: ChatStore,
     private readonly settings: SettingsStore,
     private readonly models: ModelService,
-    private readonly tools: ToolRegistry,
+    private readonly tools: ToolCatalog,
+    private readonly broker: ApprovalBroker,
     private readonly bus: EventBus,
     private readonly providers: ProviderService | null = null,
     private readonly snapshots: KvSnapshots | null = null,
+    private readonly limits: ToolRoundLimits = DEFAULT_ROUND_LIMITS,
   ) {}
 
   /** The remote provider in use, or null for the local engine. */
@@ -196,8 +203,9 @@ export class ChatService {
 
   private async runTurn(conversationId: string, firstMessageId: string, reqSampling: Sampling | undefined, signal: AbortSignal): Promise<void> {
     let messageId = firstMessageId;
+    const maxSteps = this.settings.get().maxToolSteps;
     for (let round = 0; ; round++) {
-      const next = await this.generateOne(conversationId, messageId, reqSampling, signal, round < MAX_TOOL_ROUNDS);
+      const next = await this.generateOne(conversationId, messageId, reqSampling, signal, round < maxSteps ? null : maxSteps);
       if (!next) return;
       this.active.get(conversationId)!.messageId = next;
       messageId = next;
@@ -223,14 +231,21 @@ export class ChatService {
    * after tool results, or null when the turn is over. The one place a message is finished:
    * stored, then announced with the stored message.
    */
-  private async generateOne(conversationId: string, messageId: string, reqSampling: Sampling | undefined, signal: AbortSignal, mayContinue: boolean): Promise<string | null> {
+  private async generateOne(conversationId: string, messageId: string, reqSampling: Sampling | undefined, signal: AbortSignal, stepLimit: number | null): Promise<string | null> {
     const base = { conversationId, messageId };
     const msg = this.chats.getMessage(messageId);
     const writer = this.chats.openStream(messageId);
     const remote = this.remote();
     this.emit({ type: 'started', ...base, parentId: msg.parentId, model: remote?.label ?? this.models.model?.label ?? null });
 
-    const end = await this.generateInto(msg, writer, remote, reqSampling, signal, mayContinue);
+    let end: Ending;
+    try {
+      end = await this.generateInto(msg, writer, remote, reqSampling, signal, stepLimit);
+    } catch (e) {
+      // Whatever broke, the message is finished with the reason and the conversation kept.
+      console.error('karakoram: generation failed', e);
+      end = { status: 'error', reason: 'error', error: (e as Error).message ?? String(e), timings: null };
+    }
     writer.finish({
       ...end.reasoning, status: end.status, finishReason: end.reason, error: end.error, timings: end.timings,
       toolCalls: settleCalls(writer.toolCalls, end.status === 'error' ? end.error ?? 'not run' : end.status === 'stopped' ? 'stopped' : 'not run'),
@@ -244,7 +259,7 @@ export class ChatService {
   }
 
   /** Renders, generates (here or on the remote) and runs the tools called; says how it ended. */
-  private async generateInto(msg: Message, writer: StreamWriter, remote: Provider | null, reqSampling: Sampling | undefined, signal: AbortSignal, mayContinue: boolean): Promise<Ending> {
+  private async generateInto(msg: Message, writer: StreamWriter, remote: Provider | null, reqSampling: Sampling | undefined, signal: AbortSignal, stepLimit: number | null): Promise<Ending> {
     const { conversationId, id: messageId } = msg;
     const base = { conversationId, messageId };
     const stopped: Ending = { status: 'stopped', reason: 'cancelled', error: null, timings: null };
@@ -270,7 +285,7 @@ export class ChatService {
         reason = signal.aborted ? 'cancelled' : 'error';
         if (!signal.aborted) error = e instanceof ProviderError ? `${e.message}. The conversation is kept; regenerate to try again.` : (e as Error).message;
       }
-      return this.settle(conversationId, messageId, msg.sampling, remote.label, writer, rec, reason, error, null, signal, mayContinue);
+      return this.settle(conversationId, messageId, msg.sampling, remote.label, writer, rec, reason, error, null, signal, stepLimit);
     }
 
     let model: LoadedModel;
@@ -325,12 +340,12 @@ export class ChatService {
         engineError = e instanceof EngineCrashedError ? `${e.message}. The engine is restarting; regenerate to try again.` : (e as Error).message;
       }
     }
-    return this.settle(conversationId, messageId, msg.sampling, model.label, writer, rec, engineReason, engineError, result, signal, mayContinue);
+    return this.settle(conversationId, messageId, msg.sampling, model.label, writer, rec, engineReason, engineError, result, signal, stepLimit);
   }
 
   /** Ends one generation whichever provider ran it: says how the message ends, runs the tool calls. */
-  private settle(conversationId: string, messageId: string, sampling: Sampling | null, label: string, writer: StreamWriter, rec: MessageRecorder,
-    engineReason: FinishReason, engineError: string | null, result: GenerateResult | null, signal: AbortSignal, mayContinue: boolean): Ending {
+  private async settle(conversationId: string, messageId: string, sampling: Sampling | null, label: string, writer: StreamWriter, rec: MessageRecorder,
+    engineReason: FinishReason, engineError: string | null, result: GenerateResult | null, signal: AbortSignal, stepLimit: number | null): Promise<Ending> {
     const parsedReason = rec.finishParse(engineReason);
     const reason: FinishReason = engineError ? 'error' : parsedReason;
     const timings = rec.timings(result);
@@ -340,13 +355,18 @@ export class ChatService {
     if (reason === 'cancelled') return { status: 'stopped', reason, error: null, timings, reasoning };
     if (reason === 'error') return { status: 'error', reason, error: engineError ?? parseError ?? 'generation failed', timings, reasoning };
 
-    const runnable = writer.toolCalls.filter((c) => c && c.status === 'pending');
-    if (reason !== 'tool_calls' || runnable.length === 0 || !mayContinue) {
-      const error = reason === 'tool_calls' && !mayContinue ? `stopped after ${MAX_TOOL_ROUNDS} rounds of tool calls` : parseError;
+    const runnable = answerable(writer.toolCalls);
+    // The parser ends with 'stop' when every call it saw was malformed: those still get an
+    // answer (the parse error), so the model can write them again.
+    const wantsTools = runnable.length > 0 && (reason === 'tool_calls' || reason === 'stop');
+    if (!wantsTools || stepLimit !== null) {
+      const error = wantsTools && stepLimit !== null
+        ? `stopped at the step limit: ${stepLimit} rounds of tool calls in this turn (raise it in Settings, up to 300)`
+        : parseError;
       return { status: 'complete', reason, error, timings, reasoning };
     }
 
-    const parentId = this.runTools(conversationId, messageId, writer);
+    const parentId = await this.runTools(conversationId, messageId, writer, signal);
     const ran: Ending = { status: 'complete', reason: 'tool_calls', error: parseError, timings, reasoning };
     // Stopped while the tools ran: the message keeps its calls and results, the turn ends.
     if (signal.aborted) return { ...ran, turnReason: 'cancelled' };
@@ -354,23 +374,24 @@ export class ChatService {
     return { ...ran, continuedBy: next.id };
   }
 
-  /** Runs the pending tool calls; each result becomes a tool message. Returns the last one's id. */
-  private runTools(conversationId: string, messageId: string, writer: StreamWriter): string {
-    const base = { conversationId, messageId };
+  /** Whether the demo model is the one answering (the default demo policy applies to it only). */
+  private demoModelLoaded(): boolean {
+    if (this.remote()) return false;
+    const m = this.models.model;
+    return !!m && (m.dir === DEMO_MODEL_DIR || m.label.startsWith(DEMO_LABEL_PREFIX));
+  }
+
+  /** One round of the agent loop; each answer becomes a tool message. Returns the last one's id. */
+  private async runTools(conversationId: string, messageId: string, writer: StreamWriter, signal: AbortSignal): Promise<string> {
+    const answers = await runToolRound({
+      tools: this.tools, broker: this.broker, limits: this.limits,
+      emitGeneration: (e) => this.emit(e), emitApproval: (e) => this.bus.emit('approval', e),
+    }, {
+      conversationId, messageId, calls: writer.toolCalls, setCall: (i, c) => writer.setToolCall(i, c), signal, demoModel: this.demoModelLoaded(),
+    });
     let parentId = messageId;
-    for (let i = 0; i < writer.toolCalls.length; i++) {
-      const call = writer.toolCalls[i];
-      if (!call || call.status !== 'pending') continue;
-      const running: ToolCallRecord = { ...call, status: 'running' };
-      writer.setToolCall(i, running);
-      this.emit({ type: 'tool_status', ...base, call: running });
-      const start = performance.now();
-      let ran: { result: string; isError: boolean; note?: string };
-      try { ran = this.tools.run(call.name, call.arguments); } catch (e) { ran = { result: JSON.stringify({ error: (e as Error).message }), isError: true }; }
-      const done: ToolCallRecord = { ...running, status: ran.isError ? 'error' : 'done', result: ran.result, error: ran.isError ? ran.result : null, durationMs: performance.now() - start, note: ran.note ?? null };
-      writer.setToolCall(i, done);
-      this.emit({ type: 'tool_status', ...base, call: done });
-      const toolMsg = this.chats.addMessage({ conversationId, parentId, role: 'tool', content: ran.result, toolCallId: call.id, toolName: call.name, status: 'complete' });
+    for (const a of answers) {
+      const toolMsg = this.chats.addMessage({ conversationId, parentId, role: 'tool', content: a.result, toolCallId: a.call.id, toolName: a.call.name, status: 'complete' });
       this.emit({ type: 'tool_message', conversationId, message: toolMsg });
       parentId = toolMsg.id;
     }
@@ -380,7 +401,7 @@ export class ChatService {
 
 /** Calls that never ran end as errors saying why (the one place tool calls are settled). */
 function settleCalls(calls: ToolCallRecord[], why: string): ToolCallRecord[] {
-  return calls.filter(Boolean).map((c) => (c.status === 'done' || c.status === 'error' ? c : { ...c, status: 'error' as const, error: c.error ?? why }));
+  return calls.filter(Boolean).map((c) => (c.status === 'done' || c.status === 'error' || c.status === 'denied' ? c : { ...c, status: 'error' as const, error: c.error ?? why }));
 }
 
 export function titleFrom(content: string): string {

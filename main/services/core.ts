@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ZodError } from 'zod';
 import {
-  ContractError, isRequestName, requests, type ErrorCode, type RequestName, type RequestParams, type RequestResult,
+  ContractError, isRequestName, McpServerConfigSchema, requests, type ErrorCode, type RequestName, type RequestParams, type RequestResult,
   type SettingsView, type WireResponse,
 } from '../../common/contract.ts';
 import { EngineHost } from '../host/supervisor.ts';
@@ -17,7 +17,9 @@ import { DEFAULT_CONTEXT_LENGTH, DEMO_LABEL_PREFIX, inspectModel } from './model
 import { DEMO_MODEL_DIR, ModelService } from './model-service.ts';
 import { starterModel } from './starter-model.ts';
 import { exportConversation, importConversation } from './transfer.ts';
-import { ToolRegistry } from './tools/builtin.ts';
+import { ToolService } from './tools/tool-service.ts';
+import { ApprovalBroker } from './tools/approval.ts';
+import { SqlitePolicyStore } from '../store/tool-policy-store.ts';
 import { ProviderService } from './provider-service.ts';
 import { AttachmentError, extractAttachment } from './attach/extract.ts';
 import { KvSnapshots } from './kv-snapshots.ts';
@@ -49,7 +51,8 @@ export class Core {
   readonly host: EngineHost;
   readonly models: ModelService;
   readonly chat: ChatService;
-  readonly tools = new ToolRegistry();
+  readonly tools: ToolService;
+  readonly approvals: ApprovalBroker;
   readonly providers: ProviderService;
   readonly snapshots: KvSnapshots;
   private readonly handlers: Handlers;
@@ -61,12 +64,16 @@ export class Core {
     this.models = new ModelService(this.host, this.bus, { threads: s.threads, contextLength: s.contextLength });
     this.providers = new ProviderService(new RemoteStore(this.store.db), this.bus);
     this.snapshots = new KvSnapshots(join(options.dataDir, SNAPSHOT_DIR), this.host);
-    this.chat = new ChatService(this.store.chats, this.store.settings, this.models, this.tools, this.bus, this.providers, this.snapshots);
+    this.tools = new ToolService(this.store.settings);
+    this.tools.onChange(() => this.bus.emit('mcpServers', this.tools.views()));
+    this.approvals = new ApprovalBroker(new SqlitePolicyStore(this.store.db));
+    this.chat = new ChatService(this.store.chats, this.store.settings, this.models, this.tools, this.approvals, this.bus, this.providers, this.snapshots);
     this.handlers = this.makeHandlers();
   }
 
   /** Loads the start-up model in the background; failures show in the engine status. */
   start(): void {
+    this.tools.start();
     if (this.options.noModel) return;
     const last = this.lastModel();
     // A remembered model that has since been moved or deleted falls back to the bundled demo.
@@ -171,6 +178,19 @@ export class Core {
         return this.chat.getConversation(m.conversationId);
       },
       listTools: () => this.tools.list(),
+      decideToolCall: ({ conversationId, callId, kind, message }) => ({ decided: this.approvals.decide(conversationId, callId, { kind, message }) }),
+      listApprovals: ({ conversationId }) => this.approvals.pending(conversationId).flatMap((r) => (r.messageId ? [{ ...r, messageId: r.messageId }] : [])),
+      listPolicies: () => this.approvals.policies(),
+      revokePolicy: (p) => ({ revoked: this.approvals.revoke(p) }),
+      getGrantedFolders: () => this.tools.grantedFolders(),
+      setGrantedFolders: ({ folders }) => this.tools.setGrantedFolders(folders),
+      listMcpServers: () => this.tools.views(),
+      saveMcpServer: ({ config }) => this.tools.save(McpServerConfigSchema.parse(config)),
+      deleteMcpServer: async ({ name }) => ({ deleted: await this.tools.remove(name) }),
+      setMcpServerEnabled: ({ name, enabled }) => this.tools.setEnabled(name, enabled),
+      restartMcpServer: ({ name }) => this.tools.restart(name),
+      getMcpLog: ({ name }) => this.tools.log(name),
+      importMcpJson: ({ text }) => this.tools.importJson(text),
       getSettings: () => this.settingsView(),
       updateSettings: (patch) => {
         if (patch.defaultTools) this.chat.checkTools(patch.defaultTools);
@@ -252,6 +272,7 @@ export class Core {
   async shutdown(): Promise<void> {
     await this.chat.stopAll();
     await this.snapshots.saveAll();
+    await this.tools.shutdown();
     await this.host.shutdown();
     this.store.close();
   }

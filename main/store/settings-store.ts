@@ -10,6 +10,7 @@ export const DEFAULT_SETTINGS: Settings = {
   systemPrompt: '',
   defaultTools: [],
   demoTools: true,
+  maxToolSteps: 100,
 };
 
 const PUT_SQL = 'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value';

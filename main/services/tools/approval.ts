@@ -23,6 +23,8 @@ export interface ApprovalRequest {
   tool: string;
   /** The validated arguments, as JSON text. */
   arguments: string;
+  /** The assistant message that made the call (its card lives there). */
+  messageId?: string;
 }
 
 interface Waiting { req: ApprovalRequest; resolve(v: Verdict): void }

@@ -4,6 +4,7 @@
 import type { ToolSpec } from '../../../common/chat-types.ts';
 import type { ToolInfo } from '../../../common/contract.ts';
 import { calculate } from './calculator.ts';
+import { DEMO_SERVER } from '../../../common/tool-policy.ts';
 
 /** result: what the model reads; note: what the card adds for people (never sent to the model). */
 export interface ToolRun { result: string; isError: boolean; note?: string }
@@ -64,7 +65,7 @@ export const WEATHER_NOTE = 'Demo data, not a real forecast';
 
 export const BUILTIN_TOOLS: LocalTool[] = [
   {
-    info: { spec: weatherSpec, source: 'builtin-demo', label: 'Weather (demo data, not a real forecast)' },
+    info: { spec: weatherSpec, source: 'builtin-demo', server: DEMO_SERVER, label: 'Weather (demo data, not a real forecast)' },
     run(args) {
       const city = typeof args.city === 'string' ? args.city.trim() : '';
       if (!city) return fail('get_weather needs a "city" string');
@@ -73,7 +74,7 @@ export const BUILTIN_TOOLS: LocalTool[] = [
     },
   },
   {
-    info: { spec: calculatorSpec, source: 'builtin-demo', label: 'Calculator (exact arithmetic)' },
+    info: { spec: calculatorSpec, source: 'builtin-demo', server: DEMO_SERVER, label: 'Calculator (exact arithmetic)' },
     run(args) {
       if (typeof args.expression !== 'string') return fail('calculator needs an "expression" string');
       try {
@@ -85,7 +86,7 @@ export const BUILTIN_TOOLS: LocalTool[] = [
     },
   },
   {
-    info: { spec: timeSpec, source: 'builtin-demo', label: 'Clock (this computer)' },
+    info: { spec: timeSpec, source: 'builtin-demo', server: DEMO_SERVER, label: 'Clock (this computer)' },
     run(args, now) {
       const tz = typeof args.timezone === 'string' && args.timezone ? args.timezone : Intl.DateTimeFormat().resolvedOptions().timeZone;
       try {

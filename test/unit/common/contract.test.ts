@@ -16,7 +16,7 @@ describe('contract', () => {
     expect(isRequestName('constructor')).toBe(false);
     expect(isRequestName('toString')).toBe(false);
     expect(requestNames.length).toBe(Object.keys(requests).length);
-    expect(Object.keys(events).sort()).toEqual(['conversation', 'engineStatus', 'generation', 'providers']);
+    expect(Object.keys(events).sort()).toEqual(['approval', 'conversation', 'engineStatus', 'generation', 'mcpServers', 'providers']);
   });
 
   it('accepts well-formed requests', () => {

@@ -140,7 +140,7 @@ describe('websocket', () => {
     const renamed = await api.renameConversation({ conversationId: c.id, title: 'Weather chat' });
     expect(renamed.title).toBe('Weather chat');
     expect((await api.listConversations({})).map((x) => x.id)).toContain(c.id);
-    expect((await api.listTools({})).map((t) => t.spec.function.name).sort()).toEqual(['calculator', 'get_time', 'get_weather']);
+    expect((await api.listTools({})).map((t) => t.spec.function.name).sort()).toEqual(['calculator', 'get_time', 'get_weather', 'list_dir', 'read_file']);
     const withTools = await api.setConversationTools({ conversationId: c.id, tools: ['get_weather', 'calculator', 'get_time'] });
     expect(withTools.tools).toEqual(['get_weather', 'calculator', 'get_time']);
     expect((await api.setConversationTools({ conversationId: c.id, tools: [] })).tools).toEqual([]);

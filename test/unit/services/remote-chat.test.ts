@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GenerationEventSchema, type GenerationEvent, type WireResponse } from '../../../common/contract.ts';
+import { GenerationEventSchema, type ApprovalEvent, type GenerationEvent, type WireResponse } from '../../../common/contract.ts';
 import type { ProvidersView, RemoteEndpointView } from '../../../common/providers.ts';
 import { Core } from '../../../main/services/core.ts';
 import { ANSWER, ARGS_0, REASONING, startStub, writeFixtures, type StubServer } from '../../fixtures/openai-sse/recorded.ts';
@@ -28,7 +28,15 @@ beforeAll(async () => {
     files: ['vllm-tools.sse', 'vllm-answer.sse', 'cut.sse'].map((f) => join(fixtures, f)),
   });
   core = new Core({ dataDir: dir, noModel: true, checkResults: true });
-  core.bus.subscribe((ev, p) => { if (ev === 'generation') events.push(p as GenerationEvent); });
+  core.bus.subscribe((ev, p) => {
+    if (ev === 'generation') events.push(p as GenerationEvent);
+    // A remote is not the demo model, so its calls wait for a card: the user allows them for the
+    // conversation (the second waiting call of the same tool follows that answer).
+    const a = p as ApprovalEvent;
+    if (ev === 'approval' && a.type === 'requested') {
+      void call('decideToolCall', { conversationId: a.request.conversationId, callId: a.request.callId, kind: 'allow_conversation' });
+    }
+  });
 });
 afterAll(async () => {
   for (const e of events) {
