@@ -52,7 +52,8 @@ Status run_bench(const BenchOptions& o, std::string* json_out) {
     return Status::Error("bench: --prefix-len must not be negative and --follow-len must be positive");
   lo.max_sequences = 1;
   for (int n : o.concurrency) lo.max_sequences = std::max(lo.max_sequences, n);
-  lo.max_context = std::max(o.prompt_len + o.gen, o.prefix_len + o.follow_len) + 1;
+  lo.max_context = std::max({o.prompt_len + o.gen, o.prefix_len + o.follow_len,
+                             o.concurrency.empty() ? 0 : kConcurrencyContext + o.gen + 1}) + 1;
   std::unique_ptr<EngineImpl> e;
   std::string note;
   const auto t_load = std::chrono::steady_clock::now();

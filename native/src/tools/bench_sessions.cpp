@@ -12,9 +12,6 @@
 namespace kk {
 namespace {
 
-// Context each sequence holds before the concurrency measurement starts (a short chat turn).
-constexpr int kConcurrencyContext = 64;
-
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -131,7 +128,9 @@ Status bench_concurrency(EngineImpl& e, const std::vector<int>& sequences, int s
     double total_ms = 0, bytes = 0;
     ForwardOptions fo;
     fo.router_topk = true;
-    for (int s = 0; st.ok() && s <= steps; ++s) {  // step 0 warms up and is not timed
+    Profile prof;  // ms per op over the timed steps (where a batch's time goes)
+    for (int s = 0; st.ok() && s <= steps; ++s) {
+      fo.profile = s == 0 ? nullptr : &prof;  // step 0 warms up and is not timed
       for (int i = 0; i < n; ++i) {
         const auto& lg = logits[size_t(i)];
         next[size_t(i)] = int32_t(std::max_element(lg.begin(), lg.end()) - lg.begin());
@@ -162,6 +161,9 @@ Status bench_concurrency(EngineImpl& e, const std::vector<int>& sequences, int s
     row["bytes_per_step"] = int64_t(step_bytes);
     row["read_gbps"] = round3(step_bytes / step_s / 1e9);
     row["read_fraction"] = round3(step_bytes / step_s / (mem_gbps * 1e9));
+    nlohmann::ordered_json ops;
+    for (const auto& [k, v] : prof.ms) ops[k] = round3(v / steps);
+    row["ops_ms_per_step"] = ops;
     list.push_back(row);
   }
   (*j)["concurrency_context_tokens"] = kConcurrencyContext;

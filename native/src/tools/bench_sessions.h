@@ -12,6 +12,9 @@
 
 namespace kk {
 
+// Context each sequence holds before the concurrency measurement starts (a short chat turn).
+constexpr int kConcurrencyContext = 64;
+
 // Adds ttft_fresh_ms, ttft_prefix_hit_ms, ttft_snapshot_ms (and the parts of each) to *j.
 Status bench_prefix(EngineImpl& e, int prefix_len, int follow_len, nlohmann::ordered_json* j);
 
