@@ -48,7 +48,7 @@ export interface Slot {
  */
 export async function acquire(ctx: ApiContext, prepared: Prepared): Promise<Slot> {
   const { deps, principal } = ctx;
-  const ticket = await deps.queue.admit(principal, prepared.promptIds.length, ctx.signal);
+  const ticket = await deps.queue.admit(principal, prepared.promptTokens, ctx.signal);
   deps.metrics.queueWait.observe(ticket.waitedMs / 1000);
   return {
     async run(onEvent) {
@@ -57,7 +57,7 @@ export async function acquire(ctx: ApiContext, prepared: Prepared): Promise<Slot
         result = await deps.gen.run(prepared, ctx.signal, onEvent);
         return result;
       } catch (e) {
-        throw new ApiError('internal', `generation failed: ${(e as Error).message}`);
+        throw e instanceof ApiError ? e : new ApiError('internal', `generation failed: ${(e as Error).message}`);
       } finally {
         ticket.release(result ? result.promptTokens - result.cachedTokens + result.completionTokens : 0);
         if (result) {

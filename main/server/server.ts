@@ -98,7 +98,7 @@ export function startServer(core: Core, opts: ServerOptions): Promise<RunningSer
   const queue = new AdmissionQueue(opts.queue ?? DEFAULT_QUEUE_LIMITS);
   const metrics = new ServerMetrics();
   const inflight = new InFlight();
-  const deps = { gen: new ServerGeneration(core.models), queue, metrics, keys: core.store.keys, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, access, inflight };
+  const deps = { gen: new ServerGeneration(core.models, () => core.providers.remotes()), queue, metrics, keys: core.store.keys, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, access, inflight };
   const sockets = new Map<WebSocket, { id: number; principal: Principal; remote: string; since: number }>();
   const httpConns = new Map<Socket, { id: number; remote: string; since: number; keyId: string | null; keyName: string | null }>();
   let nextConn = 1;

@@ -31,23 +31,23 @@ function parseInput(args: string): unknown {
 
 export async function countTokens(ctx: ApiContext, raw: unknown): Promise<void> {
   const body = parseBody(CountTokensRequest, raw);
-  const model = ctx.deps.gen.resolveModel(body.model);
-  checkModelScope(ctx.principal, model.name);
+  checkModelScope(ctx.principal, body.model);
+  const model = ctx.deps.gen.resolveModel(body.model, '/v1/messages/count_tokens (a remote engine does not count tokens for the gateway)');
   const { promptIds: ids } = ctx.deps.gen.encodeChat(model, toChatMessages(body), declaredTools(body), anthropicThinking(body));
   ctx.res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ input_tokens: ids.length }));
 }
 
 export async function messages(ctx: ApiContext, raw: unknown): Promise<void> {
   const body = parseBody(MessagesRequest, raw);
-  const model = ctx.deps.gen.resolveModel(body.model);
-  checkModelScope(ctx.principal, model.name);
-  const prepared = ctx.deps.gen.prepare(model, {
+  const target = ctx.deps.gen.resolve(body.model);
+  checkModelScope(ctx.principal, target.name);
+  const prepared = ctx.deps.gen.prepare(target, {
     chat: { messages: toChatMessages(body), tools: declaredTools(body) }, thinking: anthropicThinking(body),
     stop: body.stop_sequences?.filter((s) => s.length > 0) ?? [], maxTokens: body.max_tokens,
     sampling: { temperature: body.temperature, topP: body.top_p, topK: body.top_k },
   });
   const id = responseId('msg_');
-  const shell = { id, type: 'message', role: 'assistant', model: model.name };
+  const shell = { id, type: 'message', role: 'assistant', model: target.name };
 
   if (!body.stream) {
     const r = await generate(ctx, prepared, () => undefined);
@@ -66,7 +66,7 @@ export async function messages(ctx: ApiContext, raw: unknown): Promise<void> {
   const slot = await acquire(ctx, prepared);
   const sse = new SseWriter(ctx.res);
   const ev = (type: string, data: Record<string, unknown>) => sse.send({ type, ...data }, type);
-  ev('message_start', { message: { ...shell, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: prepared.promptIds.length, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 } } });
+  ev('message_start', { message: { ...shell, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: prepared.promptTokens, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 } } });
   ev('ping', {});
   let index = -1;
   let open: 'thinking' | 'text' | 'tool_use' | null = null;

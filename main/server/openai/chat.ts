@@ -27,18 +27,18 @@ export function openaiFinish(r: GenResult['finishReason']): 'stop' | 'length' | 
 
 export async function chatCompletions(ctx: ApiContext, raw: unknown): Promise<void> {
   const body = parseBody(ChatCompletionRequest, raw);
-  const model = ctx.deps.gen.resolveModel(body.model);
-  checkModelScope(ctx.principal, model.name);
+  const target = ctx.deps.gen.resolve(body.model);
+  checkModelScope(ctx.principal, target.name);
   const tools = declaredTools(body);
   const messages = applyResponseFormat(toChatMessages(body.messages), body.response_format);
-  const prepared = ctx.deps.gen.prepare(model, {
+  const prepared = ctx.deps.gen.prepare(target, {
     chat: { messages, tools }, stop: stopList(body.stop), thinking: openAiThinking(body),
     maxTokens: body.max_completion_tokens ?? body.max_tokens ?? null,
     sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined, seed: body.seed ?? undefined, presencePenalty: body.presence_penalty ?? undefined, frequencyPenalty: body.frequency_penalty ?? undefined },
   });
   const id = responseId('chatcmpl-');
   const created = unixSeconds();
-  const base = { id, object: 'chat.completion.chunk', created, model: model.name, system_fingerprint: null };
+  const base = { id, object: 'chat.completion.chunk', created, model: target.name, system_fingerprint: null };
 
   if (!body.stream) {
     const r = await generate(ctx, prepared, () => undefined);
@@ -50,7 +50,7 @@ export async function chatCompletions(ctx: ApiContext, raw: unknown): Promise<vo
       ...(o.toolCalls.length ? { tool_calls: o.toolCalls.map((c) => ({ id: c.id, type: 'function', function: c.function })) } : {}),
     };
     ctx.res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
-      id, object: 'chat.completion', created, model: model.name, system_fingerprint: null,
+      id, object: 'chat.completion', created, model: target.name, system_fingerprint: null,
       choices: [{ index: 0, message, logprobs: null, finish_reason: openaiFinish(r.finishReason) }],
       usage: openaiUsage(r),
     }));

@@ -16,10 +16,10 @@ export const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
 
 export async function completions(ctx: ApiContext, raw: unknown): Promise<void> {
   const body = parseBody(CompletionRequest, raw);
-  const model = ctx.deps.gen.resolveModel(body.model);
-  checkModelScope(ctx.principal, model.name);
+  checkModelScope(ctx.principal, body.model);
+  const model = ctx.deps.gen.resolveModel(body.model, '/v1/completions');
   const prompt = Array.isArray(body.prompt) ? body.prompt[0] : body.prompt;
-  const prepared = ctx.deps.gen.prepare(model, {
+  const prepared = ctx.deps.gen.prepare({ kind: 'local', name: model.name, model }, {
     raw: { prompt }, stop: stopList(body.stop), maxTokens: body.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS,
     sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined, seed: body.seed ?? undefined, presencePenalty: body.presence_penalty ?? undefined, frequencyPenalty: body.frequency_penalty ?? undefined },
   });

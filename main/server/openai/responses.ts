@@ -87,14 +87,14 @@ function usageOf(r: GenResult) {
 
 export async function responses(ctx: ApiContext, raw: unknown): Promise<void> {
   const body = parseBody(ResponsesRequest, raw);
-  const model = ctx.deps.gen.resolveModel(body.model);
-  checkModelScope(ctx.principal, model.name);
-  const prepared = ctx.deps.gen.prepare(model, {
+  const target = ctx.deps.gen.resolve(body.model);
+  checkModelScope(ctx.principal, target.name);
+  const prepared = ctx.deps.gen.prepare(target, {
     chat: { messages: toChat(body), tools: toolsOf(body) }, stop: [], maxTokens: body.max_output_tokens ?? null, thinking: responsesThinking(body),
     sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined },
   });
   const id = responseId('resp_');
-  const shell = { id, object: 'response', created_at: unixSeconds(), model: model.name, instructions: body.instructions ?? null, store: false };
+  const shell = { id, object: 'response', created_at: unixSeconds(), model: target.name, instructions: body.instructions ?? null, store: false };
   const finalOf = (r: GenResult) => {
     const o = r.output;
     const output: unknown[] = [];
