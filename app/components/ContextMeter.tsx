@@ -20,7 +20,7 @@ export function ContextMeter() {
   const frac = ctx ? Math.min(1, total / ctx) : 0;
   return (
     <div className={`context-meter ${fits ? '' : 'over'}`} data-testid="context-meter" data-fits={fits ? 'true' : 'false'}>
-      <span className="meter-count" data-testid="context-meter-count">{fmtCount(total)} / {fmtCount(ctx)} tokens</span>
+      <span className="meter-count" data-testid="context-meter-count" data-tokens={total}>{total.toLocaleString('en-US')} / {ctx.toLocaleString('en-US')} tokens</span>
       <span className="meter-bar"><span style={{ width: `${Math.round(frac * 100)}%` }} /></span>
       <span className="meter-detail" title="Exact count of the prompt as the model will read it">{breakdown}{kv ? ` · KV ${fmtBytes(kv)}` : ''}</span>
       {!fits && <OverContext />}

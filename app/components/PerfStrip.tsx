@@ -18,7 +18,7 @@ export function PerfStrip() {
     <div className="perf-strip" data-testid="perf-strip" data-generating={generating ? 'true' : 'false'}>
       <Stat label="Prompt" testid="perf-prefill" value={prefill === null ? '—' : `${fmtCount(done)} tok · ${Math.round(prefill * 100)}%`}
         bar={prefill} active={prefilling} />
-      <Stat label="Cached" testid="perf-cached"
+      <Stat label="Cached" testid="perf-cached" exact={cached === null || total === null ? undefined : { cached, prompt: total }}
         value={cached === null || total === null ? '—' : `${fmtCount(cached)} cached · ${fmtCount(Math.max(0, total - cached))} new`} />
       <Stat label="TTFT" testid="perf-ttft" value={fmtMs(ttft)} />
       <Stat label="Speed" testid="perf-tps" value={tps ? fmtRate(tps) : '—'} />
@@ -27,9 +27,10 @@ export function PerfStrip() {
   );
 }
 
-function Stat({ label, value, testid, bar, active }: { label: string; value: string; testid: string; bar?: number | null; active?: boolean }) {
+function Stat({ label, value, testid, bar, active, exact }: { label: string; value: string; testid: string; bar?: number | null; active?: boolean; exact?: { cached: number; prompt: number } }) {
+  // The exact figures ride along as attributes (the text is rounded for reading).
   return (
-    <div className={`stat ${active ? 'active' : ''}`} data-testid={testid}>
+    <div className={`stat ${active ? 'active' : ''}`} data-testid={testid} data-cached={exact?.cached} data-prompt={exact?.prompt}>
       <span className="stat-label">{label}</span>
       <span className="stat-value">{value}</span>
       {bar !== undefined && bar !== null && <span className="stat-bar"><span style={{ width: `${Math.round(bar * 100)}%` }} /></span>}

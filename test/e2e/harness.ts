@@ -12,7 +12,11 @@ export const SHOTS = join(ROOT, 'test-results', 'screenshots');
 export const CHROMIUM = process.env.KK_CHROMIUM ?? '/usr/bin/chromium';
 const SERVE_START_MS = 60_000;
 
-export interface Served { url: string; proc: ChildProcess; dataDir: string; ownerKey: string; log: () => string; stop(): Promise<void> }
+export interface Served {
+  url: string; proc: ChildProcess; dataDir: string; ownerKey: string; log: () => string;
+  /** SIGTERM (the graceful shutdown), then the data directory is removed unless keepData. */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
+}
 
 /** The owner key of each running server (every route needs a key; the browser logs in with it). */
 const ownerKeys = new Map<string, string>();
@@ -29,8 +33,9 @@ export function authHeaders(url: string): Record<string, string> {
   return { authorization: `Bearer ${ownerKeyFor(url)}` };
 }
 
-export async function startServe(extra: string[] = []): Promise<Served> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kk-e2e-'));
+/** Starts `karakoram serve`; with opts.dataDir it serves an existing data directory (a restart). */
+export async function startServe(extra: string[] = [], opts: { dataDir?: string } = {}): Promise<Served> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'kk-e2e-'));
   const proc = spawn(process.execPath, [join(ROOT, 'bin', 'karakoram.js'), 'serve', '--port', '0', '--data-dir', dataDir, '--no-build', ...extra], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env },
   });
@@ -50,13 +55,13 @@ export async function startServe(extra: string[] = []): Promise<Served> {
   ownerKeys.set(new URL(url).origin, ownerKey);
   return {
     url, proc, dataDir, ownerKey, log: () => out,
-    async stop() {
+    async stop(stopOpts = {}) {
       ownerKeys.delete(new URL(url).origin);
       if (proc.exitCode === null) {
         proc.kill('SIGTERM');
         await new Promise((r) => { const t = setTimeout(() => { proc.kill('SIGKILL'); r(null); }, 5000); proc.once('exit', () => { clearTimeout(t); r(null); }); });
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!stopOpts.keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -8,38 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Document, HeadingLevel, Packer, Paragraph, Table, TableCell, TableRow } from 'docx';
 import { Core } from '../../../main/services/core.ts';
 import { DEMO_MODEL_DIR } from '../../../main/services/model-service.ts';
 import { addonPath } from '../../../main/engine/native.ts';
 import { composeMessage } from '../../../common/attachments.ts';
 import type { Attachment } from '../../../common/attachments.ts';
 import type { ContextCount, GenerationEvent } from '../../../common/contract.ts';
-import { makePdf } from './attach/files.ts';
+import { CODES, makePdf, memoDocx } from './attach/files.ts';
 
 let dir: string;
 let core: Core;
 let unavailable: string | null = addonPath() ? null : 'the native addon is not built';
 const events: GenerationEvent[] = [];
 let reqId = 0;
-
-/** The memo's codes: PRJ-1000 … PRJ-1039, each with an owner and a budget. */
-export const CODES = Array.from({ length: 40 }, (_, i) => ({ code: `PRJ-${1000 + i}`, owner: `Owner ${String.fromCharCode(65 + (i % 26))}${i}`, budget: `${(i + 1) * 25}k` }));
-
-export async function memoDocx(): Promise<Uint8Array> {
-  const cell = (t: string) => new TableCell({ children: [new Paragraph(t)] });
-  const doc = new Document({
-    sections: [{
-      children: [
-        new Paragraph({ text: 'Memo: active projects', heading: HeadingLevel.HEADING_1 }),
-        new Paragraph('Every active project, its code, owner and budget. Cite the code when you answer.'),
-        new Paragraph({ text: 'Project register', heading: HeadingLevel.HEADING_2 }),
-        new Table({ rows: [new TableRow({ children: [cell('Code'), cell('Owner'), cell('Budget')] }), ...CODES.map((c) => new TableRow({ children: [cell(c.code), cell(c.owner), cell(c.budget)] }))] }),
-      ],
-    }],
-  });
-  return new Uint8Array(await Packer.toBuffer(doc));
-}
 
 async function call<T>(method: string, params: unknown): Promise<T> {
   const r = await core.handle(++reqId, method, params);
