@@ -10,6 +10,7 @@ import { ModelBadge, ModelPanel, selectIsDemo } from './components/ModelPanel.ts
 import { PerfStrip } from './components/PerfStrip.tsx';
 import { SettingsPanel } from './components/SettingsPanel.tsx';
 import { Sidebar } from './components/Sidebar.tsx';
+import { ToolsPanel } from './components/ToolsPanel.tsx';
 import { installShortcuts } from './shortcuts.ts';
 import { useApp, useAppStore } from './store/index.ts';
 
@@ -44,6 +45,7 @@ export function App() {
       {panel === 'model' && <ModelPanel />}
       {panel === 'get-model' && <GetModelPanel />}
       {panel === 'settings' && <SettingsPanel />}
+      {panel === 'tools' && <ToolsPanel />}
       {panel === 'help' && <HelpDialog />}
       <Toast />
     </div>
@@ -63,6 +65,7 @@ function Header() {
       <PerfStrip />
       <div className="head-actions">
         <ModelBadge />
+        <button type="button" className="icon-btn" data-testid="tools-button" onClick={() => setPanel('tools')} title="Tools and approvals">ƒ</button>
         <button type="button" className="icon-btn" data-testid="settings-button" onClick={() => setPanel('settings')} title="Settings (Ctrl+,)">⚙</button>
         <button type="button" className="icon-btn" data-testid="help-button" onClick={() => setPanel('help')} title="Keyboard shortcuts (?)">?</button>
       </div>

@@ -7,7 +7,8 @@ export type {
   ToolCallStatus, ToolInfo,
 } from '../common/contract.ts';
 export type { FinishReason } from '../common/chat-types.ts';
-export type { ContextCount } from '../common/contract.ts';
+export type { ContextCount, McpServerConfig, McpServerView } from '../common/contract.ts';
+export type { Policy } from '../common/tool-policy.ts';
 export type { Attachment } from '../common/attachments.ts';
 export { composeMessage, splitMessage, MAX_ATTACHMENT_BYTES } from '../common/document-blocks.ts';
 export type { ProvidersView, RemoteCheck, RemoteEndpointInput, RemoteEndpointView } from '../common/providers.ts';

@@ -76,6 +76,7 @@ export function Composer() {
       <div className="composer-foot">
         <AttachButton />
         <DemoToolsToggle />
+        <ToolPicker />
         <ThinkingToggle />
         <span className="hint" data-testid="composer-hint">
           <span>Ctrl+Enter send</span> · <span>Esc stop</span> · <span>Ctrl+K search</span> · <span>? help</span>
@@ -120,5 +121,29 @@ function ThinkingToggle() {
       <span className="toggle-track"><span className="toggle-thumb" /></span>
       {on ? 'Thinking' : 'Instant'}
     </label>
+  );
+}
+
+/** Per-conversation tool selection: which of the available tools this conversation declares. */
+function ToolPicker() {
+  const names = useApp((s) => s.tools.map((t) => t.spec.function.name).join('\n'));
+  const declared = useApp((s) => (s.conversation?.tools ?? []).join('\n'));
+  const toggle = useApp((s) => s.toggleConversationTool);
+  const hasConversation = useApp((s) => s.conversation !== null);
+  const busy = useApp((s) => s.generation !== null);
+  const on = new Set(declared.split('\n').filter(Boolean));
+  const all = names.split('\n').filter(Boolean);
+  if (!hasConversation || all.length === 0) return null;
+  return (
+    <details className="tool-picker" data-testid="tool-picker">
+      <summary>Tools ({on.size})</summary>
+      <div className="tool-picker-list">
+        {all.map((n) => (
+          <label key={n} className="small">
+            <input type="checkbox" data-testid="tool-pick" data-name={n} checked={on.has(n)} disabled={busy} onChange={(e) => void toggle(n, e.target.checked)} /> {n}
+          </label>
+        ))}
+      </div>
+    </details>
   );
 }

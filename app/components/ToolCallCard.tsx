@@ -3,6 +3,7 @@
 import { useState } from 'react';
 import type { ToolCallRecord } from '../contract.ts';
 import { fmtMs, prettyJson } from '../format.ts';
+import { ApprovalCard } from './ApprovalCard.tsx';
 
 const STATUS_LABEL: Record<ToolCallRecord['status'], string> = {
   streaming: 'writing…', pending: 'queued', awaiting_approval: 'waiting for your approval', running: 'running…', done: 'done', error: 'failed', denied: 'denied',
@@ -20,6 +21,7 @@ export function ToolCallCard({ call }: { call: ToolCallRecord }) {
         <span className="chev" aria-hidden>{open ? '▾' : '▸'}</span>
       </button>
       {call.note && <div className="tool-note" data-testid="tool-call-note">{call.note}</div>}
+      {call.status === 'awaiting_approval' && <ApprovalCard call={call} />}
       {open && (
         <div className="tool-body">
           <div className="tool-section-label">Arguments</div>

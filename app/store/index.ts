@@ -10,6 +10,7 @@ import { createModelSlice } from './model.ts';
 import { createProvidersSlice } from './providers.ts';
 import { createSettingsSlice } from './settings.ts';
 import type { AppState } from './types.ts';
+import { createToolsSlice } from './tools.ts';
 import { createUiSlice } from './ui.ts';
 
 export type { AppState } from './types.ts';
@@ -24,12 +25,14 @@ export function createAppStore(transport: Transport): AppStore {
     ...createSettingsSlice(set, get, api),
     ...createModelSlice(set, get, api),
     ...createProvidersSlice(set, get, api),
+    ...createToolsSlice(set, get, api),
     ...createUiSlice(set, get, api),
   }));
   api.on('generation', (e) => store.getState().applyGenerationEvent(e));
   api.on('engineStatus', (e) => store.getState().applyEngineStatus(e));
   api.on('conversation', (e) => store.getState().applyConversationEvent(e));
   api.on('providers', (e) => store.getState().applyProviders(e));
+  api.on('mcpServers', (e) => store.getState().applyMcpServers(e));
   transport.onConnection((c) => {
     const was = store.getState().connected;
     store.getState().setConnected(c);

@@ -4,7 +4,7 @@ import type {
   Conversation, ConversationEvent, ConversationSummary, EngineStatus, GenerationEvent, KarakoramApi, LocalModel,
   Message, ModelInspection, SearchHit, SettingsPatch, SettingsView, StarterModel, ToolInfo,
 } from '../contract.ts';
-import type { Attachment, ContextCount, ProvidersView, RemoteCheck, RemoteEndpointInput } from '../contract.ts';
+import type { Attachment, ContextCount, McpServerConfig, McpServerView, Policy, ProvidersView, RemoteCheck, RemoteEndpointInput } from '../contract.ts';
 
 export interface ConversationsSlice {
   list: ConversationSummary[];
@@ -133,7 +133,34 @@ export interface ProvidersSlice {
   applyProviders(v: ProvidersView): void;
 }
 
-export type Panel = 'none' | 'model' | 'get-model' | 'settings' | 'help';
+export type ApprovalKind = 'allow_once' | 'allow_conversation' | 'always_tool' | 'deny';
+
+export interface ToolsSlice {
+  mcpServers: McpServerView[];
+  policies: Policy[];
+  grantedFolders: string[];
+  /** Server logs fetched on demand (stderr lines marked '!'). */
+  mcpLogs: Record<string, string[]>;
+  loadMcpLog(name: string): Promise<void>;
+  /** The last failure on the Tools page, said where it happened. */
+  toolsError: string | null;
+  loadToolsPage(): Promise<void>;
+  refreshTools(): Promise<void>;
+  saveMcpServer(config: McpServerConfig): Promise<boolean>;
+  setMcpEnabled(name: string, enabled: boolean): Promise<void>;
+  restartMcp(name: string): Promise<void>;
+  deleteMcp(name: string): Promise<void>;
+  importMcpJson(text: string): Promise<void>;
+  revokePolicy(p: Policy): Promise<void>;
+  setGrantedFolders(folders: string[]): Promise<void>;
+  /** The answer to an approval card in the open conversation. */
+  decideToolCall(callId: string, kind: ApprovalKind, message?: string): Promise<void>;
+  /** Declares (or stops declaring) one tool in the open conversation. */
+  toggleConversationTool(name: string, on: boolean): Promise<void>;
+  applyMcpServers(v: McpServerView[]): void;
+}
+
+export type Panel = 'none' | 'model' | 'get-model' | 'settings' | 'help' | 'tools';
 
 export interface UiSlice {
   connected: boolean | null;             // null: first connection not made yet
@@ -155,7 +182,7 @@ export interface UiSlice {
   setConnected(c: boolean): void;
 }
 
-export type AppState = ConversationsSlice & ChatSlice & AttachSlice & SettingsSlice & ModelSlice & ProvidersSlice & UiSlice;
+export type AppState = ConversationsSlice & ChatSlice & AttachSlice & SettingsSlice & ModelSlice & ProvidersSlice & ToolsSlice & UiSlice;
 
 export type SliceCreator<T> = (
   set: StoreApi<AppState>['setState'],
