@@ -6,7 +6,7 @@
 // for byte, the same request run alone beforehand (greedy), and a cancelled stream's text must be a
 // prefix of its solo run. Each stream must be well-formed in its API's order (one response id
 // throughout). Afterwards nothing is running, queued or left in the engine process (every cancel
-// freed its sequence: the server counted each one when the engine ended it), and the server's RSS
+// freed its sequence: the engine process has none left, and the server counts a cancel when the engine ended it), and the server's RSS
 // is flat across the run. The figures are printed and written to test-results/office-load.json.
 import Anthropic from '@anthropic-ai/sdk';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -208,7 +208,12 @@ describe.skipIf(NO_ENGINE !== null)('the office server under load (32 clients, 1
 
     // Every cancel freed its sequence: the server counts a cancel when the engine ended it, and
     // nothing is left running, queued or in the engine process.
-    await expect.poll(() => metric('karakoram_cancelled_total'), { timeout: 10_000 }).toBe(cancelledBefore + cancelled);
+    // (A short answer can finish in the engine before the client's disconnect reaches the server:
+    // then it ended on its own, uncounted; either way its sequence is gone.)
+    await expect.poll(() => metric('karakoram_engine_generations'), { timeout: 10_000 }).toBe(0);
+    const cancelsSeen = (await metric('karakoram_cancelled_total')) - cancelledBefore;
+    expect(cancelsSeen).toBeGreaterThan(0);
+    expect(cancelsSeen).toBeLessThanOrEqual(cancelled);
     expect(await metric('karakoram_running_sequences')).toBe(0);
     expect(await metric('karakoram_queue_depth')).toBe(0);
     expect(await metric('karakoram_engine_generations')).toBe(0);
@@ -220,7 +225,7 @@ describe.skipIf(NO_ENGINE !== null)('the office server under load (32 clients, 1
     const warm = mean(rss.slice(q, 2 * q)), late = mean(rss.slice(3 * q));
     const ttft = completed.map((r) => r.ttftMs!).filter((x) => x !== null);
     const figures = {
-      clients: CLIENTS, requests: REQUESTS, completed: completed.length, cancelled, well_formed_and_own: completed.length,
+      clients: CLIENTS, requests: REQUESTS, completed: completed.length, cancelled, cancels_the_engine_ended: cancelsSeen, well_formed_and_own: completed.length,
       apis: { openai: all.filter((j) => j.api === 'openai').length, anthropic: all.filter((j) => j.api === 'anthropic').length },
       loaded_wall_s: Number(wallS.toFixed(1)), solo_wall_s: Number(soloS.toFixed(1)),
       requests_per_s: Number((REQUESTS / wallS).toFixed(1)),
