@@ -94,6 +94,15 @@ describe('a remote engine (stub OpenAI server replaying recorded vLLM streams)',
     await page.getByTestId('composer-input').press('Enter');
     const card = page.locator('[data-testid="tool-call-card"][data-name="get_weather"]').first();
     await card.waitFor({ timeout: ANSWER_MS });
+    // No local demo model: the demo tools are not pre-approved (issue 13's policy), so each of the
+    // remote's two calls (the recorded stream has two) waits on an approval card like any other.
+    for (let approved = 0; approved < 2; approved++) {
+      const approval = page.getByTestId('approval-card').first();
+      await approval.waitFor({ timeout: ANSWER_MS });
+      expect(await approval.getByTestId('approval-tool').textContent()).toBe('get_weather');
+      await approval.getByTestId('approve-once').click();
+      await expect.poll(() => page.getByTestId('approval-card').count(), { timeout: ANSWER_MS }).toBe(1 - approved);
+    }
     await page.locator('[data-testid="message"][data-role="assistant"][data-streaming="false"]').last().waitFor({ timeout: ANSWER_MS });
     await expect.poll(() => card.getAttribute('data-status'), { timeout: ANSWER_MS }).toBe('done');
     expect(await card.getByTestId('tool-call-args').textContent()).toContain('Paris');
