@@ -7,7 +7,7 @@ export type {
   ToolCallStatus, ToolInfo,
 } from '../common/contract.ts';
 export type { FinishReason } from '../common/chat-types.ts';
-export type { ContextCount, McpServerConfig, McpServerView } from '../common/contract.ts';
+export type { ContextCount, McpServerConfig, McpServerView, TimingFigure } from '../common/contract.ts';
 export type { Policy } from '../common/tool-policy.ts';
 export type { Attachment } from '../common/attachments.ts';
 export { composeMessage, splitMessage, MAX_ATTACHMENT_BYTES } from '../common/document-blocks.ts';

@@ -50,6 +50,10 @@ export type Sampling = z.infer<typeof SamplingSchema>;
 
 export const FinishReasonSchema = z.enum(['stop', 'length', 'tool_calls', 'cancelled', 'error']);
 
+/** The figures a provider may leave unreported. */
+export const TimingFigureSchema = z.enum(['prompt', 'cached', 'completion']);
+export type TimingFigure = z.infer<typeof TimingFigureSchema>;
+
 /** Measured for one generated message; the performance strip shows these. */
 export const TimingsSchema = z.object({
   promptTokens: z.number().int().min(0),
@@ -64,6 +68,9 @@ export const TimingsSchema = z.object({
   contextLength: z.number().int().min(0),
   /** What the provider could not report (a remote without token counts or cache figures). */
   notes: z.array(z.string()).optional(),
+  /** Figures a remote did not report: the count above is then not the remote's (0, or streamed
+   *  chunks), and the app shows "remote: not reported" instead of it. */
+  notReported: z.array(TimingFigureSchema).optional(),
 });
 export type Timings = z.infer<typeof TimingsSchema>;
 

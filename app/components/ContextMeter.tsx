@@ -16,6 +16,9 @@ export function ContextMeter() {
       .filter(([, n]) => (n as number) > 0).map(([k, n]) => `${k} ${fmtCount(n as number)}`).join(' · ');
   });
   const kv = useApp((s) => s.meter?.kvBytesNeeded ?? 0);
+  const remote = useApp((s) => (s.providers.active ? s.providers.remotes.find((r) => r.id === s.providers.active) ?? null : null));
+  const composing = useApp((s) => s.draft.trim().length > 0 || s.attachments.length > 0);
+  if (remote && composing) return <RemoteMeter name={remote.name} maxContext={remote.capabilities.maxContext} />;
   if (total === null) return null;
   const frac = ctx ? Math.min(1, total / ctx) : 0;
   return (
@@ -24,6 +27,19 @@ export function ContextMeter() {
       <span className="meter-bar"><span style={{ width: `${Math.round(frac * 100)}%` }} /></span>
       <span className="meter-detail" title="Exact count of the prompt as the model will read it">{breakdown}{kv ? ` · KV ${fmtBytes(kv)}` : ''}</span>
       {!fits && <OverContext />}
+    </div>
+  );
+}
+
+/**
+ * A remote engine tokenizes with its own template: Karakoram cannot count the prompt here, so the
+ * meter says so (and what the remote's window is, where it told) instead of disappearing.
+ */
+function RemoteMeter({ name, maxContext }: { name: string; maxContext: number | null }) {
+  return (
+    <div className="context-meter" data-testid="context-meter" data-remote="true">
+      <span className="meter-count" data-testid="context-meter-count">remote: not reported</span>
+      <span className="meter-detail">{name} counts the prompt on its side{maxContext ? ` (its context is ${fmtCount(maxContext)} tokens)` : ''}; a prompt too long for it is refused with its message</span>
     </div>
   );
 }

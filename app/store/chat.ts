@@ -4,7 +4,7 @@ import { composeMessage, type GenerationEvent, type Message, type ToolCallRecord
 import { blankMessage, patchMessage, placeMessage } from './path.ts';
 import type { AppState, ChatSlice, GenerationState, PendingUser, PerfState, SliceCreator } from './types.ts';
 
-export const EMPTY_PERF: PerfState = { promptDone: null, promptTotal: null, cachedTokens: null, ttftMs: null, tokensPerSecond: null, contextUsed: null, contextLength: null };
+export const EMPTY_PERF: PerfState = { promptDone: null, promptTotal: null, cachedTokens: null, ttftMs: null, tokensPerSecond: null, contextUsed: null, contextLength: null, notReported: [] };
 
 const clock = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -112,7 +112,7 @@ export function reduceGeneration(s: AppState, e: GenerationEvent): Partial<AppSt
     case 'finish': {
       const tm = e.timings;
       const perf: PerfState = tm
-        ? { ...s.perf, ttftMs: tm.ttftMs, tokensPerSecond: tm.tokensPerSecond, contextUsed: tm.contextUsed, contextLength: tm.contextLength, promptDone: tm.promptTokens, promptTotal: tm.promptTokens, cachedTokens: tm.cachedTokens ?? 0 }
+        ? { ...s.perf, ttftMs: tm.ttftMs, tokensPerSecond: tm.tokensPerSecond, contextUsed: tm.contextUsed, contextLength: tm.contextLength, promptDone: tm.promptTokens, promptTotal: tm.promptTokens, cachedTokens: tm.cachedTokens ?? 0, notReported: tm.notReported ?? [] }
         : s.perf;
       // The stored message replaces the streamed one (ids, siblings, timings as the core has them).
       const messages = upd(() => e.message);

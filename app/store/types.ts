@@ -4,7 +4,7 @@ import type {
   Conversation, ConversationEvent, ConversationSummary, EngineStatus, GenerationEvent, KarakoramApi, LocalModel,
   Message, ModelInspection, SearchHit, SettingsPatch, SettingsView, StarterModel, ToolInfo,
 } from '../contract.ts';
-import type { Attachment, ContextCount, McpServerConfig, McpServerView, Policy, ProvidersView, RemoteCheck, RemoteEndpointInput } from '../contract.ts';
+import type { Attachment, ContextCount, McpServerConfig, McpServerView, Policy, ProvidersView, RemoteCheck, RemoteEndpointInput, TimingFigure } from '../contract.ts';
 
 export interface ConversationsSlice {
   list: ConversationSummary[];
@@ -54,6 +54,8 @@ export interface PerfState {
   tokensPerSecond: number | null;
   contextUsed: number | null;
   contextLength: number | null;
+  /** Figures the remote engine that answered did not report (shown as "remote: not reported"). */
+  notReported: TimingFigure[];
 }
 
 export interface ChatSlice {

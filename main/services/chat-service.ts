@@ -284,6 +284,8 @@ export class ChatService {
       } catch (e) {
         reason = signal.aborted ? 'cancelled' : 'error';
         if (!signal.aborted) error = e instanceof ProviderError ? `${e.message}. The conversation is kept; regenerate to try again.` : (e as Error).message;
+        // The usage chunk comes last: a broken stream reported none of the counts.
+        rec.useProviderFigures({ promptTokens: null, completionTokens: null, cachedTokens: null }, []);
       }
       return this.settle(conversationId, messageId, msg.sampling, remote.label, writer, rec, reason, error, null, signal, stepLimit);
     }

@@ -4,7 +4,7 @@
 // counters behind the timings and the reasoning panel (elapsed time, token count). A remote
 // provider hands over events already parsed (pushEvents); the local engine hands over ids.
 import type { FinishReason, OutputEvent } from '../../common/chat-types.ts';
-import type { GenerationEvent, Timings, ToolCallRecord } from '../../common/contract.ts';
+import type { GenerationEvent, TimingFigure, Timings, ToolCallRecord } from '../../common/contract.ts';
 import type { GenerateResult } from '../engine/types.ts';
 import type { StreamWriter } from '../store/stream-writer.ts';
 
@@ -25,6 +25,9 @@ export class MessageRecorder {
   private pending: GenerationEvent[] = [];
   private finishSeen: FinishReason | null = null;
   private notes: string[] = [];
+  /** A remote's cached prompt tokens (null: it did not say); the local engine's come in the result. */
+  private remoteCached: number | null = null;
+  private notReported: TimingFigure[] = [];
   readonly parseErrors: string[] = [];
 
   constructor(
@@ -103,9 +106,13 @@ export class MessageRecorder {
   }
 
   /** A remote's reported usage replaces the counts kept here; its notes travel with the timings. */
-  useProviderFigures(usage: { promptTokens: number | null; completionTokens: number | null }, notes: string[]): void {
+  useProviderFigures(usage: { promptTokens: number | null; completionTokens: number | null; cachedTokens: number | null }, notes: string[]): void {
     if (usage.promptTokens !== null) this.promptTokens = usage.promptTokens;
     if (usage.completionTokens !== null) this.completion = usage.completionTokens;
+    this.remoteCached = usage.cachedTokens;
+    // What stays unreported is shown as such, never as a measured 0.
+    this.notReported = (['prompt', 'cached', 'completion'] as const).filter((f) =>
+      (f === 'prompt' ? usage.promptTokens : f === 'cached' ? usage.cachedTokens : usage.completionTokens) === null);
     this.notes = notes;
   }
 
@@ -115,11 +122,12 @@ export class MessageRecorder {
     const promptMs = result?.prefillMs ?? ttft;
     const decodeMs = result?.decodeMs ?? (this.tFirst ? now - this.tFirst : 0);
     return {
-      promptTokens: this.promptTokens, cachedTokens: result?.cachedTokens ?? 0, completionTokens: this.completion, promptMs, ttftMs: ttft, decodeMs,
+      promptTokens: this.promptTokens, cachedTokens: result?.cachedTokens ?? this.remoteCached ?? 0, completionTokens: this.completion, promptMs, ttftMs: ttft, decodeMs,
       promptTokensPerSecond: promptMs > 0 ? (this.promptTokens / promptMs) * 1000 : 0,
       tokensPerSecond: decodeMs > 0 && this.completion > 1 ? ((this.completion - 1) / decodeMs) * 1000 : 0,
       contextUsed: this.promptTokens + this.completion, contextLength: this.contextLength,
       ...(this.notes.length ? { notes: this.notes } : {}),
+      ...(this.notReported.length ? { notReported: this.notReported } : {}),
     };
   }
 

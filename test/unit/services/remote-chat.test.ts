@@ -95,6 +95,9 @@ describe('chat through a remote provider', () => {
     expect(first.reason).toBe('tool_calls');
     expect(first.timings?.promptTokens).toBe(212);
     expect(first.timings?.completionTokens).toBe(50);
+    // The remote's own prefix-cache figure is kept; every count was reported.
+    expect(first.timings?.cachedTokens).toBe(192);
+    expect(first.timings?.notReported).toBeUndefined();
     const second = await finished(first.continuedBy!);
     expect(second.reason).toBe('stop');
 
@@ -131,6 +134,8 @@ describe('chat through a remote provider', () => {
     const c = core.chat.getConversation(conv.id);
     expect(c.messages).toHaveLength(2);
     expect(c.messages[1]).toMatchObject({ status: 'error', content: ANSWER, reasoning: REASONING });
+    // The usage chunk never came: the counts are said to be unreported, not shown as a measured 0.
+    expect(fin.timings?.notReported).toEqual(['prompt', 'cached', 'completion']);
   });
 
   it('back to the local engine: with no model loaded the app says so', async () => {
