@@ -4,31 +4,36 @@
 // finished ranges beside it (range-state.ts): a crash, restart or dropped connection loses at
 // most the ranges in flight. A file is renamed into place only when its sha256 matches the hub's
 // LFS id; when it does not, only the ranges whose bytes changed on disk are fetched again. Free
-// disk space is checked up front against what is still missing; a full disk during the
-// download is a clear error that leaves the .part files to resume from.
+// disk space is checked up front against what is still missing and again before each range (a
+// disk another program fills meanwhile stops the pull before it writes into a full disk); a
+// full disk during the download is a clear error that leaves the .part files to resume from.
+// Files go to a plain folder (dest) or into the hub cache layout (cacheDir, pull-layout.ts).
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { createReadStream, mkdirSync, renameSync, rmSync, statfsSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { listRemoteFiles, type HubAccess, type RemoteFile } from './hub-files.ts';
+import { listRemoteFiles, resolveCommit, type HubAccess, type RemoteFile } from './hub-files.ts';
+import { cacheLayout, flatLayout, type PullLayout } from './pull-layout.ts';
 import { pool } from './pool.ts';
 import { ChangedError, diskError, fetchRange, TransientError } from './range-fetch.ts';
 import { dropState, loadState, saveState, splitRanges, type RangeState } from './range-state.ts';
 import { Throttle } from './throttle.ts';
 
-export { httpError, listRemoteFiles, TOKEN_SETTING, type RemoteFile } from './hub-files.ts';
+export { httpError, listRemoteFiles, resolveCommit, TOKEN_SETTING, type RemoteFile } from './hub-files.ts';
 
 export interface PullProgress { file: string; bytes: number; total: number; doneBytes: number; totalBytes: number }
 
 export interface PullOptions extends HubAccess {
-  dest: string;                  // local folder
+  dest?: string;                 // a plain folder: each file under its own name
+  cacheDir?: string;             // else the hub cache layout in this folder (hf-cache.ts)
   onProgress?: (p: PullProgress) => void;
   retries?: number;              // attempts per range after a failure worth retrying (default RETRIES)
   connections?: number;          // connections at once, over all files and ranges (default CONNECTIONS)
   rangeBytes?: number;           // size of one range (default RANGE_BYTES)
   bytesPerSecond?: number;       // bandwidth limit, 0 = none
   backoffMs?: number;            // first backoff (default BACKOFF_MS)
+  throttle?: Throttle;           // a limit shared with other pulls (its rate can change while running)
 }
 
 /** Attempts after the first when a range fails in a way worth retrying; each refetches only that range. */
@@ -52,12 +57,14 @@ async function sha256Of(path: string, start = 0, end?: number): Promise<string> 
   return h.digest('hex');
 }
 
-interface FileJob { f: RemoteFile & { size: number }; final: string; part: string; state: RangeState; fh: FileHandle; doneBytes: number }
+interface FileJob { f: RemoteFile & { size: number }; final: string; part: string; state: RangeState; fh: FileHandle; doneBytes: number; also: RemoteFile[] }
+
+export interface PullResult { files: RemoteFile[]; dir: string; commit: string | null }
 
 function rangeLen(s: RangeState, i: number): number { return Math.min(s.size, (i + 1) * s.rangeBytes) - i * s.rangeBytes; }
 
-async function openJob(opts: PullOptions, f: RemoteFile & { size: number }, rangeBytes: number): Promise<FileJob> {
-  const final = join(opts.dest, f.path);
+async function openJob(layout: PullLayout, f: RemoteFile & { size: number }, rangeBytes: number): Promise<FileJob> {
+  const final = layout.finalOf(f);
   const part = `${final}.part`;
   mkdirSync(dirname(final), { recursive: true });
   let state = loadState(part, f.size, rangeBytes);
@@ -71,7 +78,7 @@ async function openJob(opts: PullOptions, f: RemoteFile & { size: number }, rang
     saveState(part, state);
   }
   const doneBytes = Object.keys(state.done).reduce((s, i) => s + rangeLen(state, Number(i)), 0);
-  return { f, final, part, state, fh, doneBytes };
+  return { f, final, part, state, fh, doneBytes, also: [] };
 }
 
 /** The ranges of a finished .part whose bytes on disk no longer match what was received. */
@@ -85,10 +92,11 @@ async function damagedRanges(job: FileJob): Promise<number[]> {
 }
 
 /** Fetches the missing ranges of every job over one pool of connections. */
-async function fetchMissing(opts: PullOptions, jobs: FileJob[], throttle: Throttle, totals: { done: number; total: number }): Promise<void> {
+async function fetchMissing(opts: PullOptions, dir: string, jobs: FileJob[], throttle: Throttle, totals: { done: number; total: number }): Promise<void> {
   const tasks = jobs.flatMap((job) => splitRanges(job.f.size, job.state.rangeBytes)
     .filter((r) => job.state.done[r.index] === undefined).map((r) => ({ job, r })));
   await pool(tasks, opts.connections ?? CONNECTIONS, async ({ job, r }) => {
+    checkDisk(dir, totals.total - totals.done);
     for (let attempt = 0; ; attempt++) {
       let got = 0;
       try {
@@ -119,7 +127,7 @@ async function fetchMissing(opts: PullOptions, jobs: FileJob[], throttle: Thrott
 }
 
 /** Verifies each finished job's sha256; a mismatch drops the damaged ranges (all, if none is) for another round. */
-async function verify(jobs: FileJob[]): Promise<FileJob[]> {
+async function verify(layout: PullLayout, jobs: FileJob[]): Promise<FileJob[]> {
   const again: FileJob[] = [];
   for (const job of jobs) {
     await job.fh.datasync();
@@ -136,6 +144,7 @@ async function verify(jobs: FileJob[]): Promise<FileJob[]> {
     await job.fh.close();
     renameSync(job.part, job.final);
     dropState(job.part);
+    for (const f of [job.f, ...job.also]) layout.placed(f);
   }
   return again;
 }
@@ -148,26 +157,41 @@ function checkDisk(dest: string, needed: number): void {
   }
 }
 
-/** Downloads every model file of the repository into opts.dest; resumable and verified. */
-export async function pullModel(opts: PullOptions): Promise<RemoteFile[]> {
-  mkdirSync(opts.dest, { recursive: true });
+/** Where the files go: opts.dest as a plain folder, else the cache layout at the revision's commit. */
+async function layoutFor(opts: PullOptions): Promise<{ layout: PullLayout; commit: string | null }> {
+  if (opts.dest) return { layout: flatLayout(opts.dest), commit: null };
+  if (!opts.cacheDir) throw new Error('pullModel: give dest (a plain folder) or cacheDir (the hub cache)');
+  const commit = await resolveCommit(opts);
+  if (!commit) throw new Error(`${opts.repo}@${opts.revision ?? 'main'}: the hub did not say which commit this is (no X-Repo-Commit); use a plain folder instead of the cache`);
+  return { layout: cacheLayout(opts.cacheDir, opts.repo, opts.revision ?? 'main', commit), commit };
+}
+
+/** Downloads every model file of the repository; resumable and verified. */
+export async function pullModel(opts: PullOptions): Promise<PullResult> {
   const files = await listRemoteFiles(opts);
+  const { layout, commit } = await layoutFor(opts);
+  mkdirSync(layout.dir, { recursive: true });
   const rangeBytes = opts.rangeBytes ?? RANGE_BYTES;
-  const missing = files.filter((f) => !existsSync(join(opts.dest, f.path)) || (f.size !== undefined && statSync(join(opts.dest, f.path)).size !== f.size));
+  const missing = files.filter((f) => !layout.complete(f));
   const unsized = missing.find((f) => f.size === undefined);
   if (unsized) throw new Error(`${unsized.path}: the hub gave no size for it; cannot plan its ranges`);
   // Small files first: a bad repository shows up before gigabytes move.
   const sized = (missing as Array<RemoteFile & { size: number }>).sort((a, b) => a.size - b.size);
   const jobs: FileJob[] = [];
   try {
-    for (const f of sized) jobs.push(await openJob(opts, f, rangeBytes));
+    for (const f of sized) {
+      // Two paths with the same bytes share one blob in the cache: fetch it once.
+      const same = jobs.find((j) => j.final === layout.finalOf(f));
+      if (same) { same.also.push(f); continue; }
+      jobs.push(await openJob(layout, f, rangeBytes));
+    }
     const totals = { done: jobs.reduce((s, j) => s + j.doneBytes, 0), total: jobs.reduce((s, j) => s + j.f.size, 0) };
-    checkDisk(opts.dest, totals.total - totals.done);
-    const throttle = new Throttle(opts.bytesPerSecond);
+    checkDisk(layout.dir, totals.total - totals.done);
+    const throttle = opts.throttle ?? new Throttle(opts.bytesPerSecond);
     let pending = jobs;
     for (let round = 0; pending.length; round++) {
-      await fetchMissing(opts, pending, throttle, totals);
-      pending = await verify(pending);
+      await fetchMissing(opts, layout.dir, pending, throttle, totals);
+      pending = await verify(layout, pending);
       if (pending.length && round >= VERIFY_ROUNDS) {
         const f = pending[0];
         await f.fh.close().catch(() => undefined);
@@ -178,5 +202,6 @@ export async function pullModel(opts: PullOptions): Promise<RemoteFile[]> {
   } finally {
     await Promise.all(jobs.map((j) => j.fh.close().catch(() => undefined)));
   }
-  return files;
+  layout.finish();
+  return { files, dir: layout.dir, commit };
 }

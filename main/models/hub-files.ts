@@ -1,7 +1,7 @@
 // hub-files.ts — the Hub's file listing for one repository revision (sizes and LFS sha256), and
 // the hub's refusals turned into messages that say what to do (a gated repo names the token setting).
 
-export interface RemoteFile { path: string; size?: number; sha256?: string }
+export interface RemoteFile { path: string; size?: number; sha256?: string; oid?: string }  // oid: the git blob id
 
 export interface HubAccess {
   endpoint: string;              // e.g. https://huggingface.co (HF_ENDPOINT)
@@ -49,8 +49,20 @@ export async function listRemoteFiles(a: HubAccess): Promise<RemoteFile[]> {
     if (e.type !== 'file' || typeof e.path !== 'string') continue;
     if (!MODEL_FILES.some((re) => re.test(e.path as string))) continue;
     const lfs = e.lfs as { oid?: string; size?: number } | undefined;
-    files.push({ path: e.path, size: typeof e.size === 'number' ? e.size : lfs?.size, sha256: lfs?.oid });
+    files.push({ path: e.path, size: typeof e.size === 'number' ? e.size : lfs?.size, sha256: lfs?.oid, oid: typeof e.oid === 'string' ? e.oid : undefined });
   }
   if (!files.some((f) => f.path === 'config.json')) throw new Error(`${a.repo}@${rev} has no config.json: not a model repository`);
   return files;
+}
+
+/**
+ * The commit a revision points to: the hub's X-Repo-Commit on a resolve (what huggingface_hub
+ * reads too), asked without following the redirect. Null when the hub does not say.
+ */
+export async function resolveCommit(a: HubAccess): Promise<string | null> {
+  const url = resolveUrl(a, 'config.json');
+  const r = await fetch(url, { method: 'HEAD', redirect: 'manual', headers: hubHeaders(a), signal: a.signal });
+  if (r.status === 401 || r.status === 403 || r.status === 404) throw httpError(url, r, a);
+  const c = r.headers.get('x-repo-commit');
+  return c && /^[0-9a-f]{40}$/.test(c) ? c : null;
 }

@@ -2,7 +2,7 @@
 // redirects, byte for byte; a sha256 mismatch keeps nothing; a missing repo; complete files
 // skipped; a gated repo names the token setting.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pullModel } from '../../../main/models/download.ts';
@@ -28,6 +28,26 @@ describe('pullModel', { timeout: 30_000 }, () => {
     const shard = TINY.files.find((f) => f.path === 'model-00001-of-00002.safetensors')!;
     expect(blobRequests(hub.requests, shard.path)).toHaveLength(Math.ceil(shard.data.length / RANGE));
     expect(Math.max(...seen)).toBe(TINY.files.reduce((s, f) => s + f.data.length, 0));
+  });
+
+  it('into the hub cache layout: blobs by sha256, snapshots/COMMIT links, refs/main; a second pull fetches nothing', async () => {
+    const cacheDir = tmp('cache');
+    const r = await pullModel({ endpoint: hub.endpoint, repo: 'kk/demo', cacheDir, rangeBytes: RANGE });
+    const root = join(cacheDir, 'models--kk--demo');
+    expect(r.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(readFileSync(join(root, 'refs', 'main'), 'utf8')).toBe(r.commit);
+    expect(r.dir).toBe(join(root, 'snapshots', r.commit!));
+    for (const f of DEMO.files) {
+      const link = join(r.dir, f.path);
+      expect(lstatSync(link).isSymbolicLink(), f.path).toBe(true);
+      expect(readlinkSync(link)).toBe(`../../blobs/${f.sha256}`);
+      expect(readFileSync(join(root, 'blobs', f.sha256)).equals(f.data), f.path).toBe(true);
+    }
+    expectVerified(r.dir, DEMO);
+    expect(readdirSync(join(root, 'blobs')).filter((n) => n.includes('.part'))).toEqual([]);
+    const before = hub.requests.length;
+    await pullModel({ endpoint: hub.endpoint, repo: 'kk/demo', cacheDir, rangeBytes: RANGE });
+    expect(hub.requests.slice(before).filter((q) => q.startsWith('GET /blobs/'))).toEqual([]);
   });
 
   it('a sha256 mismatch: an error naming the file, nothing kept under its name', async () => {
