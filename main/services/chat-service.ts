@@ -291,16 +291,20 @@ export class ChatService {
     }
 
     let model: LoadedModel;
+    // Waiting for a loading engine ends at once when the user stops. The listener goes when the
+    // wait does: the turn's signal lives across every round of a long agent loop.
+    let onAbort = () => {};
     try {
-      // Waiting for a loading engine ends at once when the user stops.
       const aborted = new Promise<never>((_, reject) => {
-        if (signal.aborted) reject(new Error('stopped'));
-        signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true });
+        onAbort = () => reject(new Error('stopped'));
+        if (signal.aborted) onAbort(); else signal.addEventListener('abort', onAbort, { once: true });
       });
       aborted.catch(() => { /* only raced */ });
       model = await Promise.race([this.models.ready(ENGINE_READY_TIMEOUT_MS), aborted]);
     } catch (e) {
       return signal.aborted ? stopped : failed((e as Error).message);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
     }
     if (signal.aborted) return stopped;
 

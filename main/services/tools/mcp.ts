@@ -94,7 +94,10 @@ export class McpConnection {
       // Over HTTP a server that went away shows only as failing fetches, while the request in
       // flight would wait for its timeout: take it as lost and end the calls at once.
       if (this.config.transport === 'http' && this.transport === transport && this.stateValue === 'running' && HTTP_LOST.test(e.message)) {
-        this.setState('crashed', `the server is unreachable (${e.message})`);
+        const why = `the server is unreachable (${e.message})`;
+        // The Tools page's log says the server is gone, not only that one fetch failed.
+        this.note('event', why);
+        this.setState('crashed', why);
         for (const ctl of this.inFlight) ctl.abort(new Error(this.errorValue ?? 'connection lost'));
       }
     };

@@ -8,39 +8,37 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ApprovalEventSchema, GenerationEventSchema, type ApprovalEvent, type GenerationEvent } from '../../../common/contract.ts';
-import type { GenerateResult } from '../../../main/engine/types.ts';
+import { ApprovalEventSchema, GenerationEventSchema, SettingsPatchSchema, type ApprovalEvent, type GenerationEvent } from '../../../common/contract.ts';
 import { openStore, type Store } from '../../../main/store/index.ts';
 import { SqlitePolicyStore } from '../../../main/store/tool-policy-store.ts';
 import { ChatService } from '../../../main/services/chat-service.ts';
 import { EventBus } from '../../../main/services/events.ts';
-import { DEMO_MODEL_DIR, type LoadedModel, type ModelService } from '../../../main/services/model-service.ts';
-import { loadModelText } from '../../../main/services/text-port.ts';
 import { ApprovalBroker } from '../../../main/services/tools/approval.ts';
 import type { ResolvedTool, ToolCatalog } from '../../../main/services/tools/tool-service.ts';
 import type { ToolSpec } from '../../../common/chat-types.ts';
+import { k2Answer as answer, k2Call as call, k2Calls as calls, scriptedModel, type ScriptedModel } from '../../support/scripted-model.ts';
 
 const TIMEOUT_MS = 300;
 const MAX_RESULT = 4096;
+/** The step limit a user who never set one gets (the issue: 100, settable up to 300). */
+const DEFAULT_STEPS = 100;
 const TEN_MB = 10 * 1024 * 1024;
-const SLOW_MS = 150;
+/** Calls of the 'meet' tool that must be running at the same time for any of them to finish. */
+const MEETING = 2;
 
 let dir: string;
 let store: Store;
 let chat: ChatService;
 let broker: ApprovalBroker;
-let model: LoadedModel;
+let sm: ScriptedModel;
 const gen: GenerationEvent[] = [];
 const approvals: ApprovalEvent[] = [];
-/** What the scripted model writes next, one entry per generate call. */
-let script: string[] = [];
-const prompts: number[][] = [];
-let concurrent = 0;
-let maxConcurrent = 0;
-
-const call = (name: string, args: string, idx = 0) => `<|tool_call_begin|>functions.${name}:${idx}<|tool_call_argument_begin|>${args}<|tool_call_end|>`;
-const calls = (...cs: string[]) => `<think>I will use a tool.</think><|tool_calls_section_begin|>${cs.join('')}<|tool_calls_section_end|><|im_end|>`;
-const answer = (text: string) => `<think>I have what I need.</think>${text}<|im_end|>`;
+let meeting = newMeeting();
+function newMeeting() {
+  let open = () => {};
+  const all = new Promise<void>((r) => { open = r; });
+  return { started: 0, all, open };
+}
 
 function tool(name: string, schema: Record<string, unknown>, run: ResolvedTool['run']): { spec: ToolSpec; resolved: ResolvedTool } {
   return { spec: { type: 'function', function: { name, description: name, parameters: schema } }, resolved: { name, server: 'test', tool: name, schema, run } };
@@ -51,11 +49,13 @@ const TOOLS = [
   tool('hang', anyArgs, () => new Promise(() => { /* never answers */ })),
   tool('big', anyArgs, () => ({ result: 'y'.repeat(TEN_MB), isError: false })),
   tool('throws', anyArgs, () => { throw new Error('boom inside the tool'); }),
-  tool('slow', anyArgs, async () => {
-    concurrent++; maxConcurrent = Math.max(maxConcurrent, concurrent);
-    await new Promise((r) => setTimeout(r, SLOW_MS));
-    concurrent--;
-    return { result: '{"slow": true}', isError: false };
+  // Each call waits until MEETING calls of it have started: run one after the other, the first
+  // would wait forever (and fail at the per-call timeout). Only overlap lets both finish.
+  tool('meet', anyArgs, async () => {
+    meeting.started++;
+    if (meeting.started >= MEETING) meeting.open();
+    await meeting.all;
+    return { result: JSON.stringify({ met: meeting.started }), isError: false };
   }),
 ];
 const catalog: ToolCatalog = {
@@ -67,26 +67,14 @@ const catalog: ToolCatalog = {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kk-agent-'));
   store = openStore(dir);
-  const text = await loadModelText(DEMO_MODEL_DIR);
-  model = { dir: DEMO_MODEL_DIR, name: 'demo-k2', label: 'Demo model', text, maxPosition: 1 << 20 };
-  const engine = {
-    async generate(promptIds: number[], _o: unknown, onTokens: (ids: number[]) => void, signal?: AbortSignal): Promise<GenerateResult> {
-      prompts.push(promptIds);
-      const out = script.shift() ?? answer('(script ended)');
-      const ids = text.tokenize(out, true);
-      if (signal?.aborted) return { outputIds: [], finishReason: 'cancelled', promptTokens: promptIds.length, completionTokens: 0, cachedTokens: 0, prefillMs: 1, decodeMs: 0 };
-      onTokens(ids);
-      return { outputIds: ids, finishReason: 'stop', promptTokens: promptIds.length, completionTokens: ids.length, cachedTokens: 0, prefillMs: 1, decodeMs: 1 };
-    },
-  };
-  const models = { model, ready: async () => model, contextLength: () => 1 << 20, engine } as unknown as ModelService;
+  sm = await scriptedModel();
   const bus = new EventBus();
   bus.subscribe((ev, p) => {
     if (ev === 'generation') gen.push(GenerationEventSchema.parse(p));
     if (ev === 'approval') approvals.push(ApprovalEventSchema.parse(p));
   });
   broker = new ApprovalBroker(new SqlitePolicyStore(store.db));
-  chat = new ChatService(store.chats, store.settings, models, catalog, broker, bus, null, null, { timeoutMs: TIMEOUT_MS, maxResultChars: MAX_RESULT, parallel: 4 });
+  chat = new ChatService(store.chats, store.settings, sm.models, catalog, broker, bus, null, null, { timeoutMs: TIMEOUT_MS, maxResultChars: MAX_RESULT, parallel: 4 });
 });
 afterAll(async () => {
   await chat?.stopAll();
@@ -94,7 +82,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 beforeEach(() => {
-  script = []; prompts.length = 0;
+  sm.script.length = 0; sm.prompts.length = 0;
   // Every call of these tests is approved under a standing server policy unless a test revokes it.
   store.db.prepare("DELETE FROM settings WHERE key = 'toolPolicies'").run();
   new SqlitePolicyStore(store.db).save([{ scope: 'server', server: 'test', tool: null, createdAt: 1 }]);
@@ -116,18 +104,18 @@ async function until(pred: () => boolean, ms = 10_000): Promise<void> {
 
 describe('agent loop', () => {
   it('runs a call, returns its result to the model and continues to the answer', async () => {
-    script = [calls(call('echo', '{"x": 7}')), answer('The echo said 7.')];
+    sm.script.push(calls(call('echo', '{"x": 7}')), answer('The echo said 7.'));
     const t = await turn('echo 7', ['echo']);
     expect(t.tools.map((m) => m.content)).toEqual(['{"x":7}']);
     expect(t.last.content).toBe('The echo said 7.');
     expect(t.last.status).toBe('complete');
     // The second round's prompt extends the first: the engine's prefix cache serves the old part.
-    expect(prompts[1].slice(0, prompts[0].length)).toEqual(prompts[0]);
-    expect(prompts[1].length).toBeGreaterThan(prompts[0].length);
+    expect(sm.prompts[1].slice(0, sm.prompts[0].length)).toEqual(sm.prompts[0]);
+    expect(sm.prompts[1].length).toBeGreaterThan(sm.prompts[0].length);
   });
 
   it('schema-invalid arguments go back to the model as an error it can fix, without running or a card', async () => {
-    script = [calls(call('echo', '{"x": "seven", "y": 1}')), calls(call('echo', '{"x": 7}')), answer('Fixed.')];
+    sm.script.push(calls(call('echo', '{"x": "seven", "y": 1}')), calls(call('echo', '{"x": 7}')), answer('Fixed.'));
     const before = approvals.length;
     const t = await turn('echo', ['echo']);
     expect(t.tools[0].content).toMatch(/do not match the tool's schema/);
@@ -141,7 +129,7 @@ describe('agent loop', () => {
   });
 
   it('a tool that hangs is abandoned at the timeout; the model is told and the turn goes on', async () => {
-    script = [calls(call('hang', '{}')), answer('It timed out.')];
+    sm.script.push(calls(call('hang', '{}')), answer('It timed out.'));
     const t = await turn('hang', ['hang']);
     expect(JSON.parse(t.tools[0].content).error).toMatch(/did not answer within/);
     expect(t.last.content).toBe('It timed out.');
@@ -151,7 +139,7 @@ describe('agent loop', () => {
   });
 
   it('a 10 MB result is cut to the limit with a note the model reads', async () => {
-    script = [calls(call('big', '{}')), answer('Too much.')];
+    sm.script.push(calls(call('big', '{}')), answer('Too much.'));
     const t = await turn('big', ['big']);
     const r = t.tools[0].content;
     expect(r.length).toBeLessThan(MAX_RESULT + 200);
@@ -161,7 +149,7 @@ describe('agent loop', () => {
   });
 
   it('a malformed tool call in the output is answered with the parse error, and the model recovers', async () => {
-    script = [calls(call('echo', '{"x": 7')), calls(call('echo', '{"x": 8}')), answer('Done.')];
+    sm.script.push(calls(call('echo', '{"x": 7')), calls(call('echo', '{"x": 8}')), answer('Done.'));
     const t = await turn('echo', ['echo']);
     const first = t.messages.find((m) => m.role === 'assistant')!;
     expect(first.toolCalls[0].status).toBe('error');
@@ -172,7 +160,7 @@ describe('agent loop', () => {
   });
 
   it('a tool that throws becomes an error result; the conversation is intact', async () => {
-    script = [calls(call('throws', '{}')), answer('It broke.')];
+    sm.script.push(calls(call('throws', '{}')), answer('It broke.'));
     const t = await turn('throw', ['throws']);
     expect(JSON.parse(t.tools[0].content).error).toMatch(/boom inside the tool/);
     expect(t.last.content).toBe('It broke.');
@@ -180,23 +168,38 @@ describe('agent loop', () => {
 
   it('a loop that keeps calling tools stops at the step limit with a clear reason', async () => {
     store.settings.update({ maxToolSteps: 3 });
-    script = Array.from({ length: 10 }, () => calls(call('echo', '{"x": 1}')));
+    sm.script.push(...Array.from({ length: 10 }, () => calls(call('echo', '{"x": 1}'))));
     const t = await turn('loop', ['echo']);
     expect(t.tools.length).toBe(3);
     expect(t.messages.filter((m) => m.role === 'assistant').length).toBe(4);
     expect(t.last.role).toBe('assistant');
     expect(t.last.error).toMatch(/step limit: 3 rounds/);
     expect(t.last.toolCalls[0].status).toBe('error');   // asked for, never run
-    expect(script.length).toBe(6);
+    expect(sm.script.length).toBe(6);
   });
 
-  it('parallel calls in one section run concurrently once approved, results in call order', async () => {
-    maxConcurrent = 0;
-    script = [calls(call('slow', '{}', 0), call('slow', '{}', 1), call('echo', '{"x": 3}', 2)), answer('All three.')];
-    const t = await turn('three', ['slow', 'echo']);
-    expect(maxConcurrent).toBe(2);
-    expect(t.tools.map((m) => m.toolCallId)).toEqual(['functions.slow:0', 'functions.slow:1', 'functions.echo:2']);
+  it('parallel calls in one section run concurrently, results in call order', async () => {
+    meeting = newMeeting();
+    sm.script.push(calls(call('meet', '{}', 0), call('meet', '{}', 1), call('echo', '{"x": 3}', 2)), answer('All three.'));
+    const t = await turn('three', ['meet', 'echo']);
+    // Both met: each was running while the other started.
+    expect(t.tools.map((m) => m.content)).toEqual(['{"met":2}', '{"met":2}', '{"x":3}']);
+    expect(t.tools.map((m) => m.toolCallId)).toEqual(['functions.meet:0', 'functions.meet:1', 'functions.echo:2']);
     expect(t.last.content).toBe('All three.');
+  });
+
+  it('the step limit is 100 rounds by default and can be set up to 300, no further', async () => {
+    store.db.prepare("DELETE FROM settings WHERE key = 'maxToolSteps'").run();
+    expect(store.settings.get().maxToolSteps).toBe(DEFAULT_STEPS);
+    expect(SettingsPatchSchema.safeParse({ maxToolSteps: 300 }).success).toBe(true);
+    expect(SettingsPatchSchema.safeParse({ maxToolSteps: 301 }).success).toBe(false);
+    expect(SettingsPatchSchema.safeParse({ maxToolSteps: 0 }).success).toBe(false);
+    sm.script.push(...Array.from({ length: DEFAULT_STEPS + 5 }, (_, i) => calls(call('echo', `{"x": ${i}}`))));
+    const t = await turn('loop forever', ['echo']);
+    expect(t.tools).toHaveLength(DEFAULT_STEPS);
+    expect(t.tools[DEFAULT_STEPS - 1].content).toBe(`{"x":${DEFAULT_STEPS - 1}}`);
+    expect(t.last.error).toMatch(/step limit: 100 rounds/);
+    expect(sm.script).toHaveLength(4);
   });
 });
 
@@ -209,7 +212,7 @@ describe('approvals in the loop', () => {
   }
 
   it('allow once runs the call; the card events say requested then decided', async () => {
-    script = [calls(call('echo', '{"x": 5}')), answer('Five.')];
+    sm.script.push(calls(call('echo', '{"x": 5}')), answer('Five.'));
     const conv = store.chats.createConversation({ tools: ['echo'] });
     const { assistantMessageId } = chat.sendMessage(conv, 'five');
     const [req] = await waitingCard();
@@ -226,7 +229,7 @@ describe('approvals in the loop', () => {
   });
 
   it('deny tells the model, with the user message, and the model answers without the tool', async () => {
-    script = [calls(call('echo', '{"x": 5}')), answer('I will answer without it.')];
+    sm.script.push(calls(call('echo', '{"x": 5}')), answer('I will answer without it.'));
     const conv = store.chats.createConversation({ tools: ['echo'] });
     chat.sendMessage(conv, 'five');
     const [req] = await waitingCard();
@@ -238,12 +241,11 @@ describe('approvals in the loop', () => {
     expect(msgs.find((m) => m.role === 'assistant')!.toolCalls[0].status).toBe('denied');
     expect(msgs[msgs.length - 1].content).toBe('I will answer without it.');
     // The model read the denial: it is in the next round's prompt.
-    const said = model.text.tokenize(toolMsg.content, false);
-    expect(prompts[1].some((_, i) => said.every((id, j) => prompts[1][i + j] === id))).toBe(true);
+    expect(sm.promptHas(1, toolMsg.content)).toBe(true);
   });
 
   it('always allow stores a policy: the next call runs without a card', async () => {
-    script = [calls(call('echo', '{"x": 1}')), answer('One.'), calls(call('echo', '{"x": 2}')), answer('Two.')];
+    sm.script.push(calls(call('echo', '{"x": 1}')), answer('One.'), calls(call('echo', '{"x": 2}')), answer('Two.'));
     const conv = store.chats.createConversation({ tools: ['echo'] });
     chat.sendMessage(conv, 'one');
     const [req] = await waitingCard();
@@ -261,7 +263,7 @@ describe('approvals in the loop', () => {
   });
 
   it('a stop while the card waits ends the turn; nothing runs and the conversation is kept', async () => {
-    script = [calls(call('echo', '{"x": 9}'))];
+    sm.script.push(calls(call('echo', '{"x": 9}')));
     const conv = store.chats.createConversation({ tools: ['echo'] });
     const { assistantMessageId } = chat.sendMessage(conv, 'nine');
     await waitingCard();
