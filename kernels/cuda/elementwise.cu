@@ -1,5 +1,5 @@
 // elementwise.cu — the small glue ops of the forward: silu(g)·u, residual add, bf16 embedding rows.
-#include "backend_cuda/launch.h"
+#include "launch.h"
 #include "kk_cuda_common.cuh"
 
 namespace kk::cuda {

@@ -3,7 +3,7 @@
 // Same warp-per-row scheme as matmul_q4.cu. Rows whose width allows it are read 16 bytes per lane
 // (8 bf16 or 4 f32); any other width (odd sizes) takes the element-wise path. Activations stay
 // fp32, so this is exact-mode arithmetic (cuBLAS would need bf16 activations).
-#include "backend_cuda/launch.h"
+#include "launch.h"
 #include "kk_cuda_common.cuh"
 
 namespace kk::cuda {

@@ -3,7 +3,7 @@
 // A warp owns one output row and streams it once per tile of kTokenTile tokens; decode (n = 1) is
 // a pure weight stream, which is what bounds it. Prefill re-reads each row once per token tile
 // (from L2 for the tiles of one block). A tensor-core path for large n is future work.
-#include "backend_cuda/launch.h"
+#include "launch.h"
 #include "kk_cuda_common.cuh"
 
 namespace kk::cuda {

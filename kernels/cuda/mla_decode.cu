@@ -6,7 +6,7 @@
 // Cache rows are [c_kv (R) | k_pe (P)] per token (as cpu/ops.h); n_ctx <= 0 yields zeros.
 #include <math.h>
 
-#include "backend_cuda/launch.h"
+#include "launch.h"
 #include "kk_cuda_common.cuh"
 
 namespace kk::cuda {

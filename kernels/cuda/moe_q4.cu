@@ -8,7 +8,7 @@
 //   3. down:    grid (row tiles of hidden, active experts): out[pair] = w · down·h[pos];
 //   4. combine: y[t] (=|+=) Σ_k out[t, k] in slot order (deterministic: no float atomics).
 // Long prompts are processed kTokenChunk tokens at a time so the workspace stays bounded.
-#include "backend_cuda/launch.h"
+#include "launch.h"
 #include "kk_cuda_common.cuh"
 
 namespace kk::cuda {

@@ -1,5 +1,5 @@
 // rmsnorm.cu — y = x / sqrt(mean(x²) + eps) · w, one block per row.
-#include "backend_cuda/launch.h"
+#include "launch.h"
 #include "kk_cuda_common.cuh"
 
 namespace kk::cuda {

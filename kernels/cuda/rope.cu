@@ -1,7 +1,7 @@
 // rope.cu — rotary embedding with YaRN frequencies, interleaved in, rotate-half layout out
 // (kk_rope_args; the same math as model/rope.h). One warp per (token, head): each lane reads its
 // pairs into registers before any lane writes, so the in-place de-interleave is race-free.
-#include "backend_cuda/launch.h"
+#include "launch.h"
 #include "kk_cuda_common.cuh"
 
 namespace kk::cuda {

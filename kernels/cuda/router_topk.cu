@@ -2,7 +2,7 @@
 // exactly the semantics of model/router.cpp: sigmoid; bias only chooses; group limit with dropped
 // groups' choices set to 0 (as HF); top-k by choice (ties: lower id); ids ascending; weights =
 // sigmoid at the picks, normalised (+1e-20) and scaled.
-#include "backend_cuda/launch.h"
+#include "launch.h"
 #include "kk_cuda_common.cuh"
 
 namespace kk::cuda {

@@ -3,7 +3,7 @@
 // probability exceeds u·Σ: threads sum contiguous slices, one thread walks the slice sums and then
 // the one slice that holds the target, so the result does not depend on scheduling.
 // Top-k / top-p / min-p / penalties stay on the CPU (sample/sampler.h) on the copied logits.
-#include "backend_cuda/launch.h"
+#include "launch.h"
 #include "kk_cuda_common.cuh"
 
 namespace kk::cuda {

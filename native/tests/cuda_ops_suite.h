@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "backend_loader/kk_cuda_plugin.h"
+#include "kk_cuda_plugin_abi.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 #include "cpu/kernels.h"

@@ -6,7 +6,7 @@
 // fibers. The full eval: `KK_CUDA_PLUGIN=build/native/libkk_cuda_emu.so kk_eval ... --backend cuda`.)
 #include <cstdlib>
 
-#include "backend_loader/backend_cuda.h"
+#include "backend_cuda/backend_cuda.h"
 #include "tiny_k2_forward.h"
 
 using namespace tiny_k2_forward;

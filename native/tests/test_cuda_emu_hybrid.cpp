@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "backend_loader/backend_cuda.h"
+#include "backend_cuda/backend_cuda.h"
 #include "tiny_k2_forward.h"
 
 using namespace tiny_k2_forward;

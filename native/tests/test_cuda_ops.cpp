@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "backend_loader/backend_cuda.h"
-#include "backend_loader/cuda_loader.h"
+#include "backend_cuda/backend_cuda.h"
+#include "backend_cuda/plugin_loader.h"
 #include "cuda_ops_suite.h"
 #include "tiny_k2_forward.h"
 

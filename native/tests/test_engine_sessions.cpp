@@ -24,7 +24,7 @@ using namespace kk;
 
 namespace {
 
-// `karakoram eval`'s exact-mode logit bound (native/src/tools/eval.cpp, kExact.logit): a prefix
+// `karakoram eval`'s exact-mode logit bound (native/src/harness/eval.cpp, kExact.logit): a prefix
 // hit must be as good as a fresh prefill by the measure every backend is held to.
 constexpr double kExactLogitTol = 2e-3;
 // Randomized scheduler run: at least this many steps, requests of up to kMaxPrompt tokens.

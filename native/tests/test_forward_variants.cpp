@@ -6,7 +6,7 @@
 #include <cmath>
 #include <random>
 #include "engine/engine_impl.h"
-#include "tools/synthetic_weights.h"
+#include "harness/synthetic_weights.h"
 #include "test_util.h"
 
 using namespace kk;

@@ -5,7 +5,7 @@
 #include <string>
 #include "karakoram/engine.h"
 #include "karakoram/tools.h"
-#include "kk_args.h"
+#include "cli_args.h"
 
 int main(int argc, char** argv) {
   KkArgs a;

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include "karakoram/engine.h"
 #include "karakoram/tools.h"
-#include "kk_args.h"
+#include "cli_args.h"
 
 int main(int argc, char** argv) {
   KkArgs a;

@@ -29,7 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "backend_loader/cuda_loader.h"
+#include "backend_cuda/plugin_loader.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 #include "cpu/kernels.h"

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include "karakoram/engine.h"
-#include "kk_args.h"
+#include "cli_args.h"
 
 int main(int argc, char** argv) {
   KkArgs a;

@@ -52,9 +52,8 @@ struct Backend {
                                 const float* kv, const KvPages& cache, float* out);
 };
 
+// The CPU backend: every op, every weight type. Backends by name: backend/registry.h.
 const Backend& backend_cpu();
-// Backend by name ("cpu"; "cuda" when built). Unknown names are an error naming the choices.
-Status find_backend(const std::string& name, const Backend** out);
 
 // Per-op choice between the primary backend and the CPU fallback.
 class OpDispatch {

@@ -1,6 +1,5 @@
 // backend_cpu.cpp — the CPU backend: every op, every weight type; the reference for all others.
 #include "backend/backend.h"
-#include "backend_loader/backend_cuda.h"
 
 namespace kk {
 
@@ -45,12 +44,6 @@ const Backend& backend_cpu() {
   static const Backend b = {"cpu", cpu_supports, cpu_matmul, cpu_head_matmul, cpu_moe, cpu_rmsnorm, cpu_mla_decode,
                             cpu_mla_prefill_attention};
   return b;
-}
-
-Status find_backend(const std::string& name, const Backend** out) {
-  if (name.empty() || name == "cpu") { *out = &backend_cpu(); return Status::OK(); }
-  if (name == "cuda") return backend_cuda(out);  // the plugin, if it and a GPU are there
-  return Status::Error("unknown backend '" + name + "' (choices: cpu, cuda)");
 }
 
 }  // namespace kk

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <unordered_set>
 #include <future>
+#include "backend/registry.h"
 #include "engine/snapshot.h"
 #include "loader/loader.h"
 #include "sample/sampler.h"

@@ -1,5 +1,5 @@
 // cuda_runtime.h (CPU emulator) — the subset of the CUDA runtime and device language that
-// kernels/cuda/*.cu and backend_cuda/plugin.cpp use, so they build with the C++ compiler and run
+// kernels/cuda/*.cu and kernels/cuda/plugin.cpp use, so they build with the C++ compiler and run
 // on the CPU (test_cuda_emu). This is a test harness, not a backend: each block's threads are
 // cooperative fibers, __syncthreads / warp shuffles are barriers between them, blocks run one after
 // another. It checks the kernels' indexing, arithmetic, barriers and launch limits; it cannot

@@ -1,5 +1,5 @@
 // bench_sessions.cpp — prefix-cache / snapshot time to first token and batched decode rates.
-#include "tools/bench_sessions.h"
+#include "harness/bench_sessions.h"
 #include <sys/stat.h>
 #include <unistd.h>
 #include <algorithm>

@@ -1,6 +1,6 @@
-/* kk_cuda_plugin.h — the C ABI between the engine and the CUDA plugin (libkk_cuda.so).
+/* kk_cuda_plugin_abi.h — the C ABI between the engine and the CUDA plugin (libkk_cuda.so).
  *
- * The engine never links CUDA: it dlopen()s the plugin at run time (backend_loader/cuda_loader.h)
+ * The engine never links CUDA: it dlopen()s the plugin at run time (native/src/backend_cuda/plugin_loader.h)
  * and calls through this table, so the app starts and runs on the CPU where there is no CUDA
  * driver, no GPU, or no plugin. Plain C types only; bump KK_CUDA_PLUGIN_ABI on any change.
  *

@@ -1,5 +1,5 @@
 // cuda_hybrid_moe.cpp — hot experts on the GPU, cold ones on the CPU threads, same tokens, at once.
-#include "backend_loader/cuda_hybrid_moe.h"
+#include "backend_cuda/cuda_hybrid_moe.h"
 
 #include <algorithm>
 #include <cstdlib>

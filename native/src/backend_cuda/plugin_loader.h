@@ -1,4 +1,4 @@
-// cuda_loader.h — finds and opens the CUDA plugin (libkk_cuda.so) at run time.
+// plugin_loader.h — finds and opens the CUDA plugin (libkk_cuda.so) at run time.
 //
 // The engine library never links CUDA. Asking for the "cuda" backend opens the plugin here; when
 // there is no plugin file, no CUDA driver or no device, the caller gets a Status that says which,
@@ -6,7 +6,7 @@
 #pragma once
 #include <string>
 #include <vector>
-#include "backend_loader/kk_cuda_plugin.h"
+#include "kk_cuda_plugin_abi.h"
 #include "core/status.h"
 
 namespace kk::cuda {

@@ -1,4 +1,4 @@
-// kk_args.h — the little flag parser the stand-alone tools share (--name value, --flag).
+// cli_args.h — the little flag parser the stand-alone tools share (--name value, --flag).
 #pragma once
 #include <cstdio>
 #include <cstdlib>

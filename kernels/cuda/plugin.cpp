@@ -9,8 +9,8 @@
 #include <cstring>
 #include <string>
 
-#include "backend_cuda/launch.h"
-#include "backend_loader/kk_cuda_plugin.h"
+#include "launch.h"
+#include "kk_cuda_plugin_abi.h"
 
 namespace kk::cuda {
 namespace {

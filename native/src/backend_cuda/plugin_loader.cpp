@@ -1,5 +1,5 @@
-// cuda_loader.cpp — dlopen of the CUDA plugin with honest errors.
-#include "backend_loader/cuda_loader.h"
+// plugin_loader.cpp — dlopen of the CUDA plugin with honest errors.
+#include "backend_cuda/plugin_loader.h"
 
 #include <dlfcn.h>
 #include <unistd.h>

@@ -1,7 +1,7 @@
 // bench_rates.cpp — per-op prefill GFLOP/s against the measured compute peak (bench_rates.h).
 // Flops count 2 per multiply-add of the op's matrix products (its elementwise work is not
 // counted), per prompt token, from the model's dimensions.
-#include "tools/bench_rates.h"
+#include "harness/bench_rates.h"
 
 #include <cmath>
 

@@ -7,9 +7,9 @@
 #include "cpu/membw.h"
 #include "engine/engine_impl.h"
 #include "karakoram/tools.h"
-#include "tools/bench_rates.h"
-#include "tools/bench_sessions.h"
-#include "tools/synthetic_weights.h"
+#include "harness/bench_rates.h"
+#include "harness/bench_sessions.h"
+#include "harness/synthetic_weights.h"
 
 namespace kk {
 namespace {

@@ -1,6 +1,6 @@
 // synthetic_weights.cpp — random weights with the right shapes, types and scales (weights ~ 1/√in
 // so activations stay O(1) through the layers, as in a trained model).
-#include "tools/synthetic_weights.h"
+#include "harness/synthetic_weights.h"
 #include <sys/mman.h>
 #include <algorithm>
 #include <cmath>

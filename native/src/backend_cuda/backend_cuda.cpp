@@ -1,5 +1,5 @@
 // backend_cuda.cpp — backend-table ops on the CUDA plugin, with the CPU op as the fallback.
-#include "backend_loader/backend_cuda.h"
+#include "backend_cuda/backend_cuda.h"
 
 #include <cstdio>
 #include <cstring>
@@ -8,9 +8,9 @@
 #include <unordered_set>
 #include <vector>
 
-#include "backend_loader/cuda_hybrid_moe.h"
-#include "backend_loader/device_scratch.h"
-#include "backend_loader/cuda_loader.h"
+#include "backend_cuda/cuda_hybrid_moe.h"
+#include "backend_cuda/device_scratch.h"
+#include "backend_cuda/plugin_loader.h"
 
 namespace kk {
 

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "backend/backend.h"
-#include "backend_loader/device_scratch.h"
-#include "backend_loader/kk_cuda_plugin.h"
+#include "backend_cuda/device_scratch.h"
+#include "kk_cuda_plugin_abi.h"
 #include "placement/placement.h"
 #include "placement/routing_stats.h"
 

@@ -3,7 +3,7 @@
 #pragma once
 #include <cstddef>
 
-#include "backend_loader/kk_cuda_plugin.h"
+#include "kk_cuda_plugin_abi.h"
 
 namespace kk {
 
