@@ -33,6 +33,7 @@ import { DEMO_LABEL_PREFIX } from './model-inspect.ts';
 import { DEMO_MODEL_DIR } from './model-service.ts';
 import type { ProviderService } from './provider-service.ts';
 import { ProviderError, type Provider, type ProviderResult, type ProviderSampling } from '../providers/types.ts';
+import { NOTE_NO_USAGE } from '../providers/openai-remote.ts';
 
 /** How long a request waits for an engine that is loading or restarting. */
 const ENGINE_READY_TIMEOUT_MS = 180_000;
@@ -283,9 +284,9 @@ export class ChatService {
         rec.useProviderFigures(result.usage, result.notes);
       } catch (e) {
         reason = signal.aborted ? 'cancelled' : 'error';
-        if (!signal.aborted) error = e instanceof ProviderError ? `${e.message}. The conversation is kept; regenerate to try again.` : (e as Error).message;
+        if (!signal.aborted) error = e instanceof ProviderError ? `${e.message.replace(/\.$/, '')}. The conversation is kept; regenerate to try again.` : (e as Error).message;
         // The usage chunk comes last: a broken stream reported none of the counts.
-        rec.useProviderFigures({ promptTokens: null, completionTokens: null, cachedTokens: null }, []);
+        rec.useProviderFigures({ promptTokens: null, completionTokens: null, cachedTokens: null }, [NOTE_NO_USAGE]);
       }
       return this.settle(conversationId, messageId, msg.sampling, remote.label, writer, rec, reason, error, null, signal, stepLimit);
     }

@@ -1,32 +1,58 @@
-// remote-engine.test.ts — `karakoram serve --no-model` chatting through a remote engine, in
-// Chromium. THE REMOTE HERE IS A STUB: an OpenAI-compatible server this test runs, replaying
-// recorded vLLM streams (test/fixtures/openai-sse/recorded.ts). The issue asks for a second
-// `karakoram serve` with the demo model as the remote; that needs the office server's /v1 API
-// (issue 12), which had not landed when this was written — this test is in addition to that one,
-// not instead of it. Shows: a wrong key and a wrong URL refused at configuration time with their
-// messages; the remote added and used with no local model loaded; reasoning in the trace and a
-// tool-call card run and answered; the remote dying mid-stream gives a clear error and the
-// conversation survives a reload.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+// remote-engine.test.ts — the app, in Chromium, chatting through a remote engine. The remote is a
+// REAL second `karakoram serve` (B) with the demo model, reached through its OpenAI API (/v1) with
+// its owner key, exactly as a vLLM or SGLang server would be; the app's server (A) runs with no
+// local model. Shows, all through the browser UI:
+//   - configuration time: a dead URL, a wrong key and a model B does not serve each get their own
+//     message in the Remote engines form, and nothing is saved;
+//   - the right settings: saved and in use (badge "remote"); the context meter says the remote
+//     counts on its side;
+//   - a weather question: B's reasoning in the trace, its get_weather call waiting on an approval
+//     card (a remote is not the demo model: no pre-approval), approved, run here, the result sent
+//     back to B and B's answer shown; B's own metrics counted the requests; the perf strip shows
+//     the figures B reported;
+//   - Stop in the middle of a long answer closes the request: B's metrics show the cancel and no
+//     sequence left running;
+//   - B SIGKILLed mid-stream: the message ends with a clear error naming B, the conversation
+//     survives a reload, and once B is back (same port, same data) the next turn is answered.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { ANSWER, REASONING, startStub, writeFixtures, type StubServer } from '../fixtures/openai-sse/recorded.ts';
-import { launchBrowser, openApp, shot, startServe, type Served } from './harness.ts';
+import type { Conversation, KarakoramApi } from '../../common/contract.ts';
+import { createWsClient } from '../../common/ws-client.ts';
+import { addonPath } from '../../main/engine/native.ts';
+import { keyedSocket } from '../support/keyed-socket.ts';
+import { engineStatus, launchBrowser, onStream, openApp, ROOT, shot, startServe, waitEngine, type Served } from './harness.ts';
 
-const ANSWER_MS = 30_000;
-let fixtures: string;
-let stub: StubServer;
-let served: Served;
+const NO_ENGINE = addonPath() === null ? 'native engine not built (npm run build:native): the remote serve needs the real engine' : null;
+if (NO_ENGINE) console.warn(`remote-engine e2e skipped: ${NO_ENGINE}`);
+
+const ANSWER_MS = 120_000;
+const MODEL = 'demo-k2';
+const WEATHER = "What's the weather like in Paris today?";
+const WHO = 'Who are you?';
+/** A long sampled answer (temperature 2 rambles past the turn end), so there is time to stop or kill B. */
+const LONG = { temperature: 2, topP: 1, seed: 7, maxTokens: 4000 };
+const GREEDY = { temperature: 0, maxTokens: 512 };
+
+let remote: Served;       // B: the demo model, the remote engine
+let remotePort: number;
+/** The API key B's admin issued for A (as vLLM's --api-key: it outlives a restart, unlike B's owner key). */
+let remoteKey: string;
+let served: Served;       // A: no local model, the app
 let browser: Browser;
 let page: Page;
 let errors: string[];
+let api: KarakoramApi;
+let closeClient: () => void;
 
 const activeId = () => page.evaluate(() => decodeURIComponent(location.hash.replace(/^#\/?c\//, '')));
 const lastTurn = () => page.locator('[data-testid="message"][data-role="assistant"]').last();
+const stored = (id: string): Promise<Conversation> => api.getConversation({ conversationId: id });
 
 async function deadPort(): Promise<number> {
   const s = createServer();
@@ -36,99 +62,201 @@ async function deadPort(): Promise<number> {
   return port;
 }
 
-async function fillRemote(url: string, key: string): Promise<void> {
-  await page.getByTestId('remote-name').fill('gpu-box');
-  await page.getByTestId('remote-url').fill(url);
-  await page.getByTestId('remote-key').fill(key);
-  await page.getByTestId('remote-model').fill('kimi-k2-thinking');
+/** A counter or gauge from B's /metrics (B's own view of the requests it served). */
+async function remoteMetric(name: string): Promise<number> {
+  const t = await (await fetch(`${remote.url}/metrics`, { headers: { authorization: `Bearer ${remote.ownerKey}` } })).text();
+  const m = new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(t);
+  return m ? Number(m[1]) : 0;
 }
 
-beforeAll(async () => {
-  fixtures = mkdtempSync(join(tmpdir(), 'kk-e2e-remote-'));
-  writeFixtures(fixtures);
-  stub = await startStub({ key: 'sk-office', files: ['vllm-tools.sse', 'vllm-answer.sse', 'cut.sse'].map((f) => join(fixtures, f)), pauseMs: 5 });
-  served = await startServe(['--no-model']);
-  browser = await launchBrowser();
-  ({ page, errors } = await openApp(browser, served.url));
-});
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-  await stub?.close();
-  if (fixtures) rmSync(fixtures, { recursive: true, force: true });
-});
+async function fillRemote(url: string, key: string, model = MODEL): Promise<void> {
+  await page.getByTestId('remote-name').fill('office-box');
+  await page.getByTestId('remote-url').fill(url);
+  await page.getByTestId('remote-key').fill(key);
+  await page.getByTestId('remote-model').fill(model);
+}
+const checkText = () => page.getByTestId('remote-check').textContent();
 
-describe('a remote engine (stub OpenAI server replaying recorded vLLM streams)', () => {
-  it('a wrong URL and a wrong key are refused at configuration time', async () => {
+async function ask(text: string): Promise<void> {
+  await page.getByTestId('composer-input').fill(text);
+  await page.getByTestId('composer-input').press('Enter');
+}
+async function answered(): Promise<void> {
+  await page.locator('[data-testid="message"][data-role="assistant"][data-streaming="false"]').last().waitFor({ timeout: ANSWER_MS });
+  await page.getByTestId('send-button').waitFor({ timeout: ANSWER_MS });
+}
+async function newChat(tools: boolean): Promise<string> {
+  const before = await activeId();
+  await page.getByTestId('new-chat').click();
+  await expect.poll(activeId).not.toBe(before);
+  if (tools) {
+    await page.getByTestId('demo-tools-toggle').check({ force: true });
+    await expect.poll(() => page.getByTestId('demo-tools-toggle').isChecked()).toBe(true);
+  }
+  return activeId();
+}
+
+describe.skipIf(NO_ENGINE !== null)('a remote engine: a second karakoram serve with the demo model', () => {
+  beforeAll(async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kk-e2e-remote-'));
+    const made = spawnSync(process.execPath, [join(ROOT, 'bin', 'karakoram.js'), 'serve', '--data-dir', dataDir, '--create-key', 'office-app'], { cwd: ROOT, encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`karakoram serve --create-key failed: ${made.stderr}`);
+    remoteKey = made.stdout.trim();
+    remote = await startServe([], { dataDir });
+    remotePort = Number(new URL(remote.url).port);
+    await waitEngine(remote.url, ['ready'], ANSWER_MS);
+    served = await startServe(['--no-model']);
+    const client = createWsClient(`${served.url.replace(/^http/, 'ws')}/ws`, keyedSocket(() => served.ownerKey));
+    api = client.api;
+    closeClient = client.close;
+    await api.updateSettings({ sampling: GREEDY });
+    browser = await launchBrowser();
+    ({ page, errors } = await openApp(browser, served.url));
+  });
+  afterAll(async () => {
+    closeClient?.();
+    await browser?.close();
+    await served?.stop();
+    await remote?.stop();
+  });
+
+  it('configuration time: a dead URL, a wrong key and a model B does not serve each say what is wrong', async () => {
+    expect((await engineStatus(served.url)).state).not.toBe('ready');   // A has no local model
     await page.getByTestId('model-badge').click();
     await page.getByTestId('remote-panel').waitFor();
-    const port = await deadPort();
-    await fillRemote(`http://127.0.0.1:${port}/v1`, 'sk-office');
+    await fillRemote(`http://127.0.0.1:${await deadPort()}/v1`, remoteKey);
     await page.getByTestId('remote-test').click();
-    await expect.poll(() => page.getByTestId('remote-check').textContent(), { timeout: 15_000 }).toMatch(/connection refused/);
-    await fillRemote(stub.url, 'sk-wrong');
+    await expect.poll(checkText, { timeout: 15_000 }).toMatch(/could not reach 127\.0\.0\.1:\d+: connection refused/);
+    await fillRemote(`${remote.url}/v1`, 'kk-not-the-key');
     await page.getByTestId('remote-save').click();
-    await expect.poll(() => page.getByTestId('remote-check').textContent(), { timeout: 15_000 }).toMatch(/refused the API key \(401\)/);
-    expect(await page.getByTestId('remote-row').count()).toBe(0);
+    await expect.poll(checkText, { timeout: 15_000 }).toMatch(new RegExp(`${new URL(remote.url).host} refused the API key \\(401\\)`));
     await shot(page, 'remote-01-wrong-key');
+    await fillRemote(`${remote.url}/v1`, remoteKey, 'kimi-k2-thinking');
+    await page.getByTestId('remote-test').click();
+    await expect.poll(checkText, { timeout: 15_000 }).toMatch(/does not serve a model called "kimi-k2-thinking"; it serves: demo-k2/);
+    expect(await page.getByTestId('remote-row').count()).toBe(0);
+    expect((await api.listRemotes({})).remotes).toEqual([]);
   });
 
-  it('the right key: saved, in use, the badge says remote', async () => {
-    await fillRemote(stub.url, 'sk-office');
+  it('the right settings: checked, saved and in use; the context meter says the remote counts', async () => {
+    await fillRemote(remote.url, remoteKey);   // a bare host gains /v1
     await page.getByTestId('remote-test').click();
     await expect.poll(() => page.getByTestId('remote-check').getAttribute('data-ok'), { timeout: 15_000 }).toBe('true');
+    expect(await checkText()).toContain(`${remote.url}/v1 serves demo-k2`);
     await page.getByTestId('remote-save').click();
     await expect.poll(() => page.getByTestId('provider-active').getAttribute('data-active')).not.toBe('local');
-    expect(await page.getByTestId('remote-caps').first().textContent()).toMatch(/131(\.1K|,?072) tokens of context/);
+    expect(await page.getByTestId('remote-row').count()).toBe(1);
     expect(await page.getByTestId('remote-label').isVisible()).toBe(true);
+    const view = await api.listRemotes({});
+    expect(view.remotes.map((r) => [r.name, r.baseUrl, r.model, r.hasKey])).toEqual([['office-box', `${remote.url}/v1`, MODEL, true]]);
+    expect(JSON.stringify(view)).not.toContain(remoteKey);   // the key stays in the core
     await shot(page, 'remote-02-in-use');
     await page.keyboard.press('Escape');
+    await page.getByTestId('composer-input').fill('How long may this be?');
+    const meter = page.getByTestId('context-meter');
+    await meter.waitFor();
+    expect(await meter.getAttribute('data-remote')).toBe('true');
+    expect(await page.getByTestId('context-meter-count').textContent()).toBe('remote: not reported');
+    await page.getByTestId('composer-input').fill('');
   });
 
-  it('with no local model: reasoning in the trace, a get_weather card run, then the answer', async () => {
-    const before = await activeId();
-    await page.getByTestId('new-chat').click();
-    await expect.poll(activeId).not.toBe(before);
-    await page.getByTestId('demo-tools-toggle').check({ force: true });
-    await page.getByTestId('composer-input').fill('Weather in Paris?');
-    await page.getByTestId('composer-input').press('Enter');
-    const card = page.locator('[data-testid="tool-call-card"][data-name="get_weather"]').first();
-    await card.waitFor({ timeout: ANSWER_MS });
-    // No local demo model: the demo tools are not pre-approved (issue 13's policy), so each of the
-    // remote's two calls (the recorded stream has two) waits on an approval card like any other.
-    for (let approved = 0; approved < 2; approved++) {
-      const approval = page.getByTestId('approval-card').first();
-      await approval.waitFor({ timeout: ANSWER_MS });
-      expect(await approval.getByTestId('approval-tool').textContent()).toBe('get_weather');
-      await approval.getByTestId('approve-once').click();
-      await expect.poll(() => page.getByTestId('approval-card').count(), { timeout: ANSWER_MS }).toBe(1 - approved);
-    }
-    await page.locator('[data-testid="message"][data-role="assistant"][data-streaming="false"]').last().waitFor({ timeout: ANSWER_MS });
-    await expect.poll(() => card.getAttribute('data-status'), { timeout: ANSWER_MS }).toBe('done');
-    expect(await card.getByTestId('tool-call-args').textContent()).toContain('Paris');
-    await expect.poll(async () => (await lastTurn().getByTestId('message-content').last().textContent())?.trim(), { timeout: ANSWER_MS }).toBe(ANSWER);
-    const panels = lastTurn().getByTestId('reasoning-panel');
-    expect(await panels.count()).toBeGreaterThan(0);
-    const body = stub.requests[1] as { messages: { role: string }[] };
-    expect(body.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'tool']);
-    expect((stub.requests[0] as { messages: { content: string }[] }).messages[0].content).toBe('Weather in Paris?');
-    await shot(page, 'remote-03-tool-call');
-    expect(REASONING.length).toBeGreaterThan(0);
+  it('weather: B reasons (shown in the trace), calls get_weather, the card is approved, B answers with the result', async () => {
+    const requestsBefore = await remoteMetric('karakoram_requests_total{api="openai.chat",status="200"}');
+    const id = await newChat(true);
+    await ask(WEATHER);
+    const approval = page.getByTestId('approval-card');
+    await approval.waitFor({ timeout: ANSWER_MS });
+    expect(await approval.getByTestId('approval-tool').textContent()).toBe('get_weather');
+    expect(await approval.getByTestId('approval-args').textContent()).toContain('Paris');
+    // The call's turn is on screen with B's reasoning before it is run.
+    const turn = lastTurn();
+    expect(await turn.getByTestId('reasoning-panel').count()).toBeGreaterThan(0);
+    await shot(page, 'remote-03-approval');
+    await approval.getByTestId('approve-once').click();
+    await answered();
+    const card = page.locator('[data-testid="tool-call-card"][data-name="get_weather"]').last();
+    expect(await card.getAttribute('data-status')).toBe('done');
+    expect(await card.getByTestId('tool-call-result').textContent()).toContain('Paris');
+    const text = (await lastTurn().getByTestId('message-content').last().textContent())?.trim() ?? '';
+    expect(text.length).toBeGreaterThan(0);
+    await shot(page, 'remote-04-answer');
+
+    const c = await stored(id);
+    const [user, a1, tool, a2] = c.messages;
+    expect([user.role, a1.role, tool.role, a2.role]).toEqual(['user', 'assistant', 'tool', 'assistant']);
+    expect(a1.model).toBe(`${MODEL} on office-box`);
+    expect(a1.reasoning).toContain('get_weather');   // B's reasoning parser output, under reasoning_content
+    expect(a1.toolCalls[0]).toMatchObject({ name: 'get_weather', status: 'done', approvedBy: 'user' });
+    expect(JSON.parse(a1.toolCalls[0].arguments)).toEqual({ city: 'Paris' });
+    expect(a2.status).toBe('complete');
+    expect(a2.content.trim()).toBe(text);
+    // B served both rounds, and reported its counts: the stored timings and the perf strip agree.
+    expect(await remoteMetric('karakoram_requests_total{api="openai.chat",status="200"}')).toBe(requestsBefore + 2);
+    const t2 = a2.timings!;
+    expect(t2.promptTokens).toBeGreaterThan(a1.timings!.promptTokens);
+    expect(t2.notReported).toBeUndefined();
+    expect(t2.cachedTokens).toBeGreaterThanOrEqual(0);
+    await expect.poll(() => page.getByTestId('perf-cached').getAttribute('data-cached')).toBe(String(t2.cachedTokens));
+    expect(await page.getByTestId('perf-cached').getAttribute('data-prompt')).toBe(String(t2.promptTokens));
+    console.log(`remote rounds: prompt ${a1.timings!.promptTokens} then ${t2.promptTokens} tokens, B reported ${t2.cachedTokens} cached`);
   });
 
-  it('the remote dying mid-stream: a clear error, and the conversation survives a reload', async () => {
-    const conv = await activeId();
-    await page.getByTestId('composer-input').fill('And tomorrow?');
-    await page.getByTestId('composer-input').press('Enter');
+  it('Stop in the middle of a long answer closes the request: B cancels it', async () => {
+    await api.updateSettings({ sampling: LONG });
+    const cancelledBefore = await remoteMetric('karakoram_cancelled_total');
+    const id = await newChat(false);
+    await onStream(page, 'token', 'click-stop');
+    await ask(WHO);
+    await answered();
+    const last = (await stored(id)).messages.at(-1)!;
+    expect(last.status).toBe('stopped');
+    expect(last.content.length + last.reasoning.length).toBeGreaterThan(0);
+    // B saw the disconnect: its generation was cancelled, nothing is left running there.
+    await expect.poll(() => remoteMetric('karakoram_cancelled_total'), { timeout: 15_000 }).toBe(cancelledBefore + 1);
+    await expect.poll(() => remoteMetric('karakoram_running_sequences'), { timeout: 15_000 }).toBe(0);
+  });
+
+  it('B killed mid-stream: a clear error naming B, the conversation survives a reload, and goes on once B is back', async () => {
+    const host = new URL(remote.url).host;
+    const enginePid = (await engineStatus(remote.url)).pid;
+    const id = await newChat(false);
+    await page.exposeFunction('__kkOnStream', () => {
+      remote.proc.kill('SIGKILL');
+      if (enginePid) try { process.kill(enginePid, 'SIGKILL'); } catch { /* already gone */ }
+    });
+    await onStream(page, 'token', 'call-binding');
+    await ask(WHO);
     const err = lastTurn().getByTestId('message-error');
     await err.waitFor({ timeout: ANSWER_MS });
-    expect(await err.textContent()).toMatch(/127\.0\.0\.1:\d+.*(broke in the middle|ended before the answer finished).*conversation is kept/);
-    await shot(page, 'remote-04-cut');
+    expect(remote.proc.signalCode).toBe('SIGKILL');
+    const said = (await err.textContent()) ?? '';
+    expect(said).toMatch(new RegExp(`${host.replace(/\./g, '\\.')}.*(broke in the middle of the answer|ended before the answer finished).*The conversation is kept; regenerate to try again`));
+    // The counts never came: the perf strip says so instead of showing zeros.
+    expect(await page.getByTestId('perf-prefill').getAttribute('data-reported')).toBe('false');
+    expect(await page.getByTestId('perf-cached').locator('.stat-value').textContent()).toBe('remote: not reported');
+    await shot(page, 'remote-05-killed');
+    const cut = (await stored(id)).messages;
+    expect(cut.map((m) => [m.role, m.status])).toEqual([['user', 'complete'], ['assistant', 'error']]);
+    expect(cut[1].content.length + cut[1].reasoning.length).toBeGreaterThan(0);   // what arrived is kept
+
     await page.reload();
     await page.getByTestId('app').waitFor();
-    await expect.poll(activeId).toBe(conv);
-    await expect.poll(() => page.locator('[data-testid="message"][data-role="user"]').count()).toBe(2);
-    expect(await lastTurn().getByTestId('message-error').textContent()).toMatch(/conversation is kept/);
+    await expect.poll(activeId).toBe(id);
+    await expect.poll(() => page.locator('[data-testid="message"][data-role="user"]').count()).toBe(1);
+    expect(await lastTurn().getByTestId('message-error').textContent()).toBe(said);
+
+    // B back on the same port with the same data (and so the key it issued): the conversation goes on.
+    remote = await startServe(['--port', String(remotePort)], { dataDir: remote.dataDir });
+    expect(Number(new URL(remote.url).port)).toBe(remotePort);
+    await waitEngine(remote.url, ['ready'], ANSWER_MS);
+    await api.updateSettings({ sampling: GREEDY });
+    await ask(WHO);
+    await answered();
+    const after = (await stored(id)).messages;
+    expect(after.map((m) => [m.role, m.status])).toEqual([['user', 'complete'], ['assistant', 'error'], ['user', 'complete'], ['assistant', 'complete']]);
+    expect(after[3].content.length).toBeGreaterThan(0);
+    expect(await lastTurn().getByTestId('message-error').count()).toBe(0);
+    await shot(page, 'remote-06-back');
     expect(errors.filter((e) => !/WebSocket|Failed to load resource/.test(e))).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GenerationEventSchema, type ApprovalEvent, type GenerationEvent, type WireResponse } from '../../../common/contract.ts';
 import type { ProvidersView, RemoteEndpointView } from '../../../common/providers.ts';
+import { NOTE_NO_USAGE } from '../../../main/providers/openai-remote.ts';
 import { Core } from '../../../main/services/core.ts';
 import { ANSWER, ARGS_0, REASONING, startStub, writeFixtures, type StubServer } from '../../fixtures/openai-sse/recorded.ts';
 
@@ -136,6 +137,7 @@ describe('chat through a remote provider', () => {
     expect(c.messages[1]).toMatchObject({ status: 'error', content: ANSWER, reasoning: REASONING });
     // The usage chunk never came: the counts are said to be unreported, not shown as a measured 0.
     expect(fin.timings?.notReported).toEqual(['prompt', 'cached', 'completion']);
+    expect(fin.timings?.notes).toEqual([NOTE_NO_USAGE]);
   });
 
   it('back to the local engine: with no model loaded the app says so', async () => {
