@@ -9,6 +9,7 @@ export type {
 export type { FinishReason } from '../common/chat-types.ts';
 export type { ContextCount, McpServerConfig, McpServerView, TimingFigure } from '../common/contract.ts';
 export type { Policy } from '../common/tool-policy.ts';
+export { DEFAULT_TOOL_STEPS, MAX_TOOL_STEPS } from '../common/tool-policy.ts';
 export type { Attachment } from '../common/attachments.ts';
 export { composeMessage, splitMessage, MAX_ATTACHMENT_BYTES } from '../common/document-blocks.ts';
 export type { ProvidersView, RemoteCheck, RemoteEndpointInput, RemoteEndpointView } from '../common/providers.ts';

@@ -15,6 +15,7 @@
 import { z } from 'zod';
 import { AttachmentSchema, MAX_ATTACHMENT_BASE64 } from './attachments.ts';
 import { ProvidersViewSchema, RemoteCheckSchema, RemoteEndpointInputSchema, RemoteEndpointViewSchema } from './providers.ts';
+import { MAX_TOOL_STEPS } from './tool-policy.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -232,7 +233,7 @@ export const SettingsSchema = z.object({
   /** While the demo model is loaded, new conversations also declare its demo tools. */
   demoTools: z.boolean(),
   /** Rounds of tool calls one turn may run before the loop stops (the agent's step limit). */
-  maxToolSteps: z.number().int().min(1).max(300),
+  maxToolSteps: z.number().int().min(1).max(MAX_TOOL_STEPS),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

@@ -13,6 +13,11 @@ export interface Policy {
 
 export interface PolicyStore { load(): Policy[]; save(policies: Policy[]): void }
 
+/** Rounds of tool calls one turn runs before the agent loop stops, unless the user sets it. */
+export const DEFAULT_TOOL_STEPS = 100;
+/** The highest step limit a user may set (long agentic runs, bounded). */
+export const MAX_TOOL_STEPS = 300;
+
 /** The server name the demo model's built-in demo tools are grouped under. */
 export const DEMO_SERVER = 'demo';
 

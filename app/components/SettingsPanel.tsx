@@ -56,7 +56,7 @@ export function SettingsPanel() {
   );
 }
 
-function Num({ label, id, value, placeholder, step, min, max, int, onChange }: {
+export function Num({ label, id, value, placeholder, step, min, max, int, onChange }: {
   label: string; id: string; value: number | null; placeholder?: number; step: number; min: number; max: number; int?: boolean;
   onChange(v: number | null): void;
 }) {

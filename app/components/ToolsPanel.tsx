@@ -1,9 +1,10 @@
 // ToolsPanel.tsx — the Tools page: MCP servers (add over stdio or Streamable HTTP, import an
 // mcp.json, enable, restart, log, their tools), the built-in tools, the folders read_file /
-// list_dir may read, and the standing approval policies (revocable).
+// list_dir may read, the standing approval policies (revocable) and the agent loop's step limit.
 import { useEffect, useState } from 'react';
-import type { McpServerView } from '../contract.ts';
+import { DEFAULT_TOOL_STEPS, MAX_TOOL_STEPS, type McpServerView } from '../contract.ts';
 import { useApp } from '../store/index.ts';
+import { Num } from './SettingsPanel.tsx';
 
 export function ToolsPanel() {
   const close = useApp((s) => s.setPanel);
@@ -16,6 +17,7 @@ export function ToolsPanel() {
       <div className="panel-body">
         {error && <p className="error-text" data-testid="tools-error">{error}</p>}
         <Policies />
+        <StepLimit />
         <McpServers />
         <AddServer />
         <BuiltIns />
@@ -42,6 +44,20 @@ function Policies() {
           </li>
         ))}
       </ul>
+    </>
+  );
+}
+
+/** Rounds of tool calls one turn may run; out-of-range input is put back, not sent. */
+function StepLimit() {
+  const steps = useApp((s) => s.settingsView?.settings.maxToolSteps ?? null);
+  const update = useApp((s) => s.updateSettings);
+  return (
+    <>
+      <h3>Agent loop</h3>
+      <Num label={`Tool rounds per turn (1–${MAX_TOOL_STEPS})`} id="max-tool-steps" value={steps} placeholder={DEFAULT_TOOL_STEPS}
+        step={1} min={1} max={MAX_TOOL_STEPS} int onChange={(v) => void update({ maxToolSteps: v ?? DEFAULT_TOOL_STEPS })} />
+      <p className="muted small">A turn that is still calling tools after this many rounds stops and says so.</p>
     </>
   );
 }

@@ -2,6 +2,7 @@
 // in and on the way out (a value written by an older build that no longer parses falls back).
 import type Database from 'better-sqlite3';
 import { SettingsSchema, type Settings, type SettingsPatch } from '../../common/contract.ts';
+import { DEFAULT_TOOL_STEPS } from '../../common/tool-policy.ts';
 
 export const DEFAULT_SETTINGS: Settings = {
   sampling: {},
@@ -10,7 +11,7 @@ export const DEFAULT_SETTINGS: Settings = {
   systemPrompt: '',
   defaultTools: [],
   demoTools: true,
-  maxToolSteps: 100,
+  maxToolSteps: DEFAULT_TOOL_STEPS,
 };
 
 const PUT_SQL = 'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value';

@@ -4,6 +4,10 @@
 // answer, with the second round served from the engine's prefix cache (perf strip and stored
 // timings); Deny with a message → the model is told and answers without the result; "Always
 // allow this tool" → the next call runs without a card, and the policy is listed on the Tools page.
+// Then the Tools page with a real MCP server from npm (server-everything over stdio): the step
+// limit is set (300 at most), the server is added and runs, its tools are listed and offered in the
+// composer's tool picker, its log shows; killed, the page shows it crashed with the reason in
+// its log; Restart brings it back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Conversation, KarakoramApi } from '../../common/contract.ts';
@@ -11,11 +15,15 @@ import { createWsClient } from '../../common/ws-client.ts';
 import { addonPath } from '../../main/engine/native.ts';
 import { keyedSocket } from '../support/keyed-socket.ts';
 import { launchBrowser, openApp, shot, startServe, waitEngine, type Served } from './harness.ts';
+import { join } from 'node:path';
 
 const NO_ENGINE = addonPath() === null ? 'native engine not built (npm run build:native): the tools e2e needs the real engine' : null;
 if (NO_ENGINE) console.warn(`web-tools e2e skipped: ${NO_ENGINE}`);
 
 const ANSWER_MS = 120_000;
+/** How long an MCP server may take to start, die or come back on a shared CPU. */
+const MCP_MS = 30_000;
+const EVERYTHING = join(import.meta.dirname, '..', '..', 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
 const WEATHER = "What's the weather like in Paris today?";
 let served: Served;
 let browser: Browser;
@@ -156,6 +164,46 @@ describe.skipIf(NO_ENGINE !== null)('tool approvals in the browser with the demo
     await page.getByTestId('tools-button').click();
     await page.locator('[data-testid="policy-row"][data-server="demo"][data-tool="get_weather"]').waitFor();
     await shot(page, 'tools-05-always-policy');
+    expect(errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+  });
+
+  it('Tools page: step limit; a real MCP server added, listed, logged, crashed and restarted', async () => {
+    if (!(await page.getByTestId('tools-panel').isVisible())) await page.getByTestId('tools-button').click();
+    const steps = page.getByTestId('setting-max-tool-steps');
+    await steps.fill('250');
+    await steps.press('Enter');
+    await expect.poll(async () => (await api.getSettings({})).settings.maxToolSteps).toBe(250);
+    // Past the limit: the field is put back and nothing is sent.
+    await steps.fill('301');
+    await steps.press('Enter');
+    await expect.poll(() => steps.inputValue()).toBe('250');
+    expect((await api.getSettings({})).settings.maxToolSteps).toBe(250);
+
+    await page.getByTestId('mcp-name').fill('everything');
+    await page.getByTestId('mcp-command').fill(process.execPath);
+    await page.getByTestId('mcp-args').fill(`${EVERYTHING} stdio`);
+    await page.getByTestId('mcp-add').click();
+    const row = page.locator('[data-testid="mcp-server"][data-name="everything"]');
+    await row.and(page.locator('[data-state="running"]')).waitFor({ timeout: MCP_MS });
+    await expect.poll(() => row.getByTestId('mcp-tool').allTextContents()).toEqual(expect.arrayContaining(['everything__echo', 'everything__get-sum']));
+    await row.getByTestId('mcp-show-log').click();
+    await expect.poll(() => row.getByTestId('mcp-log').textContent()).toMatch(/connected to .*tools/);
+    await shot(page, 'tools-06-mcp-running');
+    // Offered per conversation in the composer's tool picker.
+    await page.getByTestId('tool-picker').locator('summary').click();
+    await page.locator('[data-testid="tool-pick"][data-name="everything__echo"]').waitFor();
+
+    const [server] = await api.listMcpServers({});
+    expect(server).toMatchObject({ state: 'running', config: { name: 'everything' } });
+    process.kill(server.pid!, 'SIGKILL');
+    await row.and(page.locator('[data-state="crashed"]')).waitFor({ timeout: MCP_MS });
+    expect(await row.getByTestId('mcp-error').textContent()).toMatch(/exited/);
+    await row.getByTestId('mcp-show-log').click();
+    await expect.poll(() => row.getByTestId('mcp-log').textContent()).toMatch(/the server process exited/);
+    await shot(page, 'tools-07-mcp-crashed');
+    await row.getByTestId('mcp-restart').click();
+    await row.and(page.locator('[data-state="running"]')).waitFor({ timeout: MCP_MS });
+    expect((await api.listMcpServers({}))[0].pid).not.toBe(server.pid);
     expect(errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   });
 });
