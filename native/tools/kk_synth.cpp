@@ -8,7 +8,6 @@
 #include <cstring>
 #include <string>
 
-#include "karakoram/engine.h"
 #include "karakoram/tools.h"
 
 int main(int argc, char** argv) {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <sstream>
+#include "model/presets.h"
 
 namespace kk {
 namespace {
@@ -108,38 +109,8 @@ Status parse_synthetic_spec(const std::string& s, SyntheticSpec* out) {
 
 ModelConfig synthetic_config(const SyntheticSpec& spec) {
   ModelConfig c;
-  c.model_type = "kimi_k2";
-  c.architecture = "DeepseekV3ForCausalLM";
-  const bool k2 = spec.preset == "k2";
-  c.vocab_size = k2 ? 163840 : 2048;
-  c.hidden_size = k2 ? 7168 : 256;
-  c.intermediate_size = k2 ? 18432 : 384;
-  c.moe_intermediate_size = k2 ? 2048 : 64;
-  c.num_hidden_layers = k2 ? 2 : 4;
-  c.num_attention_heads = k2 ? 64 : 4;
-  c.q_lora_rank = k2 ? 1536 : 128;
-  c.kv_lora_rank = k2 ? 512 : 64;
-  c.qk_nope_head_dim = k2 ? 128 : 32;
-  c.qk_rope_head_dim = k2 ? 64 : 16;
-  c.v_head_dim = k2 ? 128 : 32;
-  c.n_routed_experts = k2 ? 384 : 16;
-  c.num_experts_per_tok = k2 ? 8 : 4;
-  c.n_shared_experts = 1;
-  c.first_k_dense_replace = 1;
-  c.n_group = 1;
-  c.topk_group = 1;
-  c.routed_scaling_factor = 2.827;
-  c.norm_topk_prob = true;
-  c.rms_norm_eps = 1e-6;
-  c.rope_theta = 50000.0;
-  c.rope_scaling.type = "yarn";
-  c.rope_scaling.factor = k2 ? 64.0 : 32.0;
-  c.rope_scaling.original_max_position_embeddings = 4096;
-  c.rope_scaling.beta_fast = 1.0;
-  c.rope_scaling.beta_slow = 1.0;
-  c.rope_scaling.mscale = 1.0;
-  c.rope_scaling.mscale_all_dim = 1.0;
-  c.max_position_embeddings = k2 ? 262144 : 131072;
+  // parse_synthetic_spec admits only the two presets; anything else builds the tiny one.
+  kimi_k2_preset(spec.preset == "k2" ? "k2" : "tiny", &c);
   c.quant.method = "compressed-tensors";
   c.quant.format = "pack-quantized";
   if (spec.layers > 0) c.num_hidden_layers = spec.layers;
