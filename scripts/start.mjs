@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureEngine } from './ensure-engine.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -33,17 +34,7 @@ function which(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
-/** The engine is a native addon: build it on first start (npm install does not). */
-function ensureEngine() {
-  const built = ['Release', 'Debug'].some((c) => existsSync(join(root, 'build', 'addon', c, 'karakoram_node.node')));
-  if (built || process.env.KARAKORAM_ADDON) return;
-  console.log('Building the native engine (npm run build:native, a few minutes the first time)…');
-  if (spawnSync('npm', ['run', 'build:native'], { cwd: root, stdio: 'inherit' }).status !== 0) {
-    console.log('The engine did not build; the app will start and show the error. Needs cmake and a C++17 compiler.');
-  }
-}
-
-ensureEngine();
+ensureEngine(root);
 const electron = findElectron();
 if (electron.path && !process.env.KARAKORAM_WEB) {
   ensureRenderer();
