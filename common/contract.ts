@@ -14,6 +14,9 @@
 //   first event ('started') and is updated as tokens arrive.
 import { z } from 'zod';
 import { AttachmentSchema, MAX_ATTACHMENT_BASE64 } from './attachments.ts';
+import {
+  DownloadViewSchema, HubHitSchema, LibraryViewSchema, RepoId, RepoViewSchema, Revision, VerifyResultSchema,
+} from './library.ts';
 import { ProvidersViewSchema, RemoteCheckSchema, RemoteEndpointInputSchema, RemoteEndpointViewSchema } from './providers.ts';
 import { MAX_TOOL_STEPS } from './tool-policy.ts';
 
@@ -234,6 +237,10 @@ export const SettingsSchema = z.object({
   demoTools: z.boolean(),
   /** Rounds of tool calls one turn may run before the loop stops (the agent's step limit). */
   maxToolSteps: z.number().int().min(1).max(MAX_TOOL_STEPS),
+  /** The Hugging Face–compatible hub the library searches and downloads from; null: HF_ENDPOINT, else huggingface.co. */
+  hubEndpoint: z.string().url().max(2000).nullable(),
+  /** Bandwidth limit over all downloads, MB/s (2^20 bytes); 0: none. */
+  downloadLimitMBps: z.number().min(0).max(100_000),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
@@ -245,6 +252,8 @@ export const SettingsPatchSchema = z.object({
   defaultTools: SettingsSchema.shape.defaultTools.optional(),
   demoTools: SettingsSchema.shape.demoTools.optional(),
   maxToolSteps: SettingsSchema.shape.maxToolSteps.optional(),
+  hubEndpoint: SettingsSchema.shape.hubEndpoint.optional(),
+  downloadLimitMBps: SettingsSchema.shape.downloadLimitMBps.optional(),
 });
 export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
 
@@ -487,6 +496,25 @@ export const requests = {
   /** Resolves when the model is loaded (progress arrives as 'engineStatus' events). */
   loadModel: { params: z.object({ dir: z.string().min(1).max(4096) }), result: EngineStatusSchema },
   restartEngine: { params: empty, result: EngineStatusSchema },
+  /** Model library (common/library.ts): search the hub, a repo's files, variants and fit plan. */
+  searchHub: { params: z.object({ query: z.string().max(200) }), result: z.array(HubHitSchema) },
+  getRepo: { params: z.object({ repo: RepoId, revision: Revision.optional() }), result: RepoViewSchema },
+  /** The models on disk (hub cache + added folders) and where downloads go. */
+  getLibrary: { params: empty, result: LibraryViewSchema },
+  setLibraryFolders: { params: z.object({ folders: z.array(z.string().min(1).max(4096)).max(100) }), result: LibraryViewSchema },
+  /** The Hugging Face token for gated repos (HF_TOKEN); null removes it. Kept in the core only. */
+  setHubToken: { params: z.object({ token: z.string().min(1).max(500).nullable() }), result: LibraryViewSchema },
+  listDownloads: { params: empty, result: z.array(DownloadViewSchema) },
+  /** Starts (or resumes) downloading a repo into the hub cache; progress on 'downloads' events. */
+  startDownload: { params: z.object({ repo: RepoId, revision: Revision.optional() }), result: DownloadViewSchema },
+  pauseDownload: { params: z.object({ id: Id }), result: DownloadViewSchema },
+  resumeDownload: { params: z.object({ id: Id }), result: DownloadViewSchema },
+  /** Stops it and removes its partial files (finished files stay for another pull to use). */
+  cancelDownload: { params: z.object({ id: Id }), result: DownloadViewSchema },
+  /** Re-reads a finished download's files against their sha256; damaged ones are removed. */
+  verifyDownload: { params: z.object({ id: Id }), result: VerifyResultSchema },
+  /** Removes the download and the model's files from the cache. */
+  deleteDownload: { params: z.object({ id: Id }), result: z.object({ deleted: z.boolean() }) },
   /** Remote OpenAI-compatible engines (vLLM, SGLang, ...) and which provider generates. */
   listRemotes: { params: empty, result: ProvidersViewSchema },
   /** Configuration-time check (GET /v1/models); with `id` and no apiKey, the stored key is used. */
@@ -564,6 +592,8 @@ export const events = {
   engineStatus: EngineStatusSchema,
   conversation: ConversationEventSchema,
   providers: ProvidersViewSchema,
+  /** Every download, about 4 times a second while one runs, and on each change of state. */
+  downloads: z.array(DownloadViewSchema),
 } as const;
 
 export type EventName = keyof typeof events;

@@ -34,6 +34,8 @@ export interface PullOptions extends HubAccess {
   bytesPerSecond?: number;       // bandwidth limit, 0 = none
   backoffMs?: number;            // first backoff (default BACKOFF_MS)
   throttle?: Throttle;           // a limit shared with other pulls (its rate can change while running)
+  /** Once the files are known: all of the repo's bytes, and those already on disk (whole files and resumed ranges). */
+  onPlan?: (p: { totalBytes: number; presentBytes: number; dir: string }) => void;
 }
 
 /** Attempts after the first when a range fails in a way worth retrying; each refetches only that range. */
@@ -186,6 +188,8 @@ export async function pullModel(opts: PullOptions): Promise<PullResult> {
       jobs.push(await openJob(layout, f, rangeBytes));
     }
     const totals = { done: jobs.reduce((s, j) => s + j.doneBytes, 0), total: jobs.reduce((s, j) => s + j.f.size, 0) };
+    const all = files.reduce((s, f) => s + (f.size ?? 0), 0);
+    opts.onPlan?.({ totalBytes: all, presentBytes: all - totals.total + totals.done, dir: layout.dir });
     checkDisk(layout.dir, totals.total - totals.done);
     const throttle = opts.throttle ?? new Throttle(opts.bytesPerSecond);
     let pending = jobs;

@@ -25,6 +25,12 @@ import { AttachmentError, extractAttachment } from './attach/extract.ts';
 import { KvSnapshots } from './kv-snapshots.ts';
 import { RemoteStore } from '../store/remote-store.ts';
 import { defaultSampling } from '../text/index.ts';
+import { hubCacheDir } from '../models/hf-cache.ts';
+import { DownloadService } from './download-service.ts';
+import { LibraryService } from './library-service.ts';
+
+/** Bytes in one MB/s of the downloadLimitMBps setting. */
+const MB = 2 ** 20;
 
 /** Settings key remembering the last model loaded, so it loads again on the next start. */
 const LAST_MODEL_KEY = 'lastModel';
@@ -39,6 +45,8 @@ export interface CoreOptions {
   noModel?: boolean;
   spawner?: EngineSpawner;
   autoRestart?: boolean;
+  /** The hub cache downloads go to (default HF_HUB_CACHE / HF_HOME/hub). */
+  hubCacheDir?: string;
   /** Validate every result against the contract too (tests; default from KARAKORAM_CHECK_CONTRACT). */
   checkResults?: boolean;
 }
@@ -55,6 +63,8 @@ export class Core {
   readonly approvals: ApprovalBroker;
   readonly providers: ProviderService;
   readonly snapshots: KvSnapshots;
+  readonly library: LibraryService;
+  readonly downloads: DownloadService;
   private readonly handlers: Handlers;
 
   constructor(readonly options: CoreOptions) {
@@ -68,12 +78,17 @@ export class Core {
     this.tools.onChange(() => this.bus.emit('mcpServers', this.tools.views()));
     this.approvals = new ApprovalBroker(new SqlitePolicyStore(this.store.db));
     this.chat = new ChatService(this.store.chats, this.store.settings, this.models, this.tools, this.approvals, this.bus, this.providers, this.snapshots);
+    const cacheDir = options.hubCacheDir ?? hubCacheDir();
+    this.library = new LibraryService(this.store.settings, cacheDir, () => this.models.loaded?.dir ?? null);
+    this.downloads = new DownloadService(this.store.downloads, this.bus, cacheDir,
+      () => ({ endpoint: this.library.endpoint(), token: this.library.token() }), s.downloadLimitMBps * MB);
     this.handlers = this.makeHandlers();
   }
 
   /** Loads the start-up model in the background; failures show in the engine status. */
   start(): void {
     this.tools.start();
+    this.downloads.resumeInterrupted();
     if (this.options.noModel) return;
     const last = this.lastModel();
     // A remembered model that has since been moved or deleted falls back to the bundled demo.
@@ -197,6 +212,7 @@ export class Core {
         const before = this.store.settings.get();
         const s = this.store.settings.update(patch);
         this.models.setOptions({ threads: s.threads, contextLength: s.contextLength });
+        this.downloads.setLimit(s.downloadLimitMBps * MB);
         // Threads and context size are fixed at load: reload the model when they change.
         const loaded = this.models.loaded;
         if (loaded && (s.threads !== before.threads || s.contextLength !== before.contextLength)) {
@@ -232,6 +248,18 @@ export class Core {
         return this.models.status();
       },
       restartEngine: () => this.models.restart(),
+      searchHub: ({ query }) => this.library.search(query),
+      getRepo: ({ repo, revision }) => this.library.repo(repo, revision),
+      getLibrary: () => this.library.view(),
+      setLibraryFolders: ({ folders }) => this.library.setFolders(folders),
+      setHubToken: ({ token }) => this.library.setToken(token),
+      listDownloads: () => this.downloads.list(),
+      startDownload: ({ repo, revision }) => this.downloads.start(repo, revision),
+      pauseDownload: ({ id }) => this.downloads.pause(id),
+      resumeDownload: ({ id }) => this.downloads.resume(id),
+      cancelDownload: ({ id }) => this.downloads.cancel(id),
+      verifyDownload: ({ id }) => this.downloads.verify(id),
+      deleteDownload: async ({ id }) => ({ deleted: await this.downloads.delete(id) }),
       listRemotes: () => this.providers.view(),
       checkRemote: (input) => this.providers.check(input),
       saveRemote: (input) => this.providers.save(input),
@@ -270,6 +298,7 @@ export class Core {
   }
 
   async shutdown(): Promise<void> {
+    await this.downloads.shutdown();
     await this.chat.stopAll();
     await this.snapshots.saveAll();
     await this.tools.shutdown();

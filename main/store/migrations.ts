@@ -96,6 +96,27 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'model library: downloads (state survives a restart; the bytes and range bookkeeping live beside the files)',
+    up(db) {
+      db.exec(`
+        CREATE TABLE downloads (
+          id TEXT PRIMARY KEY,
+          repo TEXT NOT NULL,
+          revision TEXT NOT NULL,
+          endpoint TEXT NOT NULL,
+          state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'paused', 'done', 'error', 'cancelled')),
+          done_bytes INTEGER NOT NULL DEFAULT 0,
+          total_bytes INTEGER NOT NULL DEFAULT 0,
+          dir TEXT,
+          error TEXT,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 export function schemaVersion(db: Database.Database): number {

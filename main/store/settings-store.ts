@@ -12,6 +12,8 @@ export const DEFAULT_SETTINGS: Settings = {
   defaultTools: [],
   demoTools: true,
   maxToolSteps: DEFAULT_TOOL_STEPS,
+  hubEndpoint: null,
+  downloadLimitMBps: 0,
 };
 
 const PUT_SQL = 'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value';

@@ -10,13 +10,14 @@ describe('contract', () => {
       'renameConversation', 'deleteConversation', 'exportConversation', 'importConversation', 'sendMessage',
       'stopGeneration', 'regenerate', 'editAndBranch', 'getSettings', 'updateSettings', 'getModelStatus',
       'listLocalModels', 'inspectModel', 'loadModel', 'restartEngine', 'listRemotes', 'checkRemote', 'saveRemote',
-      'deleteRemote', 'selectProvider']) {
+      'deleteRemote', 'selectProvider', 'searchHub', 'getRepo', 'getLibrary', 'setLibraryFolders', 'setHubToken', 'listDownloads',
+      'startDownload', 'pauseDownload', 'resumeDownload', 'cancelDownload', 'verifyDownload', 'deleteDownload']) {
       expect(isRequestName(n), n).toBe(true);
     }
     expect(isRequestName('constructor')).toBe(false);
     expect(isRequestName('toString')).toBe(false);
     expect(requestNames.length).toBe(Object.keys(requests).length);
-    expect(Object.keys(events).sort()).toEqual(['approval', 'conversation', 'engineStatus', 'generation', 'mcpServers', 'providers']);
+    expect(Object.keys(events).sort()).toEqual(['approval', 'conversation', 'downloads', 'engineStatus', 'generation', 'mcpServers', 'providers']);
   });
 
   it('accepts well-formed requests', () => {
