@@ -25,9 +25,16 @@ const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 /** A login body is one key: anything bigger is not one. */
 const MAX_LOGIN_BODY_BYTES = 4096;
 
-/** Contract requests only a key with admin rights (the workstation's owner) may make. */
+/**
+ * Contract requests only a key with admin rights (the workstation's owner) may make. The tool
+ * set-up is among them: an MCP stdio server is a command run on this machine, a granted folder
+ * is what read_file may read, a policy is what runs without asking, and a server's log may hold
+ * what it was given in its environment.
+ */
 export const ADMIN_METHODS: ReadonlySet<RequestName> = new Set<RequestName>([
   'loadModel', 'inspectModel', 'listLocalModels', 'restartEngine', 'updateSettings',
+  'saveMcpServer', 'deleteMcpServer', 'setMcpServerEnabled', 'restartMcpServer', 'importMcpJson', 'getMcpLog',
+  'setGrantedFolders', 'revokePolicy',
 ]);
 
 export interface TlsOptions { cert: string | Buffer; key: string | Buffer }

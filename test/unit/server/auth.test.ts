@@ -90,6 +90,35 @@ describe('access', () => {
     await expect(socket(auth)).rejects.toThrow(/401/);
   });
 
+  it('a plain key cannot set up tools: no MCP server (a command run here), folder or policy change', async () => {
+    const { key } = access.createKey({ name: 'desk 4' });
+    const ws = await socket({ authorization: `Bearer ${key}` });
+    const replies = new Map<number, Record<string, unknown>>();
+    ws.on('message', (d) => { const m = JSON.parse(d.toString()); if (m.kind === 'response') replies.set(m.id, m); });
+    const stdio = { name: 'evil', transport: 'stdio', command: 'touch', args: [join(dir, 'pwned')], env: {}, cwd: null, enabled: true };
+    const calls: Array<[string, unknown]> = [
+      ['saveMcpServer', { config: stdio }],
+      ['importMcpJson', { text: JSON.stringify({ mcpServers: { evil: { command: 'touch', args: [join(dir, 'pwned')] } } }) }],
+      ['setMcpServerEnabled', { name: 'evil', enabled: true }],
+      ['restartMcpServer', { name: 'evil' }],
+      ['deleteMcpServer', { name: 'evil' }],
+      ['getMcpLog', { name: 'evil' }],
+      ['setGrantedFolders', { folders: ['/'] }],
+      ['revokePolicy', { scope: 'server', server: 'demo', tool: null }],
+    ];
+    calls.forEach(([method, params], i) => ws.send(JSON.stringify({ kind: 'request', id: 100 + i, method, params })));
+    // Reading the set-up is fine (the Tools page shows it): its answer comes after the refusals.
+    ws.send(JSON.stringify({ kind: 'request', id: 99, method: 'listMcpServers', params: {} }));
+    await expect.poll(() => replies.size, { timeout: 10_000 }).toBe(calls.length + 1);
+    calls.forEach(([method], i) => expect(replies.get(100 + i), method).toMatchObject({ ok: false, error: { code: 'forbidden' } }));
+    expect(replies.get(99)).toMatchObject({ ok: true, result: [] });
+    expect(core.tools.views()).toEqual([]);
+    expect(core.tools.grantedFolders()).toEqual([]);
+    expect(core.approvals.policies()).toEqual([expect.objectContaining({ server: 'demo' })]);
+    expect(readdirSync(dir)).not.toContain('pwned');
+    ws.close();
+  });
+
   it('stores keys only as keyed hashes: no key text in the database files', () => {
     const { key } = access.createKey({ name: 'scan me' });
     const owner = readFileSync(access.ownerKeyFile, 'utf8').trim();
