@@ -471,6 +471,8 @@ export const requests = {
   /** Calls waiting for approval (a reloaded page shows their cards again). */
   listApprovals: { params: z.object({ conversationId: Id.optional() }), result: z.array(ApprovalRequestSchema) },
   listPolicies: { params: empty, result: z.array(PolicySchema) },
+  /** A standing policy for every tool of one server (the Tools page's per-server allow). */
+  allowServer: { params: z.object({ server: z.string().min(1).max(100) }), result: z.array(PolicySchema) },
   revokePolicy: {
     params: z.object({ scope: z.enum(['tool', 'server']), server: z.string().min(1), tool: z.string().nullable() }),
     result: z.object({ revoked: z.boolean() }),

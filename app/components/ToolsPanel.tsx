@@ -77,7 +77,9 @@ function ServerRow({ view }: { view: McpServerView }) {
   const setEnabled = useApp((s) => s.setMcpEnabled);
   const restart = useApp((s) => s.restartMcp);
   const remove = useApp((s) => s.deleteMcp);
+  const allowAll = useApp((s) => s.allowServer);
   const c = view.config;
+  const allowed = useApp((s) => s.policies.some((p) => p.scope === 'server' && p.server === c.name));
   return (
     <div className="mcp-server" data-testid="mcp-server" data-name={c.name} data-state={view.state}>
       <div className="mcp-head">
@@ -91,6 +93,10 @@ function ServerRow({ view }: { view: McpServerView }) {
       </label>
       <button type="button" className="btn small" data-testid="mcp-restart" onClick={() => void restart(c.name)}>Restart</button>
       <button type="button" className="btn small" data-testid="mcp-remove" onClick={() => void remove(c.name)}>Remove</button>
+      {!allowed && (
+        <button type="button" className="btn small" data-testid="mcp-allow-all" title="Every tool of this server runs without asking (listed under Approval policies, revocable)"
+          onClick={() => void allowAll(c.name)}>Always allow its tools</button>
+      )}
       {view.tools.length > 0 && (
         <ul className="plain-list small" data-testid="mcp-tools">
           {view.tools.map((t) => <li key={t.name} data-testid="mcp-tool" title={t.description}>{t.exposedAs}</li>)}

@@ -47,6 +47,9 @@ export const createToolsSlice: SliceCreator<ToolsSlice> = (set, get, api) => {
     async importMcpJson(text) {
       await attempt('Could not import mcp.json', async () => { await api.importMcpJson({ text }); await get().loadToolsPage(); });
     },
+    async allowServer(server) {
+      await attempt(`Could not allow the tools of '${server}'`, async () => { set({ policies: await api.allowServer({ server }) }); });
+    },
     async revokePolicy(p) {
       await attempt('Could not revoke the policy', async () => {
         await api.revokePolicy({ scope: p.scope, server: p.server, tool: p.tool });

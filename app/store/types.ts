@@ -154,6 +154,8 @@ export interface ToolsSlice {
   deleteMcp(name: string): Promise<void>;
   importMcpJson(text: string): Promise<void>;
   revokePolicy(p: Policy): Promise<void>;
+  /** Every tool of one MCP server runs without a card (a standing, revocable policy). */
+  allowServer(server: string): Promise<void>;
   setGrantedFolders(folders: string[]): Promise<void>;
   /** The answer to an approval card in the open conversation. */
   decideToolCall(callId: string, kind: ApprovalKind, message?: string): Promise<void>;

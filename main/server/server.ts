@@ -34,7 +34,7 @@ const MAX_LOGIN_BODY_BYTES = 4096;
 export const ADMIN_METHODS: ReadonlySet<RequestName> = new Set<RequestName>([
   'loadModel', 'inspectModel', 'listLocalModels', 'restartEngine', 'updateSettings',
   'saveMcpServer', 'deleteMcpServer', 'setMcpServerEnabled', 'restartMcpServer', 'importMcpJson', 'getMcpLog',
-  'setGrantedFolders', 'revokePolicy',
+  'setGrantedFolders', 'allowServer', 'revokePolicy',
 ]);
 
 export interface TlsOptions { cert: string | Buffer; key: string | Buffer }

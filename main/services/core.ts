@@ -196,6 +196,7 @@ export class Core {
       decideToolCall: ({ conversationId, callId, kind, message }) => ({ decided: this.approvals.decide(conversationId, callId, { kind, message }) }),
       listApprovals: ({ conversationId }) => this.approvals.pending(conversationId).flatMap((r) => (r.messageId ? [{ ...r, messageId: r.messageId }] : [])),
       listPolicies: () => this.approvals.policies(),
+      allowServer: ({ server }) => this.approvals.allowServer(server),
       revokePolicy: (p) => ({ revoked: this.approvals.revoke(p) }),
       getGrantedFolders: () => this.tools.grantedFolders(),
       setGrantedFolders: ({ folders }) => this.tools.setGrantedFolders(folders),

@@ -6,7 +6,8 @@
 // allow this tool" → the next call runs without a card, and the policy is listed on the Tools page.
 // Then the Tools page with a real MCP server from npm (server-everything over stdio): the step
 // limit is set (300 at most), the server is added and runs, its tools are listed and offered in the
-// composer's tool picker, its log shows; killed, the page shows it crashed with the reason in
+// composer's tool picker, its log shows, "Always allow its tools" lists one per-server policy
+// (revoked again); killed, the page shows it crashed with the reason in
 // its log; Restart brings it back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -188,7 +189,15 @@ describe.skipIf(NO_ENGINE !== null)('tool approvals in the browser with the demo
     await expect.poll(() => row.getByTestId('mcp-tool').allTextContents()).toEqual(expect.arrayContaining(['everything__echo', 'everything__get-sum']));
     await row.getByTestId('mcp-show-log').click();
     await expect.poll(() => row.getByTestId('mcp-log').textContent()).toMatch(/connected to .*tools/);
+    // Per server, not global: "always allow its tools" is one listed, revocable policy.
+    await row.getByTestId('mcp-allow-all').click();
+    const serverPolicy = page.locator('[data-testid="policy-row"][data-server="everything"][data-tool=""]');
+    await serverPolicy.waitFor();
+    expect(await api.listPolicies({})).toEqual(expect.arrayContaining([expect.objectContaining({ scope: 'server', server: 'everything', tool: null })]));
     await shot(page, 'tools-06-mcp-running');
+    await serverPolicy.getByTestId('revoke-policy').click();
+    await serverPolicy.waitFor({ state: 'detached' });
+    await row.getByTestId('mcp-allow-all').waitFor();
     // Offered per conversation in the composer's tool picker.
     await page.getByTestId('tool-picker').locator('summary').click();
     await page.locator('[data-testid="tool-pick"][data-name="everything__echo"]').waitFor();

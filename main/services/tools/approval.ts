@@ -38,6 +38,26 @@ export class ApprovalBroker {
 
   policies(): Policy[] { return this.store.load(); }
 
+  /**
+   * Every tool of `server` runs without a card from now on (a stored policy, revocable like the
+   * others); calls of that server waiting now follow it. Returns the policies.
+   */
+  allowServer(server: string): Policy[] {
+    const all = this.store.load();
+    if (!all.some((p) => p.scope === 'server' && p.server === server && !p.demoModelOnly)) {
+      this.store.save([...all, { scope: 'server', server, tool: null, createdAt: Date.now() }]);
+    }
+    let released = false;
+    for (const [k, w] of [...this.waiting]) {
+      if (w.req.server !== server) continue;
+      this.waiting.delete(k);
+      w.resolve({ allowed: true, message: null, by: 'policy' });
+      released = true;
+    }
+    if (released) this.changed();
+    return this.store.load();
+  }
+
   /** Removes a policy; returns whether one was removed. */
   revoke(p: Pick<Policy, 'scope' | 'server' | 'tool'>): boolean {
     const all = this.store.load();

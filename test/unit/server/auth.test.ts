@@ -105,6 +105,7 @@ describe('access', () => {
       ['getMcpLog', { name: 'evil' }],
       ['setGrantedFolders', { folders: ['/'] }],
       ['revokePolicy', { scope: 'server', server: 'demo', tool: null }],
+      ['allowServer', { server: 'everything' }],
     ];
     calls.forEach(([method, params], i) => ws.send(JSON.stringify({ kind: 'request', id: 100 + i, method, params })));
     // Reading the set-up is fine (the Tools page shows it): its answer comes after the refusals.

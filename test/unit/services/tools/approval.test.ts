@@ -1,7 +1,8 @@
 // Approvals: nothing runs without a verdict; Allow once asks again next time; Allow for this
 // conversation covers that conversation only; Always allow stores a policy that is listed,
 // survives a new broker on the same database and can be revoked; Deny carries the user's
-// message to the model; a stop ends the wait; the demo policy holds only with the demo model.
+// message to the model; allowing a whole server covers its tools only; a stop ends the wait; the
+// demo policy holds only with the demo model.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +67,22 @@ describe('approval broker', () => {
     expect(again.standing('c10', 'everything', 'other-tool', real)).toBeNull();
     expect(again.revoke({ scope: 'tool', server: 'everything', tool: 'echo' })).toBe(true);
     expect(broker.standing('c10', 'everything', 'echo', real)).toBeNull();
+  });
+
+  it('allow a whole server: every tool of it, waiting calls included, not other servers; revocable', async () => {
+    const waiting = broker.request(req('c7', 'k1', 'get-sum', 'everything'), real);
+    const elsewhere = broker.request(req('c7', 'k2', 'read_file', 'files'), real);
+    const policies = broker.allowServer('everything');
+    expect(policies).toEqual(expect.arrayContaining([expect.objectContaining({ scope: 'server', server: 'everything', tool: null })]));
+    expect(await waiting).toEqual({ allowed: true, message: null, by: 'policy' });
+    expect(broker.standing('c8', 'everything', 'any-tool-at-all', real)?.by).toBe('policy');
+    expect(broker.pending('c7').map((r) => r.callId)).toEqual(['k2']);
+    // Asking twice stores it once.
+    expect(broker.allowServer('everything').filter((p) => p.server === 'everything')).toHaveLength(1);
+    expect(broker.revoke({ scope: 'server', server: 'everything', tool: null })).toBe(true);
+    expect(broker.standing('c8', 'everything', 'get-sum', real)).toBeNull();
+    broker.decide('c7', 'k2', { kind: 'deny' });
+    expect((await elsewhere).allowed).toBe(false);
   });
 
   it('a stop ends the wait without running anything', async () => {
