@@ -13,3 +13,4 @@ export { DEFAULT_TOOL_STEPS, MAX_TOOL_STEPS } from '../common/tool-policy.ts';
 export type { Attachment } from '../common/attachments.ts';
 export { composeMessage, splitMessage, MAX_ATTACHMENT_BYTES } from '../common/document-blocks.ts';
 export type { ProvidersView, RemoteCheck, RemoteEndpointInput, RemoteEndpointView } from '../common/providers.ts';
+export { LOCAL_PROVIDER } from '../common/providers.ts';

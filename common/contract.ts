@@ -143,6 +143,9 @@ export const ConversationSchema = ConversationSummarySchema.extend({
   headId: Id.nullable(),
   tools: z.array(z.string()),            // names of declared tools (see listTools)
   systemPrompt: z.string().nullable(),   // null: the settings' system prompt
+  /** The engine this conversation generates with: null the default (Remote engines' choice),
+   *  'local' (LOCAL_PROVIDER) the local engine, or a remote engine's id. */
+  provider: z.string().nullable(),
   messages: z.array(MessageSchema),      // path root → head
 });
 export type Conversation = z.infer<typeof ConversationSchema>;
@@ -402,6 +405,11 @@ export const requests = {
   deleteConversation: { params: convRef, result: z.object({ deleted: z.boolean() }) },
   setConversationTools: {
     params: z.object({ conversationId: Id, tools: z.array(z.string()) }),
+    result: ConversationSchema,
+  },
+  /** This conversation's engine: 'local', a remote's id, or null to follow the default. */
+  setConversationProvider: {
+    params: z.object({ conversationId: Id, provider: z.string().min(1).max(100).nullable() }),
     result: ConversationSchema,
   },
   exportConversation: {

@@ -79,6 +79,9 @@ export const RemoteEndpointInputSchema = z.object({
 });
 export type RemoteEndpointInput = z.infer<typeof RemoteEndpointInputSchema>;
 
+/** A conversation's engine choice naming the local engine (else a remote's id, or null: the default). */
+export const LOCAL_PROVIDER = 'local';
+
 /** The remotes and which provider generates: `active` null is the local engine. */
 export const ProvidersViewSchema = z.object({
   remotes: z.array(RemoteEndpointViewSchema),

@@ -8,6 +8,7 @@ import { DEMO_SOURCE } from '../store/types.ts';
 import { selectIsDemo } from './ModelPanel.tsx';
 import { AttachButton, AttachmentTray, readFiles } from './Attachments.tsx';
 import { ContextMeter } from './ContextMeter.tsx';
+import { EnginePicker } from './EnginePicker.tsx';
 import { ReadingProgress } from './ReadingProgress.tsx';
 
 const MAX_ROWS = 10;
@@ -77,6 +78,7 @@ export function Composer() {
         <AttachButton />
         <DemoToolsToggle />
         <ToolPicker />
+        <EnginePicker />
         <ThinkingToggle />
         <span className="hint" data-testid="composer-hint">
           <span>Ctrl+Enter send</span> · <span>Esc stop</span> · <span>Ctrl+K search</span> · <span>? help</span>

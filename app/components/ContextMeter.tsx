@@ -4,6 +4,7 @@
 // (offered only when the model and free memory allow). Nothing is cut silently.
 import { fmtBytes, fmtCount } from '../format.ts';
 import { useApp } from '../store/index.ts';
+import { selectEffectiveRemote } from '../store/providers.ts';
 
 export function ContextMeter() {
   const total = useApp((s) => s.meter?.totalTokens ?? null);
@@ -16,7 +17,7 @@ export function ContextMeter() {
       .filter(([, n]) => (n as number) > 0).map(([k, n]) => `${k} ${fmtCount(n as number)}`).join(' · ');
   });
   const kv = useApp((s) => s.meter?.kvBytesNeeded ?? 0);
-  const remote = useApp((s) => (s.providers.active ? s.providers.remotes.find((r) => r.id === s.providers.active) ?? null : null));
+  const remote = useApp(selectEffectiveRemote);
   const composing = useApp((s) => s.draft.trim().length > 0 || s.attachments.length > 0);
   if (remote && composing) return <RemoteMeter name={remote.name} maxContext={remote.capabilities.maxContext} />;
   if (total === null) return null;

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import type { MemoryPlan, ModelInspection } from '../contract.ts';
 import { fmtBytes, fmtCount } from '../format.ts';
 import { useApp, type AppState } from '../store/index.ts';
+import { selectEffectiveRemote } from '../store/providers.ts';
 import { RemotePanel } from './RemotePanel.tsx';
 
 export const selectIsDemo = (s: AppState): boolean => {
@@ -12,11 +13,9 @@ export const selectIsDemo = (s: AppState): boolean => {
   return local ? local.source === 'bundled' || /demo/i.test(local.label) : /demo/i.test(s.engine.model?.label ?? '');
 };
 
-/** The remote in use, if generation goes to one. */
-const selectRemote = (s: AppState) => (s.providers.active ? s.providers.remotes.find((r) => r.id === s.providers.active) ?? null : null);
-
 export function ModelBadge() {
-  const remote = useApp(selectRemote);
+  // The engine the open conversation generates with (its own choice, else the default).
+  const remote = useApp(selectEffectiveRemote);
   const local = useApp((s) => s.engine.model?.label ?? s.engine.model?.name ?? null);
   const label = remote ? `${remote.model} on ${remote.name}` : local;
   const state = useApp((s) => s.engine.state);

@@ -77,7 +77,7 @@ export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set, 
       if (left) api.leaveConversation({ conversationId: left }).catch(() => { /* best effort */ });
       try {
         const c = await api.createConversation({});
-        const { messages: _m, headId: _h, tools: _t, systemPrompt: _s, ...summary } = c;
+        const { messages: _m, headId: _h, tools: _t, systemPrompt: _s, provider: _p, ...summary } = c;
         set({ list: [summary, ...get().list.filter((x) => x.id !== c.id)], draft: '', sidebarOpen: false });
         show(c);
         get().focusComposer();

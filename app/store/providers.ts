@@ -1,6 +1,7 @@
 // providers.ts — remote engines (vLLM, SGLang, another Karakoram...) and which provider generates.
 // The key goes to the core once and never comes back: the list says only whether one is set.
-import type { ProvidersSlice, SliceCreator } from './types.ts';
+import { LOCAL_PROVIDER, type RemoteEndpointView } from '../contract.ts';
+import type { AppState, ProvidersSlice, SliceCreator } from './types.ts';
 
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -34,5 +35,23 @@ export const createProvidersSlice: SliceCreator<ProvidersSlice> = (set, get, api
   async selectProvider(id) {
     try { set({ providers: await api.selectProvider({ id }) }); } catch (e) { get().showToast(`Could not switch engines: ${msg(e)}`); }
   },
+  async setConversationProvider(provider) {
+    const c = get().conversation;
+    if (!c) return;
+    try {
+      const updated = await api.setConversationProvider({ conversationId: c.id, provider });
+      const cur = get().conversation;
+      if (cur && cur.id === c.id) set({ conversation: { ...cur, provider: updated.provider } });
+    } catch (e) { get().showToast(`Could not switch this conversation's engine: ${msg(e)}`); }
+  },
   applyProviders(v) { set({ providers: v }); },
 });
+
+/** The remote the open conversation generates with (its own choice, else the default), or null:
+ *  the local engine. A choice naming a removed remote follows the default, as the core does. */
+export function selectEffectiveRemote(s: AppState): RemoteEndpointView | null {
+  const choice = s.conversation?.provider ?? null;
+  if (choice === LOCAL_PROVIDER) return null;
+  const find = (id: string | null) => (id ? s.providers.remotes.find((r) => r.id === id) ?? null : null);
+  return find(choice) ?? find(s.providers.active);
+}

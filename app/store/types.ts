@@ -132,6 +132,8 @@ export interface ProvidersSlice {
   saveRemote(input: RemoteEndpointInput): Promise<string | null>;
   deleteRemote(id: string): Promise<void>;
   selectProvider(id: string | null): Promise<void>;
+  /** The open conversation's engine: LOCAL_PROVIDER, a remote's id, or null to follow the default. */
+  setConversationProvider(provider: string | null): Promise<void>;
   applyProviders(v: ProvidersView): void;
 }
 

@@ -73,11 +73,15 @@ export class ChatService {
     private readonly limits: ToolRoundLimits = DEFAULT_ROUND_LIMITS,
   ) {}
 
-  /** The remote provider in use, or null for the local engine. */
-  private remote(): Provider | null { return this.providers?.activeRemote() ?? null; }
+  /** The remote provider a conversation's generations use (its own choice, else the default), or
+   *  null for the local engine. A new conversation (null) follows the default. */
+  private remote(conversationId: string | null): Provider | null {
+    if (!this.providers) return null;
+    return this.providers.providerFor(conversationId === null ? null : this.chats.getConversation(conversationId).provider);
+  }
 
   /** The label new messages carry: the remote's, or the loaded model's. */
-  private modelLabel(): string | null { return this.remote()?.label ?? this.models.model?.label ?? null; }
+  private modelLabel(conversationId: string): string | null { return this.remote(conversationId)?.label ?? this.models.model?.label ?? null; }
 
   isGenerating(conversationId: string): boolean { return this.active.has(conversationId); }
 
@@ -158,14 +162,14 @@ export class ChatService {
   /** The context meter for the next message of a conversation (null: a new one declaring newTools). */
   measureContext(conversationId: string | null, question: string, docs: DocumentPart[], newTools: string[]): ContextCount {
     const model = this.models.model;
-    if (this.remote()) throw new ContractError('bad_request', 'the context meter counts with the local model; a remote engine counts on its side');
+    if (this.remote(conversationId)) throw new ContractError('bad_request', 'the context meter counts with the local model; a remote engine counts on its side');
     if (!model) throw new ContractError('engine', 'no model is loaded: the tokens are counted with the loaded model');
     const conv = conversationId ? this.chats.getConversation(conversationId) : null;
     const chat = conv ? this.chatFor(conv.id, conv.headId) : this.branchChat(null, [], newTools.filter((n) => this.tools.has(n)));
     const info = this.models.engine.status().info;
     return measureContext({
       text: model.text, history: chat.messages, tools: chat.tools, question, docs,
-      thinking: this.resolveSampling(undefined).thinking,
+      thinking: this.resolveSampling(undefined, null).thinking,
       contextLength: this.models.contextLength(), maxPosition: info?.maxPosition || model.maxPosition,
       kvBytesPerToken: info?.kvBytesPerToken ?? 0, kvBytesCapacity: (info?.kvBytesPerToken ?? 0) * this.models.contextLength(),
     });
@@ -175,8 +179,8 @@ export class ChatService {
 
   private startAssistant(conversationId: string, parentId: string, sampling: Sampling | undefined): string {
     const asst = this.chats.addMessage({
-      conversationId, parentId, role: 'assistant', status: 'streaming', model: this.modelLabel(),
-      sampling: this.resolveSampling(sampling),
+      conversationId, parentId, role: 'assistant', status: 'streaming', model: this.modelLabel(conversationId),
+      sampling: this.resolveSampling(sampling, this.remote(conversationId)),
     });
     const abort = new AbortController();
     const entry: Active = { abort, messageId: asst.id, done: Promise.resolve() };
@@ -192,9 +196,9 @@ export class ChatService {
   }
 
   /** Request sampling over settings over the model's generation_config defaults. */
-  private resolveSampling(req: Sampling | undefined): Sampling {
+  private resolveSampling(req: Sampling | undefined, remote: Provider | null): Sampling {
     // A remote applies its own model's defaults; only what the user set goes with the request.
-    if (this.remote()) return { ...this.settings.get().sampling, ...(req ?? {}) };
+    if (remote) return { ...this.settings.get().sampling, ...(req ?? {}) };
     const d = this.models.model?.text.defaults;
     const base: Sampling = d ? { maxTokens: DEFAULT_MAX_TOKENS, ...defaultSampling(d) } : {};
     return { ...base, ...this.settings.get().sampling, ...(req ?? {}) };
@@ -236,7 +240,7 @@ export class ChatService {
     const base = { conversationId, messageId };
     const msg = this.chats.getMessage(messageId);
     const writer = this.chats.openStream(messageId);
-    const remote = this.remote();
+    const remote = this.remote(conversationId);
     this.emit({ type: 'started', ...base, parentId: msg.parentId, model: remote?.label ?? this.models.model?.label ?? null });
 
     let end: Ending;
@@ -270,7 +274,7 @@ export class ChatService {
       const { messages, tools } = this.chatFor(conversationId, msg.parentId!);
       const caps = remote.capabilities();
       const rec = new MessageRecorder(writer, null, base, 0, caps.maxContext ?? 0, (e) => this.emit(e));
-      const s = this.resolveSampling(reqSampling);
+      const s = this.resolveSampling(reqSampling, remote);
       const sampling: ProviderSampling = {
         temperature: s.temperature, topP: s.topP, topK: s.topK, minP: s.minP, repetitionPenalty: s.repetitionPenalty,
         presencePenalty: s.presencePenalty, frequencyPenalty: s.frequencyPenalty, seed: s.seed, maxTokens: s.maxTokens,
@@ -310,7 +314,7 @@ export class ChatService {
     if (signal.aborted) return stopped;
 
     const { messages, tools, toolNames } = this.chatFor(conversationId, msg.parentId!);
-    const sampling = this.resolveSampling(reqSampling);
+    const sampling = this.resolveSampling(reqSampling, null);
     let prompt: { promptText: string; promptIds: number[]; startsInReasoning: boolean };
     try {
       prompt = model.text.encode(messages, tools, { thinking: sampling.thinking });
@@ -382,8 +386,8 @@ export class ChatService {
   }
 
   /** Whether the demo model is the one answering (the default demo policy applies to it only). */
-  private demoModelLoaded(): boolean {
-    if (this.remote()) return false;
+  private demoModelLoaded(conversationId: string): boolean {
+    if (this.remote(conversationId)) return false;
     const m = this.models.model;
     return !!m && (m.dir === DEMO_MODEL_DIR || m.label.startsWith(DEMO_LABEL_PREFIX));
   }
@@ -394,7 +398,7 @@ export class ChatService {
       tools: this.tools, broker: this.broker, limits: this.limits,
       emitGeneration: (e) => this.emit(e), emitApproval: (e) => this.bus.emit('approval', e),
     }, {
-      conversationId, messageId, calls: writer.toolCalls, setCall: (i, c) => writer.setToolCall(i, c), signal, demoModel: this.demoModelLoaded(),
+      conversationId, messageId, calls: writer.toolCalls, setCall: (i, c) => writer.setToolCall(i, c), signal, demoModel: this.demoModelLoaded(conversationId),
     });
     let parentId = messageId;
     for (const a of answers) {

@@ -157,6 +157,11 @@ export class Core {
         if (deleted) this.bus.emit('conversation', { type: 'deleted', conversationId });
         return { deleted };
       },
+      setConversationProvider: ({ conversationId, provider }) => {
+        chats.setProvider(conversationId, this.providers.checkChoice(provider));
+        publish(conversationId);
+        return this.chat.getConversation(conversationId);
+      },
       setConversationTools: ({ conversationId, tools }) => {
         chats.setTools(conversationId, this.chat.checkTools(tools));
         publish(conversationId);

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { ContractError } from '../../common/contract.ts';
 import {
-  DEFAULT_REMOTE_CAPABILITIES, type ProvidersView, type RemoteCheck, type RemoteEndpoint, type RemoteEndpointInput,
+  DEFAULT_REMOTE_CAPABILITIES, LOCAL_PROVIDER, type ProvidersView, type RemoteCheck, type RemoteEndpoint, type RemoteEndpointInput,
   type RemoteEndpointView,
 } from '../../common/providers.ts';
 import { checkRemote } from '../providers/check-remote.ts';
@@ -30,11 +30,25 @@ export class ProviderService {
     return v;
   }
 
-  /** The remote provider new generations use, or null for the local engine. */
+  /** The remote provider new generations use by default, or null for the local engine. */
   activeRemote(): OpenAiRemoteProvider | null {
     const id = this.store.active();
     const r = id ? this.store.get(id) : null;
     return r ? new OpenAiRemoteProvider(r) : null;
+  }
+
+  /** The provider for a conversation's choice: LOCAL_PROVIDER the local engine, a remote's id that
+   *  remote, null (or a remote since removed) the default. */
+  providerFor(choice: string | null): OpenAiRemoteProvider | null {
+    if (choice === LOCAL_PROVIDER) return null;
+    const r = choice ? this.store.get(choice) : null;
+    return r ? new OpenAiRemoteProvider(r) : this.activeRemote();
+  }
+
+  /** Checks a conversation's choice before it is stored. */
+  checkChoice(choice: string | null): string | null {
+    if (choice !== null && choice !== LOCAL_PROVIDER && !this.store.get(choice)) throw new ContractError('not_found', `no remote engine ${choice}`);
+    return choice;
   }
 
   /** A remote by id (the gateway routes to it by its model id). */

@@ -25,7 +25,7 @@ interface MessageRow {
 }
 interface ConversationRow {
   id: string; title: string; created_at: number; updated_at: number; head_id: string | null;
-  tools: string; system_prompt: string | null;
+  tools: string; system_prompt: string | null; provider: string | null;
 }
 
 export interface NewMessage {
@@ -125,6 +125,7 @@ export class ChatStore {
       headId: row.head_id,
       tools: json<string[]>(row.tools, []),
       systemPrompt: row.system_prompt,
+      provider: row.provider ?? null,
       messages: row.head_id ? this.pathTo(row.head_id) : [],
     };
   }
@@ -140,6 +141,12 @@ export class ChatStore {
 
   setTools(id: string, tools: string[]): void {
     const r = this.db.prepare('UPDATE conversations SET tools = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(tools), this.now(), id);
+    if (r.changes === 0) throw new NotFoundError(`conversation ${id}`);
+  }
+
+  /** The conversation's engine choice (null: the default). */
+  setProvider(id: string, provider: string | null): void {
+    const r = this.db.prepare('UPDATE conversations SET provider = ?, updated_at = ? WHERE id = ?').run(provider, this.now(), id);
     if (r.changes === 0) throw new NotFoundError(`conversation ${id}`);
   }
 

@@ -117,6 +117,14 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    name: "remote engines: each conversation's engine choice",
+    // NULL: the default engine (the Remote engines section's choice); 'local' or a remote's id.
+    up(db) {
+      db.exec('ALTER TABLE conversations ADD COLUMN provider TEXT');
+    },
+  },
 ];
 
 export function schemaVersion(db: Database.Database): number {

@@ -13,7 +13,8 @@
 //   - Stop in the middle of a long answer closes the request: B's metrics show the cancel and no
 //     sequence left running;
 //   - B SIGKILLed mid-stream: the message ends with a clear error naming B, the conversation
-//     survives a reload, and once B is back (same port, same data) the next turn is answered.
+//     survives a reload (and can switch its own engine), and once B is back (same port, same data)
+//     the next turn is answered.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -244,6 +245,19 @@ describe.skipIf(NO_ENGINE !== null)('a remote engine: a second karakoram serve w
     await expect.poll(activeId).toBe(id);
     await expect.poll(() => page.locator('[data-testid="message"][data-role="user"]').count()).toBe(1);
     expect(await lastTurn().getByTestId('message-error').textContent()).toBe(said);
+
+    // This conversation can switch engines on its own: the local engine (A has no model), then back
+    // to the default (the remote).
+    const picker = page.getByTestId('engine-picker');
+    const remoteId = (await api.listRemotes({})).remotes[0].id;
+    expect(await picker.getAttribute('data-effective')).toBe(remoteId);
+    await picker.selectOption('local');
+    await expect.poll(() => picker.getAttribute('data-effective')).toBe('local');
+    expect(await page.getByTestId('remote-label').count()).toBe(0);
+    expect((await stored(id)).provider).toBe('local');
+    await picker.selectOption('');
+    await expect.poll(() => picker.getAttribute('data-effective')).toBe(remoteId);
+    expect((await stored(id)).provider).toBeNull();
 
     // B back on the same port with the same data (and so the key it issued): the conversation goes on.
     remote = await startServe(['--port', String(remotePort)], { dataDir: remote.dataDir });

@@ -57,7 +57,7 @@ export function msg(p: Partial<Message> & Pick<Message, 'id' | 'role'>): Message
 export function conv(id: string, messages: Message[], extra: Partial<Conversation> = {}): Conversation {
   return {
     id, title: 'Test', createdAt: 1, updatedAt: 2, messageCount: messages.length, preview: '', generating: false,
-    headId: messages.length ? messages[messages.length - 1].id : null, tools: [], systemPrompt: null, messages, ...extra,
+    headId: messages.length ? messages[messages.length - 1].id : null, tools: [], systemPrompt: null, provider: null, messages, ...extra,
   };
 }
 

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GenerationEventSchema, type ApprovalEvent, type GenerationEvent, type WireResponse } from '../../../common/contract.ts';
-import type { ProvidersView, RemoteEndpointView } from '../../../common/providers.ts';
+import { GenerationEventSchema, type ApprovalEvent, type Conversation, type GenerationEvent, type WireResponse } from '../../../common/contract.ts';
+import { LOCAL_PROVIDER, type ProvidersView, type RemoteEndpointView } from '../../../common/providers.ts';
 import { NOTE_NO_USAGE } from '../../../main/providers/openai-remote.ts';
 import { Core } from '../../../main/services/core.ts';
 import { ANSWER, ARGS_0, REASONING, startStub, writeFixtures, type StubServer } from '../../fixtures/openai-sse/recorded.ts';
@@ -146,5 +146,28 @@ describe('chat through a remote provider', () => {
     const sent = await call<{ assistantMessageId: string }>('sendMessage', { conversationId: conv.id, content: 'hi' });
     const fin = await finished(sent.assistantMessageId);
     expect(fin.error).toMatch(/no model is loaded/);
+  });
+
+  it('each conversation may choose its engine: one stays on the remote while the default is local, one on the local engine while the default is the remote', async () => {
+    const onRemote = await call<{ id: string }>('createConversation', {});
+    const pinned = await call<Conversation>('setConversationProvider', { conversationId: onRemote.id, provider: remote.id });
+    expect(pinned.provider).toBe(remote.id);
+    const before = stub.requests.length;
+    const sent = await call<{ assistantMessageId: string }>('sendMessage', { conversationId: onRemote.id, content: 'Still there?' });
+    const fin = await finished(sent.assistantMessageId);
+    expect(stub.requests.length).toBe(before + 1);   // it went to the remote, not the (absent) local model
+    expect(fin.error).toMatch(/127\.0\.0\.1:\d+/);   // the stub's last recorded stream is the cut one
+    expect(core.chat.getConversation(onRemote.id).messages[1].model).toBe('kimi-k2-thinking on gpu-box');
+
+    await call('selectProvider', { id: remote.id });
+    const onLocal = await call<{ id: string }>('createConversation', {});
+    await call('setConversationProvider', { conversationId: onLocal.id, provider: LOCAL_PROVIDER });
+    const local = await call<{ assistantMessageId: string }>('sendMessage', { conversationId: onLocal.id, content: 'hi' });
+    expect((await finished(local.assistantMessageId)).error).toMatch(/no model is loaded/);
+    expect(stub.requests.length).toBe(before + 1);
+    // Back to the default: it follows the Remote engines choice again.
+    expect((await call<Conversation>('setConversationProvider', { conversationId: onLocal.id, provider: null })).provider).toBeNull();
+    await expect(call('setConversationProvider', { conversationId: onLocal.id, provider: 'no-such-remote' })).rejects.toThrow(/not_found: no remote engine no-such-remote/);
+    expect(core.chat.getConversation(onLocal.id).provider).toBeNull();
   });
 });
