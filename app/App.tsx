@@ -7,6 +7,7 @@ import { GetModelPanel } from './components/GetModelPanel.tsx';
 import { HelpDialog } from './components/HelpDialog.tsx';
 import { MessageList } from './components/MessageList.tsx';
 import { ModelBadge, ModelPanel, selectIsDemo } from './components/ModelPanel.tsx';
+import { ModelsPanel } from './components/ModelsPanel.tsx';
 import { PerfStrip } from './components/PerfStrip.tsx';
 import { SettingsPanel } from './components/SettingsPanel.tsx';
 import { Sidebar } from './components/Sidebar.tsx';
@@ -46,6 +47,7 @@ export function App() {
       {panel === 'get-model' && <GetModelPanel />}
       {panel === 'settings' && <SettingsPanel />}
       {panel === 'tools' && <ToolsPanel />}
+      {panel === 'models' && <ModelsPanel />}
       {panel === 'help' && <HelpDialog />}
       <Toast />
     </div>
@@ -65,6 +67,7 @@ function Header() {
       <PerfStrip />
       <div className="head-actions">
         <ModelBadge />
+        <button type="button" className="icon-btn" data-testid="models-button" onClick={() => setPanel('models')} title="Models: find, download, load">▦</button>
         <button type="button" className="icon-btn" data-testid="tools-button" onClick={() => setPanel('tools')} title="Tools and approvals">ƒ</button>
         <button type="button" className="icon-btn" data-testid="settings-button" onClick={() => setPanel('settings')} title="Settings (Ctrl+,)">⚙</button>
         <button type="button" className="icon-btn" data-testid="help-button" onClick={() => setPanel('help')} title="Keyboard shortcuts (?)">?</button>

@@ -6,6 +6,7 @@ import type { Transport } from '../transport/index.ts';
 import { createAttachSlice } from './attach.ts';
 import { createChatSlice } from './chat.ts';
 import { createConversationsSlice } from './conversations.ts';
+import { createLibrarySlice } from './library.ts';
 import { createModelSlice } from './model.ts';
 import { createProvidersSlice } from './providers.ts';
 import { createSettingsSlice } from './settings.ts';
@@ -26,6 +27,7 @@ export function createAppStore(transport: Transport): AppStore {
     ...createModelSlice(set, get, api),
     ...createProvidersSlice(set, get, api),
     ...createToolsSlice(set, get, api),
+    ...createLibrarySlice(set, get, api),
     ...createUiSlice(set, get, api),
   }));
   api.on('generation', (e) => store.getState().applyGenerationEvent(e));
@@ -33,6 +35,7 @@ export function createAppStore(transport: Transport): AppStore {
   api.on('conversation', (e) => store.getState().applyConversationEvent(e));
   api.on('providers', (e) => store.getState().applyProviders(e));
   api.on('mcpServers', (e) => store.getState().applyMcpServers(e));
+  api.on('downloads', (e) => store.getState().applyDownloads(e));
   transport.onConnection((c) => {
     const was = store.getState().connected;
     store.getState().setConnected(c);

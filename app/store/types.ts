@@ -4,6 +4,7 @@ import type {
   Conversation, ConversationEvent, ConversationSummary, EngineStatus, GenerationEvent, KarakoramApi, LocalModel,
   Message, ModelInspection, SearchHit, SettingsPatch, SettingsView, StarterModel, ToolInfo,
 } from '../contract.ts';
+import type { DownloadView, HubHit, LibraryView, RepoView } from '../contract.ts';
 import type { Attachment, ContextCount, McpServerConfig, McpServerView, Policy, ProvidersView, RemoteCheck, RemoteEndpointInput, TimingFigure } from '../contract.ts';
 
 export interface ConversationsSlice {
@@ -166,7 +167,27 @@ export interface ToolsSlice {
   applyMcpServers(v: McpServerView[]): void;
 }
 
-export type Panel = 'none' | 'model' | 'get-model' | 'settings' | 'help' | 'tools';
+export type DownloadAction = 'pause' | 'resume' | 'cancel' | 'verify' | 'delete';
+
+export interface LibrarySlice {
+  hubHits: HubHit[] | null;            // null: nothing searched yet
+  hubSearching: boolean;
+  repoView: RepoView | null;           // the repository the page shows (files, variants, fit plan)
+  repoLoading: boolean;
+  library: LibraryView | null;
+  downloads: DownloadView[];
+  libraryError: string | null;
+  loadModelsPage(): Promise<void>;
+  searchHub(query: string): Promise<void>;
+  openRepo(repo: string): Promise<void>;
+  closeRepo(): void;
+  startDownload(repo: string): Promise<void>;
+  downloadAction(id: string, action: DownloadAction): Promise<void>;
+  setHubToken(token: string | null): Promise<void>;
+  applyDownloads(v: DownloadView[]): void;
+}
+
+export type Panel = 'none' | 'model' | 'get-model' | 'settings' | 'help' | 'tools' | 'models';
 
 export interface UiSlice {
   connected: boolean | null;             // null: first connection not made yet
@@ -188,7 +209,7 @@ export interface UiSlice {
   setConnected(c: boolean): void;
 }
 
-export type AppState = ConversationsSlice & ChatSlice & AttachSlice & SettingsSlice & ModelSlice & ProvidersSlice & ToolsSlice & UiSlice;
+export type AppState = ConversationsSlice & ChatSlice & AttachSlice & SettingsSlice & ModelSlice & ProvidersSlice & ToolsSlice & LibrarySlice & UiSlice;
 
 export type SliceCreator<T> = (
   set: StoreApi<AppState>['setState'],
