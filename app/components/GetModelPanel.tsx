@@ -46,7 +46,8 @@ export function GetModelPanel() {
             <h3>2. Will it run here?</h3>
             <PlanView plan={starter.plan} />
             <h3>3. Open it</h3>
-            <p className="muted small">When the download has finished, open its folder in the model panel and load it.</p>
+            <p className="muted small">Or download it from the Models page (pause, resume, verify), where it is listed with Load once complete.</p>
+            <button type="button" className="btn" data-testid="open-models-page" onClick={() => setPanel('models')}>Open the Models page</button>
             <button type="button" className="btn" data-testid="open-model-panel" onClick={() => setPanel('model')}>Open the model panel</button>
           </>
         )}

@@ -157,6 +157,27 @@ function Library() {
       <p className="muted small">Hub cache: <span className="mono">{cacheDir}</span></p>
       {models.length === 0 && <p className="muted small">No models downloaded yet.</p>}
       <ul className="plain-list">{models.map((m) => <LibraryRow key={m.dir} m={m} />)}</ul>
+      <Folders />
+    </>
+  );
+}
+
+/** Other folders with models in them (a model folder itself, or a folder of model folders). */
+function Folders() {
+  const folders = useApp((s) => s.library?.folders ?? []);
+  const setFolders = useApp((s) => s.setLibraryFolders);
+  const [dir, setDir] = useState('');
+  return (
+    <>
+      <ul className="plain-list small" data-testid="library-folders">
+        {folders.map((f) => (
+          <li key={f}><span className="mono">{f}</span> <button type="button" className="btn small" onClick={() => void setFolders(folders.filter((x) => x !== f))}>Remove</button></li>
+        ))}
+      </ul>
+      <form className="row" onSubmit={(e) => { e.preventDefault(); if (dir.trim()) void setFolders([...folders, dir.trim()]); setDir(''); }}>
+        <input className="input" data-testid="library-folder-input" value={dir} onChange={(e) => setDir(e.target.value)} placeholder="/path/to/models" aria-label="Add a folder" />
+        <button type="submit" className="btn small" data-testid="library-folder-add">Add folder</button>
+      </form>
     </>
   );
 }
@@ -164,7 +185,7 @@ function Library() {
 function LibraryRow({ m }: { m: LibraryModelView }) {
   const loadModel = useApp((s) => s.loadModel);
   return (
-    <li data-testid="library-model" data-repo={m.repo ?? ''} data-complete={String(m.complete)}>
+    <li data-testid="library-model" data-repo={m.repo ?? ''} data-dir={m.dir} data-source={m.source} data-complete={String(m.complete)}>
       <b>{m.repo ?? m.dir}</b> <span className="muted small">{m.architecture} · {m.quantization} · {fmtBytes(m.sizeOnDiskBytes)}</span>
       {m.complete ? (m.loaded ? <span className="chip small">loaded</span>
         : <button type="button" className="btn small" data-testid="library-load" onClick={() => void loadModel(m.dir)}>Load</button>)

@@ -53,6 +53,9 @@ export const createLibrarySlice: SliceCreator<LibrarySlice> = (set, get, api) =>
         set({ downloads: await api.listDownloads({}), library: await api.getLibrary({}) });
       });
     },
+    async setLibraryFolders(folders) {
+      await attempt('Could not change the folders', async () => { set({ library: await api.setLibraryFolders({ folders }) }); });
+    },
     async setHubToken(token) {
       await attempt('Could not save the token', async () => { set({ library: await api.setHubToken({ token }) }); });
     },

@@ -184,6 +184,7 @@ export interface LibrarySlice {
   startDownload(repo: string): Promise<void>;
   downloadAction(id: string, action: DownloadAction): Promise<void>;
   setHubToken(token: string | null): Promise<void>;
+  setLibraryFolders(folders: string[]): Promise<void>;
   applyDownloads(v: DownloadView[]): void;
 }
 

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { StarterModel } from '../../common/contract.ts';
 import { REPO_ROOT } from '../engine/native.ts';
-import { userModelsDir } from '../models/paths.ts';
+import { hubCacheDir } from '../models/hf-cache.ts';
 import { DEFAULT_CONTEXT_LENGTH, kvBytesPerToken, memoryPlan } from './model-inspect.ts';
 
 export const STARTER_REPO = 'moonshotai/Kimi-K2-Thinking';
@@ -66,7 +66,7 @@ export function diskFree(dir: string): number | null {
 export function starterModel(contextLength: number | null): StarterModel {
   const cfg = JSON.parse(readFileSync(STARTER_CONFIG, 'utf8')) as Config;
   const w = countWeights(cfg);
-  const modelsDir = userModelsDir();
+  const modelsDir = hubCacheDir();   // where `karakoram pull` puts it (the Hugging Face hub cache)
   const ctx = Math.min(contextLength ?? DEFAULT_CONTEXT_LENGTH, num(cfg, 'max_position_embeddings'));
   return {
     repo: STARTER_REPO, label: 'Kimi K2 Thinking', params: w.params, downloadBytes: w.bytes,

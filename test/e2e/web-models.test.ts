@@ -108,6 +108,12 @@ describe.skipIf(NO_ENGINE !== null)('the Models page in the browser', () => {
     const lib = page.locator('[data-testid="library-model"][data-repo="kk/demo-k2"]');
     await lib.waitFor();
     expect(await lib.getAttribute('data-complete')).toBe('true');
+    // Another folder of models joins the library.
+    await page.getByTestId('library-folder-input').fill(join(ROOT, 'assets/models'));
+    await page.getByTestId('library-folder-add').click();
+    const added = page.locator(`[data-testid="library-model"][data-source="folder"][data-dir="${join(ROOT, 'assets/models/demo-k2')}"]`);
+    await added.waitFor();
+    expect(await added.getAttribute('data-complete')).toBe('true');
     await shot(page, 'models-04-done');
   });
 

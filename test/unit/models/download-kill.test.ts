@@ -1,10 +1,13 @@
 // `karakoram pull` in a child process against the Hub-like server: SIGKILLed at 20 random byte
 // offsets (a seeded RNG: KK_KILL_SEED reproduces a failure) and resumed each time to a verified
-// copy; a file-size limit (ulimit -f) → a clear disk-full error and nothing shown complete.
+// copy; a file-size limit (ulimit -f) → a clear disk-full error and nothing shown complete. The
+// pulls go into the hub cache layout (the default): blobs/ID.part while downloading, the blob
+// and its snapshot link only once verified.
 // The children run with spawn, never spawnSync: the hub lives in this process and a blocked
 // event loop would starve the download (that is how the first version of this suite hung).
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, expectVerified, ROOT, tmp } from './hub-fixtures.ts';
@@ -31,6 +34,18 @@ function rng(seed: number): () => number {
   };
 }
 
+/** Every finished blob's bytes hash to its name, and every snapshot link points at one: nothing unverified looks complete. */
+function expectOnlyVerifiedBlobs(repo: string): void {
+  const blobs = join(repo, 'blobs');
+  for (const b of existsSync(blobs) ? readdirSync(blobs).filter((n) => !n.includes('.part')) : []) {
+    expect(createHash('sha256').update(readFileSync(join(blobs, b))).digest('hex'), b).toBe(b);
+  }
+  const snaps = join(repo, 'snapshots');
+  for (const s of existsSync(snaps) ? readdirSync(snaps) : []) {
+    for (const f of readdirSync(join(snaps, s))) expect(existsSync(join(snaps, s, f)), `${f} links to a missing blob`).toBe(true);
+  }
+}
+
 interface Exit { code: number | null; signal: NodeJS.Signals | null; stderr: string }
 
 describe('karakoram pull in a child process', () => {
@@ -46,7 +61,7 @@ describe('karakoram pull in a child process', () => {
     });
   });
   afterAll(() => hub.close());
-  const args = (dir: string) => [join(ROOT, 'bin/karakoram.js'), 'pull', 'kk/demo', '--endpoint', hub.endpoint, '--models-dir', dir,
+  const args = (dir: string) => [join(ROOT, 'bin/karakoram.js'), 'pull', 'kk/demo', '--endpoint', hub.endpoint, '--cache-dir', dir,
     '--connections', '2', '--range-bytes', String(RANGE)];
 
   function runChild(cmd: string, argv: string[], kill?: number): Promise<Exit> {
@@ -62,7 +77,7 @@ describe('karakoram pull in a child process', () => {
 
   it(`killed at ${KILLS} random byte offsets (seed ${SEED}), resumes to a verified copy`, async () => {
     const dir = tmp('kill');
-    const dest = join(dir, 'kk--demo');
+    const repo = join(dir, 'models--kk--demo');
     const next = rng(SEED);
     const offsets: number[] = [];
     for (let i = 0; i < KILLS; i++) {
@@ -70,12 +85,13 @@ describe('karakoram pull in a child process', () => {
       offsets.push(at);
       const r = await runChild(process.execPath, args(dir), at);
       expect(r.signal, `run ${i} (kill at ${at} bytes, seed ${SEED}) ended by itself: ${r.stderr}`).toBe('SIGKILL');
-      expect(readdirSync(dest).filter((f) => f.endsWith('.safetensors'))).toEqual([]);  // never a shard before it is verified
+      expectOnlyVerifiedBlobs(repo);
     }
     const before = hub.requests.length;
     const last = await runChild(process.execPath, args(dir));
     expect(last.code, last.stderr).toBe(0);
-    expectVerified(dest, DEMO);
+    expectVerified(join(repo, 'snapshots', readFileSync(join(repo, 'refs', 'main'), 'utf8')), DEMO);
+    expect(readdirSync(join(repo, 'blobs')).filter((n) => n.includes('.part'))).toEqual([]);
     // It resumed: the last run fetched fewer ranges than the whole repo has.
     const all = DEMO.files.reduce((n, f) => n + Math.ceil(f.data.length / RANGE), 0);
     expect(hub.requests.slice(before).filter((r) => r.startsWith('GET /blobs/')).length).toBeLessThan(all);
@@ -87,7 +103,11 @@ describe('karakoram pull in a child process', () => {
     const r = await runChild('bash', ['-c', cmd]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/disk full writing .*\.part \(EFBIG\)/);
-    const dest = join(dir, 'kk--demo');
-    for (const f of DEMO.files.filter((x) => x.data.length > 2 ** 20)) expect(existsSync(join(dest, f.path))).toBe(false);
+    const repo = join(dir, 'models--kk--demo');
+    expectOnlyVerifiedBlobs(repo);
+    for (const f of DEMO.files.filter((x) => x.data.length > 2 ** 20)) {
+      expect(existsSync(join(repo, 'blobs', f.sha256))).toBe(false);
+      for (const snap of readdirSync(join(repo, 'snapshots'))) expect(existsSync(join(repo, 'snapshots', snap, f.path))).toBe(false);
+    }
   }, 60_000);
 });
