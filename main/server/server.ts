@@ -37,6 +37,16 @@ export const ADMIN_METHODS: ReadonlySet<RequestName> = new Set<RequestName>([
   'setGrantedFolders', 'allowServer', 'revokePolicy',
 ]);
 
+/**
+ * Whether a request needs the owner's key: the admin methods, the server's own, and an approval
+ * that stores a standing policy for everyone ("always allow this tool"); a plain key may still
+ * allow or deny a call once or for its conversation.
+ */
+export function needsAdmin(method: string, params: unknown): boolean {
+  if (ADMIN_METHODS.has(method as RequestName) || method.startsWith('server')) return true;
+  return method === 'decideToolCall' && (params as { kind?: unknown } | null)?.kind === 'always_tool';
+}
+
 export interface TlsOptions { cert: string | Buffer; key: string | Buffer }
 
 export interface ServerOptions {
@@ -224,7 +234,7 @@ export function startServer(core: Core, opts: ServerOptions): Promise<RunningSer
         return;
       }
       const who = sockets.get(ws)?.principal;
-      if (!who || (ADMIN_METHODS.has(frame.data.method as RequestName) && !who.admin) || (frame.data.method.startsWith('server') && !who.admin)) {
+      if (!who || (needsAdmin(frame.data.method, frame.data.params) && !who.admin)) {
         send(ws, { kind: 'response', id: frame.data.id, ok: false, error: { code: 'forbidden', message: `${frame.data.method} needs the workstation owner's key` } });
         return;
       }

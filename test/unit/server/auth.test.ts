@@ -106,11 +106,15 @@ describe('access', () => {
       ['setGrantedFolders', { folders: ['/'] }],
       ['revokePolicy', { scope: 'server', server: 'demo', tool: null }],
       ['allowServer', { server: 'everything' }],
+      // A policy stored for everyone, even from a card.
+      ['decideToolCall', { conversationId: 'c1', callId: 'functions.get_weather:0', kind: 'always_tool' }],
     ];
     calls.forEach(([method, params], i) => ws.send(JSON.stringify({ kind: 'request', id: 100 + i, method, params })));
-    // Reading the set-up is fine (the Tools page shows it): its answer comes after the refusals.
+    // Reading the set-up is fine (the Tools page shows it), and so is a one-time answer to a card.
     ws.send(JSON.stringify({ kind: 'request', id: 99, method: 'listMcpServers', params: {} }));
-    await expect.poll(() => replies.size, { timeout: 10_000 }).toBe(calls.length + 1);
+    ws.send(JSON.stringify({ kind: 'request', id: 98, method: 'decideToolCall', params: { conversationId: 'c1', callId: 'functions.get_weather:0', kind: 'allow_once' } }));
+    await expect.poll(() => replies.size, { timeout: 10_000 }).toBe(calls.length + 2);
+    expect(replies.get(98)).toMatchObject({ ok: true, result: { decided: false } });
     calls.forEach(([method], i) => expect(replies.get(100 + i), method).toMatchObject({ ok: false, error: { code: 'forbidden' } }));
     expect(replies.get(99)).toMatchObject({ ok: true, result: [] });
     expect(core.tools.views()).toEqual([]);
