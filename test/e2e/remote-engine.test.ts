@@ -10,8 +10,9 @@
 //     card (a remote is not the demo model: no pre-approval), approved, run here, the result sent
 //     back to B and B's answer shown; B's own metrics counted the requests; the perf strip shows
 //     the figures B reported;
-//   - Stop in the middle of a long answer closes the request: B's metrics show the cancel and no
-//     sequence left running;
+//   - Stop in the middle of an answer closes the request: B's metrics show the cancel and no
+//     sequence left running (B's engine is frozen at the first streamed text, so the demo model's
+//     short answer cannot finish first);
 //   - B SIGKILLed mid-stream: the message ends with a clear error naming B, the conversation
 //     survives a reload (and can switch its own engine), and once B is back (same port, same data)
 //     the next turn is answered.
@@ -27,7 +28,7 @@ import type { Conversation, KarakoramApi } from '../../common/contract.ts';
 import { createWsClient } from '../../common/ws-client.ts';
 import { addonPath } from '../../main/engine/native.ts';
 import { keyedSocket } from '../support/keyed-socket.ts';
-import { engineStatus, launchBrowser, onStream, openApp, ROOT, shot, startServe, waitEngine, type Served } from './harness.ts';
+import { engineStatus, launchBrowser, openApp, ROOT, shot, startServe, waitEngine, type Served } from './harness.ts';
 
 const NO_ENGINE = addonPath() === null ? 'native engine not built (npm run build:native): the remote serve needs the real engine' : null;
 if (NO_ENGINE) console.warn(`remote-engine e2e skipped: ${NO_ENGINE}`);
@@ -36,8 +37,9 @@ const ANSWER_MS = 120_000;
 const MODEL = 'demo-k2';
 const WEATHER = "What's the weather like in Paris today?";
 const WHO = 'Who are you?';
-/** A long sampled answer (temperature 2 rambles past the turn end), so there is time to stop or kill B. */
-const LONG = { temperature: 2, topP: 1, seed: 7, maxTokens: 4000 };
+/** A sampled answer of some 70 tokens (temperature 2 rambles past the turn end). The demo model
+ *  finishes that in well under a second, so the stop and kill tests freeze B's engine first. */
+const SAMPLED = { temperature: 2, topP: 1, seed: 7, maxTokens: 4000 };
 const GREEDY = { temperature: 0, maxTokens: 512 };
 
 let remote: Served;       // B: the demo model, the remote engine
@@ -68,6 +70,26 @@ async function remoteMetric(name: string): Promise<number> {
   const t = await (await fetch(`${remote.url}/metrics`, { headers: { authorization: `Bearer ${remote.ownerKey}` } })).text();
   const m = new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(t);
   return m ? Number(m[1]) : 0;
+}
+
+/**
+ * Freezes B's engine (SIGSTOP) as soon as A reports the first streamed text of the conversation:
+ * the answer is then certainly unfinished, whatever the machine's load, while B's server still
+ * runs (it sees a disconnect; a stop is answered). Resolves once frozen.
+ */
+/** Engines frozen by a test: thawed in afterAll should a test fail before it does. */
+const frozenPids = new Set<number>();
+
+function freezeOnFirstText(conversationId: string, enginePid: number): Promise<void> {
+  return new Promise((resolve) => {
+    const off = api.on('generation', (e) => {
+      if (e.conversationId !== conversationId || (e.type !== 'reasoning' && e.type !== 'content')) return;
+      off();
+      frozenPids.add(enginePid);
+      process.kill(enginePid, 'SIGSTOP');
+      resolve();
+    });
+  });
 }
 
 async function fillRemote(url: string, key: string, model = MODEL): Promise<void> {
@@ -115,6 +137,7 @@ describe.skipIf(NO_ENGINE !== null)('a remote engine: a second karakoram serve w
     ({ page, errors } = await openApp(browser, served.url));
   });
   afterAll(async () => {
+    for (const pid of frozenPids) try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ }
     closeClient?.();
     await browser?.close();
     await served?.stop();
@@ -202,13 +225,17 @@ describe.skipIf(NO_ENGINE !== null)('a remote engine: a second karakoram serve w
     console.log(`remote rounds: prompt ${a1.timings!.promptTokens} then ${t2.promptTokens} tokens, B reported ${t2.cachedTokens} cached`);
   });
 
-  it('Stop in the middle of a long answer closes the request: B cancels it', async () => {
-    await api.updateSettings({ sampling: LONG });
+  it('Stop in the middle of an answer closes the request: B cancels it', async () => {
+    await api.updateSettings({ sampling: SAMPLED });
     const cancelledBefore = await remoteMetric('karakoram_cancelled_total');
+    const enginePid = (await engineStatus(remote.url)).pid!;
     const id = await newChat(false);
-    await onStream(page, 'token', 'click-stop');
+    const frozen = freezeOnFirstText(id, enginePid);
     await ask(WHO);
+    await frozen;
+    await page.getByTestId('stop-button').click();
     await answered();
+    process.kill(enginePid, 'SIGCONT');
     const last = (await stored(id)).messages.at(-1)!;
     expect(last.status).toBe('stopped');
     expect(last.content.length + last.reasoning.length).toBeGreaterThan(0);
@@ -219,14 +246,14 @@ describe.skipIf(NO_ENGINE !== null)('a remote engine: a second karakoram serve w
 
   it('B killed mid-stream: a clear error naming B, the conversation survives a reload, and goes on once B is back', async () => {
     const host = new URL(remote.url).host;
-    const enginePid = (await engineStatus(remote.url)).pid;
+    const enginePid = (await engineStatus(remote.url)).pid!;
     const id = await newChat(false);
-    await page.exposeFunction('__kkOnStream', () => {
-      remote.proc.kill('SIGKILL');
-      if (enginePid) try { process.kill(enginePid, 'SIGKILL'); } catch { /* already gone */ }
-    });
-    await onStream(page, 'token', 'call-binding');
+    const frozen = freezeOnFirstText(id, enginePid);
     await ask(WHO);
+    await frozen;
+    expect((await stored(id)).messages.at(-1)!.status).toBe('streaming');   // really mid-answer
+    remote.proc.kill('SIGKILL');
+    process.kill(enginePid, 'SIGKILL');
     const err = lastTurn().getByTestId('message-error');
     await err.waitFor({ timeout: ANSWER_MS });
     expect(remote.proc.signalCode).toBe('SIGKILL');
