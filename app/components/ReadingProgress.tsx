@@ -20,7 +20,8 @@ export function ReadingProgress() {
   const left = rate > 0 ? (total - done) / rate : null;
   const frac = Math.min(1, done / total);
   return (
-    <div className="reading-progress" data-testid="reading-progress" role="progressbar" aria-valuemin={0} aria-valuemax={total} aria-valuenow={done}>
+    <div className="reading-progress" data-testid="reading-progress" role="progressbar" aria-valuemin={0} aria-valuemax={total} aria-valuenow={done}
+      data-done={done} data-total={total} data-rate={Math.round(rate)} data-left={left !== null && done < total ? Math.ceil(left) : undefined}>
       <span className="reading-label">Reading the prompt: {fmtCount(done)} / {fmtCount(total)} tokens</span>
       <span className="reading-bar"><span style={{ width: `${Math.round(frac * 100)}%` }} /></span>
       <span className="reading-rate" data-testid="reading-rate">{fmtRate(rate)}{left !== null && done < total ? ` · ${Math.ceil(left)} s left` : ''}</span>

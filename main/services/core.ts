@@ -49,6 +49,8 @@ export interface CoreOptions {
   hubCacheDir?: string;
   /** Validate every result against the contract too (tests; default from KARAKORAM_CHECK_CONTRACT). */
   checkResults?: boolean;
+  /** Prompt tokens the engine reads per scheduler step (serve --prefill-chunk; default: the engine's). */
+  prefillChunk?: number;
 }
 
 type Handlers = { [N in RequestName]: (p: RequestParams<N>) => Promise<RequestResult<N>> | RequestResult<N> };
@@ -71,7 +73,7 @@ export class Core {
     this.store = openStore(options.dataDir);
     this.host = new EngineHost({ spawner: options.spawner, autoRestart: options.autoRestart });
     const s = this.store.settings.get();
-    this.models = new ModelService(this.host, this.bus, { threads: s.threads, contextLength: s.contextLength });
+    this.models = new ModelService(this.host, this.bus, { threads: s.threads, contextLength: s.contextLength, prefillChunk: options.prefillChunk });
     this.providers = new ProviderService(new RemoteStore(this.store.db), this.bus);
     this.snapshots = new KvSnapshots(join(options.dataDir, SNAPSHOT_DIR), this.host);
     this.tools = new ToolService(this.store.settings);

@@ -24,7 +24,7 @@ function isModelDir(dir: string): boolean {
 
 export interface LoadedModel { dir: string; name: string; label: string; text: ModelText; maxPosition: number }
 
-export interface ModelServiceOptions { threads?: number; contextLength?: number | null }
+export interface ModelServiceOptions { threads?: number; contextLength?: number | null; prefillChunk?: number }
 
 export class ModelService {
   private current: LoadedModel | null = null;
@@ -97,7 +97,7 @@ export class ModelService {
   private async loadEngine(dir: string, maxPosition: number): Promise<void> {
     const maxContext = Math.min(this.options.contextLength ?? DEFAULT_CONTEXT_LENGTH, maxPosition);
     try {
-      await this.host.load(dir, { threads: this.options.threads || undefined, maxContext });
+      await this.host.load(dir, { threads: this.options.threads || undefined, maxContext, prefillChunk: this.options.prefillChunk });
     } catch (e) {
       if (!(e instanceof EngineCrashedError)) throw e;
       const s = await this.settled();

@@ -2,7 +2,12 @@
 // engine and the demo model: attach a PDF and a DOCX generated here, see them extracted (pages,
 // preview) and the token count; ask and see the prompt read with progress; ask again and see it
 // start from the prefix cache (cached tokens in the perf strip); restart serve on the same data
-// directory, reopen the conversation and ask — the KV snapshot is restored, not re-read.
+// directory, reopen the conversation and ask — the KV snapshot is restored, not re-read. A longer
+// plain-text document is then cancelled mid-read from the progress bar's Cancel.
+//
+// serve runs with a small prefill chunk (--prefill-chunk) so the engine reports progress every
+// PREFILL_CHUNK tokens: the demo model reads a 512-token chunk too fast for the bar to be seen
+// reliably, and a cancel needs a read that lasts.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +20,11 @@ const NO_ENGINE = addonPath() === null ? 'native engine not built (npm run build
 const ANSWER_MS = 120_000;
 /** Prefix-cache blocks are 64 tokens: a prompt's last partial block may be read again. */
 const BLOCK_TOKENS = 64;
+/** Prompt tokens per scheduler step: ~55 progress events for the first (~3.6K-token) prompt. */
+const PREFILL_CHUNK = 64;
+const SERVE_ARGS = ['--prefill-chunk', String(PREFILL_CHUNK)];
+/** Lines of the long text document (~33 demo-model tokens each: ~5K tokens, within the 8K context). */
+const LONG_DOC_LINES = 150;
 
 let served: Served;
 let browser: Browser;
@@ -34,18 +44,46 @@ async function cachedAndNew(): Promise<{ cached: number; fresh: number }> {
   return { cached, fresh: Number(await el.getAttribute('data-prompt')) - cached };
 }
 
-/** Records whether the reading-progress bar was ever on screen (it may be brief). */
+/** One paint of the reading-progress bar: its text and the figures it carries as data attributes. */
+interface ProgressPaint { text: string; done: number; total: number; rate: number; left: number | null }
+
+/** Records every distinct paint of the reading-progress bar. */
 async function watchProgress(p: Page): Promise<void> {
   await p.evaluate(() => {
-    const w = window as unknown as { __kkRead: string[] };
+    const w = window as unknown as { __kkRead: ProgressPaint[] };
     w.__kkRead = [];
     new MutationObserver(() => {
       const el = document.querySelector('[data-testid="reading-progress"]');
-      if (el) w.__kkRead.push(el.textContent ?? '');
+      if (!el) return;
+      const d = (el as HTMLElement).dataset;
+      const paint = { text: el.textContent ?? '', done: Number(d.done), total: Number(d.total), rate: Number(d.rate), left: d.left === undefined ? null : Number(d.left) };
+      const last = w.__kkRead[w.__kkRead.length - 1];
+      if (!last || last.text !== paint.text || last.done !== paint.done) w.__kkRead.push(paint);
     }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
   });
 }
-const progressSeen = (p: Page) => p.evaluate(() => (window as unknown as { __kkRead: string[] }).__kkRead);
+const progressSeen = (p: Page) => p.evaluate(() => (window as unknown as { __kkRead: ProgressPaint[] }).__kkRead);
+
+/** The bar while a prompt of `total` tokens was read: more than one step, rising, with a speed and the time left. */
+function expectReadingShown(paints: ProgressPaint[], total: number): void {
+  expect(paints.length).toBeGreaterThanOrEqual(2);
+  for (const [i, p] of paints.entries()) {
+    expect(p.text).toMatch(/Reading the prompt: [\d.]+K? \/ [\d.]+K? tokens/);
+    expect(p.total).toBe(total);
+    expect(p.done).toBeGreaterThanOrEqual(0);
+    expect(p.done).toBeLessThanOrEqual(total);
+    if (i > 0) expect(p.done).toBeGreaterThanOrEqual(paints[i - 1]!.done);
+    expect(p.text).toContain(' tok/s');
+    if (p.done === 0) continue;   // the bar as the read starts: nothing read yet, no speed
+    expect(p.rate).toBeGreaterThan(0);
+    if (p.done < total) {
+      expect(p.left).not.toBeNull();
+      expect(p.text).toMatch(/ tok\/s · \d+ s left/);
+    }
+    expect(p.text).toContain('Cancel');
+  }
+  expect(paints.some((p) => p.done > 0 && p.done < total)).toBe(true);
+}
 
 async function ask(text: string): Promise<void> {
   await page.getByTestId('composer-input').fill(text);
@@ -54,7 +92,7 @@ async function ask(text: string): Promise<void> {
 
 describe.skipIf(NO_ENGINE)('long documents in Chromium', () => {
   beforeAll(async () => {
-    served = await startServe();
+    served = await startServe(SERVE_ARGS);
     await waitEngine(served.url, ['ready']);
     browser = await launchBrowser();
     ({ page, errors } = await openApp(browser, served.url));
@@ -94,9 +132,7 @@ describe.skipIf(NO_ENGINE)('long documents in Chromium', () => {
     await answered();
     const first = await cachedAndNew();
     expect(first.cached + first.fresh).toBe(counted);           // the meter counted what was read
-    // The demo model reads this prompt in a few 512-token chunks within one frame or two, so the
-    // reading bar may never be painted here; what was painted, if anything, is the bar's text.
-    for (const t of await progressSeen(page)) expect(t).toMatch(/Reading the prompt: [\d.]+K? \/ [\d.]+K? tokens/);
+    expectReadingShown(await progressSeen(page), counted);
     await expect.poll(() => page.locator('[data-testid="message"][data-role="user"] [data-testid="message-document"]').count()).toBe(2);
     await shot(page, 'long-docs-first-answer');
 
@@ -112,7 +148,7 @@ describe.skipIf(NO_ENGINE)('long documents in Chromium', () => {
     await served.stop({ keepData: true });
     const snaps = readdirSync(join(dataDir, 'kv-snapshots')).filter((f) => f.endsWith('.kvsnap'));
     expect(snaps.length).toBe(1);
-    served = await startServe([], { dataDir });
+    served = await startServe(SERVE_ARGS, { dataDir });
     await waitEngine(served.url, ['ready']);
     ({ page, errors } = await openApp(browser, served.url));
     await page.locator(`[data-testid="conversation-item"][data-id="${convId}"] [data-testid="conversation-open"]`).click();
@@ -126,4 +162,49 @@ describe.skipIf(NO_ENGINE)('long documents in Chromium', () => {
     // No script errors (a 404 console line for a static resource after the restart is not checked here).
     expect(errors.filter((e) => e.startsWith("pageerror")).join("\n")).toBe("");
   }, 400_000);
+
+  it('cancels a long read from the progress bar; the UI stays usable and the conversation intact', async () => {
+    await page.getByTestId('new-chat').click();
+    const text = Array.from({ length: LONG_DOC_LINES }, (_, i) => `Line ${i}: unit U-${1000 + i} reported ${(i * 37) % 997} orders in week ${i % 52}.`).join('\n');
+    await page.getByTestId('attach-input').setInputFiles([{ name: 'orders.txt', mimeType: 'text/plain', buffer: Buffer.from(text) }]);
+    await expect.poll(() => page.getByTestId('attachment-chip').count(), { timeout: 30_000 }).toBe(1);
+    const meterTokens = async () => Number(await page.getByTestId('context-meter-count').getAttribute('data-tokens'));
+    await expect.poll(meterTokens, { timeout: 10_000 }).toBeGreaterThan(4000);
+    const docOnly = await meterTokens();
+    await page.getByTestId('composer-input').fill('Which unit reported the most orders?');
+    await expect.poll(meterTokens, { timeout: 10_000 }).toBeGreaterThan(docOnly);   // the question counted too
+    expect(await page.getByTestId('context-meter').getAttribute('data-fits')).toBe('true');
+    const counted = await meterTokens();
+
+    await watchProgress(page);
+    await page.getByTestId('composer-input').press('Enter');
+    const bar = page.getByTestId('reading-progress');
+    await bar.waitFor({ timeout: ANSWER_MS });
+    // While the prompt is read the UI answers input: a draft typed now is there as typed.
+    await page.getByTestId('composer-input').fill('typed while reading');
+    expect(await page.getByTestId('composer-input').inputValue()).toBe('typed while reading');
+    const before = Number(await bar.getAttribute('data-done'));
+    expect(before).toBeLessThan(Number(await bar.getAttribute('data-total')));
+    await page.getByTestId('reading-cancel').click();
+    await bar.waitFor({ state: 'detached', timeout: 30_000 });
+    await page.getByTestId('send-button').waitFor({ timeout: 30_000 });
+    const paints = await progressSeen(page);
+    expectReadingShown(paints, counted);
+    expect(paints[paints.length - 1]!.done).toBeLessThan(counted);   // cancelled before the prompt was read
+    // The question and its document stay; the answer is marked stopped, not lost or failed.
+    const user = page.locator('[data-testid="message"][data-role="user"]');
+    await expect.poll(() => user.count()).toBe(1);
+    expect(await user.first().getByTestId('message-document').count()).toBe(1);
+    const asst = page.locator('[data-testid="message"][data-role="assistant"]').last();
+    await expect.poll(() => asst.getAttribute('data-status'), { timeout: 30_000 }).toBe('stopped');
+    expect(await page.getByTestId('composer-input').inputValue()).toBe('typed while reading');
+    await shot(page, 'long-docs-cancelled');
+
+    // The same conversation goes on: a short question is answered.
+    await ask('In one word: done?');
+    await answered();
+    await expect.poll(() => page.locator('[data-testid="message"][data-role="assistant"]').last().getAttribute('data-status')).toBe('complete');
+    await expect.poll(() => user.count()).toBe(2);
+    expect(errors.filter((e) => e.startsWith("pageerror")).join("\n")).toBe("");
+  }, 300_000);
 });
