@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GenerationEventSchema, type ApprovalEvent, type Conversation, type GenerationEvent, type WireResponse } from '../../../common/contract.ts';
 import { LOCAL_PROVIDER, type ProvidersView, type RemoteEndpointView } from '../../../common/providers.ts';
+import { composeMessage, splitMessage } from '../../../common/document-blocks.ts';
 import { NOTE_NO_USAGE } from '../../../main/providers/openai-remote.ts';
 import { Core } from '../../../main/services/core.ts';
 import { ANSWER, ARGS_0, REASONING, startStub, writeFixtures, type StubServer } from '../../fixtures/openai-sse/recorded.ts';
@@ -138,6 +139,20 @@ describe('chat through a remote provider', () => {
     // The usage chunk never came: the counts are said to be unreported, not shown as a measured 0.
     expect(fin.timings?.notReported).toEqual(['prompt', 'cached', 'completion']);
     expect(fin.timings?.notes).toEqual([NOTE_NO_USAGE]);
+  });
+
+  it('a long document attached goes to the remote whole, in the user message, and stays in the history', async () => {
+    const memo = Array.from({ length: 400 }, (_, i) => `Line ${i}: budget code KK-${1000 + i}.`).join('\n');
+    const conv = await call<{ id: string }>('createConversation', {});
+    const content = composeMessage('Which code is on line 399?', [{ name: 'memo.txt', text: memo }]);
+    const before = stub.requests.length;
+    const sent = await call<{ assistantMessageId: string }>('sendMessage', { conversationId: conv.id, content });
+    await finished(sent.assistantMessageId);
+    const body = stub.requests[before] as { messages: { role: string; content: string }[] };
+    expect(body.messages.map((m) => m.role)).toEqual(['user']);
+    expect(body.messages[0].content).toBe(content);
+    expect(splitMessage(body.messages[0].content)).toEqual({ docs: [{ name: 'memo.txt', text: memo }], question: 'Which code is on line 399?' });
+    expect(core.chat.getConversation(conv.id).messages[0].content).toBe(content);
   });
 
   it('back to the local engine: with no model loaded the app says so', async () => {
