@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { DEFAULT_TOOL_STEPS, MAX_TOOL_STEPS, type McpServerView } from '../contract.ts';
 import { useApp } from '../store/index.ts';
 import { Num } from './SettingsPanel.tsx';
+import { parseEnvLines, parseHeaderLines, splitArgs } from '../mcp-form.ts';
 
 export function ToolsPanel() {
   const close = useApp((s) => s.setPanel);
@@ -126,12 +127,25 @@ function AddServer() {
   const [command, setCommand] = useState('');
   const [args, setArgs] = useState('');
   const [url, setUrl] = useState('');
+  const [env, setEnv] = useState('');
+  const [cwd, setCwd] = useState('');
+  const [headers, setHeaders] = useState('');
+  const [formError, setFormError] = useState<string | null>(null);
   const [json, setJson] = useState('');
   const submit = async () => {
-    const ok = transport === 'stdio'
-      ? await save({ name, transport, command, args: args.trim() ? args.trim().split(/\s+/) : [], env: {}, cwd: null, enabled: true })
-      : await save({ name, transport, url, headers: {}, enabled: true });
-    if (ok) { setName(''); setCommand(''); setArgs(''); setUrl(''); }
+    let ok: boolean;
+    if (transport === 'stdio') {
+      const a = splitArgs(args);
+      const e = parseEnvLines(env);
+      if (!a.ok || !e.ok) { setFormError(!a.ok ? a.error : (e as { error: string }).error); return; }
+      ok = await save({ name, transport, command, args: a.value, env: e.value, cwd: cwd.trim() || null, enabled: true });
+    } else {
+      const h = parseHeaderLines(headers);
+      if (!h.ok) { setFormError(h.error); return; }
+      ok = await save({ name, transport, url, headers: h.value, enabled: true });
+    }
+    setFormError(null);
+    if (ok) { setName(''); setCommand(''); setArgs(''); setUrl(''); setEnv(''); setCwd(''); setHeaders(''); }
   };
   return (
     <>
@@ -145,11 +159,17 @@ function AddServer() {
         {transport === 'stdio' ? (
           <>
             <input data-testid="mcp-command" placeholder="Command, e.g. npx" value={command} onChange={(e) => setCommand(e.target.value)} />
-            <input data-testid="mcp-args" placeholder="Arguments, space separated" value={args} onChange={(e) => setArgs(e.target.value)} />
+            <input data-testid="mcp-args" placeholder='Arguments, space separated ("quote one with spaces")' value={args} onChange={(e) => setArgs(e.target.value)} />
+            <input data-testid="mcp-cwd" placeholder="Working folder (optional)" value={cwd} onChange={(e) => setCwd(e.target.value)} />
+            <textarea data-testid="mcp-env" rows={2} placeholder="Environment, KEY=value per line (optional)" value={env} onChange={(e) => setEnv(e.target.value)} />
           </>
         ) : (
-          <input data-testid="mcp-url" placeholder="http://127.0.0.1:3001/mcp" value={url} onChange={(e) => setUrl(e.target.value)} />
+          <>
+            <input data-testid="mcp-url" placeholder="http://127.0.0.1:3001/mcp" value={url} onChange={(e) => setUrl(e.target.value)} />
+            <textarea data-testid="mcp-headers" rows={2} placeholder="Headers, Name: value per line (optional)" value={headers} onChange={(e) => setHeaders(e.target.value)} />
+          </>
         )}
+        {formError && <p className="error-text small" data-testid="mcp-form-error">{formError}</p>}
         <button type="button" className="btn primary" data-testid="mcp-add" disabled={!name || (transport === 'stdio' ? !command : !url)} onClick={() => void submit()}>Add and start</button>
       </div>
       <details>

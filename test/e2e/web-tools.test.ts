@@ -4,7 +4,8 @@
 // answer, with the second round served from the engine's prefix cache (perf strip and stored
 // timings); Deny with a message → the model is told and answers without the result; "Always
 // allow this tool" → the next call runs without a card, and the policy is listed on the Tools page.
-// Then the Tools page with a real MCP server from npm (server-everything over stdio): the step
+// Then the Tools page with a real MCP server from npm (server-everything over stdio, added with a
+// quoted path, environment lines and a working folder; a bad env line is refused): the step
 // limit is set (300 at most), the server is added and runs, its tools are listed and offered in the
 // composer's tool picker, its log shows, "Always allow its tools" lists one per-server policy
 // (revoked again); killed, the page shows it crashed with the reason in
@@ -16,6 +17,7 @@ import { createWsClient } from '../../common/ws-client.ts';
 import { addonPath } from '../../main/engine/native.ts';
 import { keyedSocket } from '../support/keyed-socket.ts';
 import { launchBrowser, openApp, shot, startServe, waitEngine, type Served } from './harness.ts';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const NO_ENGINE = addonPath() === null ? 'native engine not built (npm run build:native): the tools e2e needs the real engine' : null;
@@ -182,7 +184,14 @@ describe.skipIf(NO_ENGINE !== null)('tool approvals in the browser with the demo
 
     await page.getByTestId('mcp-name').fill('everything');
     await page.getByTestId('mcp-command').fill(process.execPath);
-    await page.getByTestId('mcp-args').fill(`${EVERYTHING} stdio`);
+    // A bad environment line is reported on the form, and nothing is added.
+    await page.getByTestId('mcp-args').fill(`"${EVERYTHING}" stdio`);
+    await page.getByTestId('mcp-env').fill('not a variable');
+    await page.getByTestId('mcp-add').click();
+    expect(await page.getByTestId('mcp-form-error').textContent()).toMatch(/not KEY=value/);
+    expect(await api.listMcpServers({})).toEqual([]);
+    await page.getByTestId('mcp-env').fill('KK_E2E_MARK=from the form\nDEBUG=0');
+    await page.getByTestId('mcp-cwd').fill(tmpdir());
     await page.getByTestId('mcp-add').click();
     const row = page.locator('[data-testid="mcp-server"][data-name="everything"]');
     await row.and(page.locator('[data-state="running"]')).waitFor({ timeout: MCP_MS });
@@ -203,7 +212,10 @@ describe.skipIf(NO_ENGINE !== null)('tool approvals in the browser with the demo
     await page.locator('[data-testid="tool-pick"][data-name="everything__echo"]').waitFor();
 
     const [server] = await api.listMcpServers({});
-    expect(server).toMatchObject({ state: 'running', config: { name: 'everything' } });
+    expect(server).toMatchObject({
+      state: 'running',
+      config: { name: 'everything', command: process.execPath, args: [EVERYTHING, 'stdio'], env: { KK_E2E_MARK: 'from the form', DEBUG: '0' }, cwd: tmpdir() },
+    });
     process.kill(server.pid!, 'SIGKILL');
     await row.and(page.locator('[data-state="crashed"]')).waitFor({ timeout: MCP_MS });
     expect(await row.getByTestId('mcp-error').textContent()).toMatch(/exited/);
