@@ -72,7 +72,8 @@ describe('pullModel', { timeout: 30_000 }, () => {
   it('a gated repository: a 401 names the token setting; the right token downloads it', async () => {
     const dest = tmp('pull');
     await expect(pullModel({ endpoint: hub.endpoint, repo: 'kk/gated', dest })).rejects.toThrow(/HTTP 401.*gated.*Set HF_TOKEN/);
-    await expect(pullModel({ endpoint: hub.endpoint, repo: 'kk/gated', dest, token: 'wrong' })).rejects.toThrow(/token in HF_TOKEN has no access/);
+    await expect(pullModel({ endpoint: hub.endpoint, repo: 'kk/gated', dest, token: 'hf_wrong' })).rejects.toThrow(/token in HF_TOKEN has no access/);
+    await expect(pullModel({ endpoint: hub.endpoint, repo: 'kk/gated', dest, token: 'secret' })).rejects.toThrow(/token in HF_TOKEN is not a Hugging Face token/);
     expect(existsSync(join(dest, 'config.json'))).toBe(false);
     await pullModel({ endpoint: hub.endpoint, repo: 'kk/gated', dest, token: 'hf_secret' });
     expectVerified(dest, GATED);
