@@ -30,6 +30,12 @@ describe.skipIf(!addonPath())('karakoram bench engine sessions', () => {
     expect(j.kv_bytes_per_token).toBe(4 * (64 + 16) * 4);
     expect(j.prefix_hit_cached_tokens).toBe(200);
     expect(j.snapshot_cached_tokens).toBe(200);
+    // The snapshot file per prefix token: the whole blocks it stores (200 tokens -> 4 blocks of 64)
+    // plus its header, ids and checksum, so above kv_bytes_per_token.
+    const perTok = j.snapshot_bytes_per_token as number;
+    expect(perTok).toBeCloseTo((j.snapshot_bytes as number) / 200, 2);
+    expect(perTok).toBeGreaterThanOrEqual(j.kv_bytes_per_token as number);
+    expect(perTok).toBeLessThan((j.kv_bytes_per_token as number) * (256 / 200) + 64);
     const rows = j.concurrency as Array<Record<string, number>>;
     expect(rows.map((r) => r.sequences)).toEqual([1, 2]);
     for (const r of rows) {
