@@ -3,7 +3,8 @@
 // round the "model" writes the next scripted output, tokenized exactly as the engine would emit
 // it. Covers schema-invalid arguments, a hanging tool (timeout), a 10 MB result, a malformed tool
 // call, the step limit, approvals (allow once / deny with a message / for this conversation /
-// always), parallel calls running concurrently, and a stop while a card waits.
+// always), parallel calls running concurrently (a rendezvous, not timing), the default step limit,
+// a stop while a card waits and a stop while a tool runs.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,8 @@ let broker: ApprovalBroker;
 let sm: ScriptedModel;
 const gen: GenerationEvent[] = [];
 const approvals: ApprovalEvent[] = [];
+/** Why each 'held' call's signal was aborted. */
+const heldAborts: string[] = [];
 let meeting = newMeeting();
 function newMeeting() {
   let open = () => {};
@@ -47,6 +50,13 @@ const anyArgs = { type: 'object', properties: { x: { type: 'number' } } };
 const TOOLS = [
   tool('echo', { type: 'object', required: ['x'], properties: { x: { type: 'number' } }, additionalProperties: false }, (a) => ({ result: JSON.stringify({ x: a.x }), isError: false })),
   tool('hang', anyArgs, () => new Promise(() => { /* never answers */ })),
+  // Runs until its signal aborts, and says why it was.
+  tool('held', anyArgs, (_a, { signal }) => new Promise((resolve) => {
+    signal.addEventListener('abort', () => {
+      heldAborts.push(signal.reason instanceof Error ? signal.reason.message : String(signal.reason));
+      resolve({ result: '{"held": "released"}', isError: false });
+    }, { once: true });
+  })),
   tool('big', anyArgs, () => ({ result: 'y'.repeat(TEN_MB), isError: false })),
   tool('throws', anyArgs, () => { throw new Error('boom inside the tool'); }),
   // Each call waits until MEETING calls of it have started: run one after the other, the first
@@ -200,6 +210,33 @@ describe('agent loop', () => {
     expect(t.tools[DEFAULT_STEPS - 1].content).toBe(`{"x":${DEFAULT_STEPS - 1}}`);
     expect(t.last.error).toMatch(/step limit: 100 rounds/);
     expect(sm.script).toHaveLength(4);
+  });
+});
+
+describe('a stop while a tool runs', () => {
+  it('aborts the running call (its signal says stopped), ends the turn, keeps the conversation', async () => {
+    // A per-call timeout far beyond the test, so only the stop can end the call.
+    const patient = new ChatService(store.chats, store.settings, sm.models, catalog, broker, new EventBus(), null, null, { timeoutMs: 600_000, maxResultChars: MAX_RESULT, parallel: 4 });
+    heldAborts.length = 0;
+    sm.script.push(calls(call('held', '{}')), answer('never generated'));
+    const conv = store.chats.createConversation({ tools: ['held'] });
+    const { assistantMessageId } = patient.sendMessage(conv, 'hold on');
+    await until(() => store.chats.getMessage(assistantMessageId).toolCalls[0]?.status === 'running');
+    expect(await patient.stop(conv)).toBe(true);
+    expect(heldAborts).toEqual(['stopped']);
+    expect(patient.isGenerating(conv)).toBe(false);
+    const msgs = patient.getConversation(conv).messages;
+    expect(msgs.map((m) => m.role)).toEqual(['user', 'assistant', 'tool']);
+    expect(msgs[1].toolCalls[0].status).toBe('error');
+    expect(JSON.parse(msgs[2].content).error).toBe('stopped');
+    // The answer round never ran: its scripted output is still waiting.
+    expect(sm.script).toEqual([answer('never generated')]);
+    // The next turn of the same conversation works.
+    sm.script.length = 0;
+    sm.script.push(answer('Back.'));
+    patient.sendMessage(conv, 'again');
+    await patient.idle(conv);
+    expect(patient.getConversation(conv).messages.at(-1)).toMatchObject({ role: 'assistant', content: 'Back.', status: 'complete' });
   });
 });
 
