@@ -425,6 +425,118 @@ void test_q4x16_kernels(const std::vector<const Kernels*>& variants) {
   std::printf("q4x16: %d partial-group row ranges through matmul_rows\n", ranges);
 }
 
+// --- small batches (2..16 tokens: batched decode): the GEMV-over-T-tokens kernels -----------
+// Dense (bf16, f32) at every token count 2..16 (whole and partial 8-token tiles, R = 4/2/1
+// row streams and their leftover rows), odd rows and widths, row ranges split at odd rows;
+// Q4X16 exact and fast at 2..8 tokens with odd group counts (the leftover group after the two
+// streams); then matmul over the same kernels at 1-4 threads. Every variant against fp64
+// (dense, q4x16 exact) and against plain q4_q8 (q4x16 fast: the same integers).
+void test_small_batch(const std::vector<const Kernels*>& variants) {
+  const Kernels& plain = kernels_plain();
+  int dense_cases = 0, q4_cases = 0, op_cases = 0;
+  struct Shape { int64_t rows, cols; };
+  for (const Shape& sh : {Shape{1, 17}, Shape{5, 100}, Shape{37, 515}, Shape{70, 1030}, Shape{19, 64}})
+    for (int64_t n = 2; n <= 16; ++n) {
+      std::vector<float> x = random_vec(n * sh.cols), wf(sh.rows * sh.cols);
+      std::vector<uint16_t> wb(sh.rows * sh.cols);
+      std::vector<double> wbd(sh.rows * sh.cols), wfd(sh.rows * sh.cols);
+      for (int64_t i = 0; i < sh.rows * sh.cols; ++i) {
+        wb[i] = f32_to_bf16(urand()); wbd[i] = bf16_to_f32(wb[i]);
+        wf[i] = urand(); wfd[i] = wf[i];
+      }
+      std::vector<double> want_b, mag_b, want_f, mag_f;
+      ref_matmul(wbd, sh.rows, sh.cols, x.data(), n, want_b, mag_b);
+      ref_matmul(wfd, sh.rows, sh.cols, x.data(), n, want_f, mag_f);
+      const int64_t mid = sh.rows / 3;
+      for (const Kernels* k : variants) {
+        std::vector<float> y(n * sh.rows, NAN);
+        k->bf16_f32(wb.data(), sh.cols, 0, mid, x.data(), sh.cols, n, y.data(), sh.rows);
+        k->bf16_f32(wb.data(), sh.cols, mid, sh.rows, x.data(), sh.cols, n, y.data(), sh.rows);
+        int bad = count_bad(y.data(), want_b, scaled(mag_b, kExactRel));
+        CHECK(bad == 0, "%s bf16_f32 small batch rows=%lld cols=%lld n=%lld: %d bad", k->name, (long long)sh.rows,
+              (long long)sh.cols, (long long)n, bad);
+        std::fill(y.begin(), y.end(), NAN);
+        k->f32_f32(wf.data(), sh.cols, 0, mid, x.data(), sh.cols, n, y.data(), sh.rows);
+        k->f32_f32(wf.data(), sh.cols, mid, sh.rows, x.data(), sh.cols, n, y.data(), sh.rows);
+        bad = count_bad(y.data(), want_f, scaled(mag_f, kExactRel));
+        CHECK(bad == 0, "%s f32_f32 small batch rows=%lld cols=%lld n=%lld: %d bad", k->name, (long long)sh.rows,
+              (long long)sh.cols, (long long)n, bad);
+        ++dense_cases;
+      }
+    }
+  for (int64_t rows : {16, 48, 80, 112})
+    for (int64_t cols : {96, 224, 2080})
+      for (int64_t n = 2; n <= 8; ++n) {
+        Q4Matrix W = random_q4(rows, cols);
+        const int64_t nb = cols / 32, groups = rows / 16;
+        std::vector<block_q4x16> P = pack_q4x16(W);
+        std::vector<float> x = random_vec(n * cols);
+        std::vector<double> want, mag;
+        ref_matmul(W.deq, rows, cols, x.data(), n, want, mag);
+        std::vector<block_q8> xq(n * nb);
+        for (int64_t t = 0; t < n; ++t) plain.quantize_q8(&x[t * cols], cols, &xq[t * nb]);
+        std::vector<float> yrow(n * rows);
+        plain.q4_q8(W.q.data(), cols, 0, rows, xq.data(), n, yrow.data(), rows);
+        const std::vector<double> yrow_d(yrow.begin(), yrow.end());
+        const int64_t gmid = groups / 2;
+        for (const Kernels* k : variants) {
+          std::vector<float> y(n * rows, NAN);
+          k->q4x16_f32(P.data(), cols, 0, gmid, x.data(), cols, n, y.data(), rows);
+          k->q4x16_f32(P.data(), cols, gmid, groups, x.data(), cols, n, y.data(), rows);
+          int bad = count_bad(y.data(), want, scaled(mag, kExactRel));
+          CHECK(bad == 0, "%s q4x16_f32 small batch rows=%lld cols=%lld n=%lld: %d bad", k->name, (long long)rows,
+                (long long)cols, (long long)n, bad);
+          std::fill(y.begin(), y.end(), NAN);
+          k->q4x16_q8(P.data(), cols, 0, gmid, xq.data(), n, y.data(), rows);
+          k->q4x16_q8(P.data(), cols, gmid, groups, xq.data(), n, y.data(), rows);
+          bad = count_bad(y.data(), yrow_d, scaled(mag, kExactRel));
+          CHECK(bad == 0, "%s q4x16_q8 small batch rows=%lld cols=%lld n=%lld: %d bad", k->name, (long long)rows,
+                (long long)cols, (long long)n, bad);
+          ++q4_cases;
+        }
+      }
+  for (int threads : {1, 2, 3, 4}) {
+    ThreadPool pool(threads);
+    for (const Kernels* k : variants)
+      for (auto [rows, cols, n] : {std::tuple<int64_t, int64_t, int64_t>{131, 96, 2}, {257, 515, 5},
+                                    {70, 7168, 8}, {33, 2080, 13}, {160, 1024, 16}, {48, 2048, 6}, {80, 7168, 3}}) {
+        std::vector<float> x = random_vec(n * cols);
+        std::vector<uint16_t> wb(rows * cols);
+        std::vector<double> wbd(rows * cols);
+        for (int64_t i = 0; i < rows * cols; ++i) { wb[i] = f32_to_bf16(urand()); wbd[i] = bf16_to_f32(wb[i]); }
+        std::vector<double> want, mag;
+        ref_matmul(wbd, rows, cols, x.data(), n, want, mag);
+        Tensor t = make_tensor(DType::BF16, {rows, cols}, wb.data());
+        for (bool fast : {false, true}) {
+          OpContext ctx{&pool, k, fast};
+          std::vector<float> y(n * rows, NAN);
+          matmul(ctx, t, x.data(), n, y.data());
+          const int bad = count_bad(y.data(), want, scaled(mag, kExactRel));
+          CHECK(bad == 0, "matmul bf16 small batch %s %s threads=%d %lldx%lld n=%lld: %d bad", fast ? "fast" : "exact",
+                k->name, threads, (long long)rows, (long long)cols, (long long)n, bad);
+        }
+        if (rows % 16 == 0 && cols % 32 == 0 && n <= 8) {  // Q4X16 through the op, exact and fast
+          Q4Matrix W = random_q4(rows, cols);
+          ref_matmul(W.deq, rows, cols, x.data(), n, want, mag);
+          Tensor tx = make_tensor(DType::Q4, {rows, cols}, W.q.data());
+          tx.owner = std::shared_ptr<void>(W.q.data(), [](void*) {});
+          CHECK(q4x16_repack(&tx, &pool).ok() && tx.type == DType::Q4X16, "q4x16_repack %lldx%lld", (long long)rows, (long long)cols);
+          for (bool fast : {false, true}) {
+            OpContext ctx{&pool, k, fast};
+            std::vector<float> y(n * rows, NAN);
+            matmul(ctx, tx, x.data(), n, y.data());
+            const int bad = count_bad(y.data(), want, scaled(mag, fast ? 1e-3 : kExactRel));
+            CHECK(bad == 0, "matmul q4x16 small batch %s %s threads=%d %lldx%lld n=%lld: %d bad", fast ? "fast" : "exact",
+                  k->name, threads, (long long)rows, (long long)cols, (long long)n, bad);
+          }
+        }
+        ++op_cases;
+      }
+  }
+  std::printf("small batches: %d dense (variant, shape, 2..16 tokens), %d q4x16 (2..8 tokens), %d matmul (1-4 threads) cases\n",
+              dense_cases, q4_cases, op_cases);
+}
+
 // --- op level: matmul over every dtype, variants x thread counts ---------------------------
 void test_matmul(const std::vector<const Kernels*>& variants) {
   int cases = 0;
@@ -775,6 +887,7 @@ int main() {
   test_q4x16_kernels(variants);
   test_bf16_tiles(variants);
   test_dense_panels(variants);
+  test_small_batch(variants);
   test_matmul(variants);
   test_moe(variants);
   test_mla();

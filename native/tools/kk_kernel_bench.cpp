@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
     const bool x16 = k.q4x16_native;
     // KK_KERNEL_BENCH_COMPUTE=1: only the compute figures (peak, GEMMs), no bandwidth rounds.
     const bool compute_only = std::getenv("KK_KERNEL_BENCH_COMPUTE") != nullptr;
-    for (int round = 0; round < (compute_only ? 0 : kRounds); ++round) {
+    const bool small_only = std::getenv("KK_KERNEL_BENCH_SMALL") != nullptr;
+    for (int round = 0; round < (compute_only || small_only ? 0 : kRounds); ++round) {
       kk::cpu::MembwDetail d;
       kk::cpu::measure_read_bandwidth_gbps(pool, &d); keep_best(rd, d);
       kk::cpu::measure_q4_gemv_gbps(pool, k, false, x16, &d); keep_best(ex, d);
@@ -108,6 +109,33 @@ int main(int argc, char** argv) {
       kk::cpu::measure_bf16_gemv_gbps(pool, k, &d); keep_best(bf, d);
     }
     const double mem = rd.best_unit_gbps;
+    // KK_KERNEL_BENCH_SMALL=1: batched decode, the read bandwidth against the bf16 and INT4
+    // GEMVs over 1-16 activation rows (each weight byte read once however many rows), in
+    // alternating rounds; nothing else.
+    if (small_only) {
+      const int64_t ns[] = {1, 2, 4, 8, 16};
+      constexpr int kNs = int(sizeof(ns) / sizeof(ns[0]));
+      kk::cpu::MembwDetail srd, sbf[kNs], sex[kNs], sfa[kNs];
+      for (int round = 0; round < kRounds; ++round) {
+        kk::cpu::MembwDetail d;
+        kk::cpu::measure_read_bandwidth_gbps(pool, &d); keep_best(srd, d);
+        for (int j = 0; j < kNs; ++j) {
+          kk::cpu::measure_bf16_gemv_gbps(pool, k, &d, ns[j]); keep_best(sbf[j], d);
+          if (ns[j] > 8) continue;  // the INT4 small-batch path ends at 8 tokens
+          kk::cpu::measure_q4_gemv_gbps(pool, k, false, x16, &d, ns[j]); keep_best(sex[j], d);
+          kk::cpu::measure_q4_gemv_gbps(pool, k, true, x16, &d, ns[j]); keep_best(sfa[j], d);
+        }
+      }
+      const double m = srd.best_unit_gbps;
+      std::printf("%s\n  {\"threads\": %d, \"mem_read_gbps\": %.2f, \"small_batch\": [", i ? "," : "", counts[i], m);
+      for (int j = 0; j < kNs; ++j)
+        std::printf("%s{\"tokens\": %lld, \"bf16_gbps\": %.2f, \"bf16_efficiency\": %.3f, \"q4_exact_efficiency\": %.3f, "
+                    "\"q4_fast_efficiency\": %.3f}", j ? ", " : "", (long long)ns[j], sbf[j].best_unit_gbps,
+                    sbf[j].best_unit_gbps / m, sex[j].best_unit_gbps / m, sfa[j].best_unit_gbps / m);
+      std::printf("]}");
+      std::fflush(stdout);
+      continue;
+    }
     const kk::cpu::ComputePeak peak = kk::cpu::measure_compute_peak(pool);
     const double gemm_exact = dense_gemm_gflops(pool, k, false), gemm_fast = dense_gemm_gflops(pool, k, true);
     const double egemm_exact = expert_gemm_gops(pool, k, false), egemm_fast = expert_gemm_gops(pool, k, true);

@@ -215,6 +215,39 @@ inline void decode_groups(const block_q4x16* W, int64_t nb, int64_t g0, int64_t 
   });
 }
 
+// Small batches (2 .. kSmallBatchMax tokens: an expert chosen by a few of the sequences of a
+// batched decode step, or by a few prompt tokens): as batch 1, kDecodeStreams whole groups
+// streamed in step from DRAM, each for all tokens in tiles of up to `tile` tokens; the first
+// tile reads the groups from memory, the next ones find them in L2 (2 groups of a K2 expert:
+// 2 x 63 KiB). for_group_tiles reads each group in 9 KiB pieces, one stream at a time, and
+// cost the batched decode its read bandwidth (moe.experts 25 ms per step at 1 sequence, 209 at
+// 8: docs/bench/k2-layers2-t2-sessions-concurrency.json).
+constexpr int64_t kSmallBatchMax = 8;
+
+// run(groups, t0, acc, R, T) fills acc[i·T + t] (16 rows of groups[i], token t0 + t).
+template <int kTile, class Run>
+inline void small_batch_groups(const block_q4x16* W, int64_t nb, int64_t g0, int64_t g1, int64_t n, float* y,
+                               int64_t ldy, Run run) {
+  decode_streams<kDecodeStreams>(g0, g1, [&](const int64_t* gs, auto r) {
+    constexpr int R = decltype(r)::value;
+    const block_q4x16* groups[R];
+    for (int i = 0; i < R; ++i) groups[i] = W + gs[i] * nb;
+    for (int64_t t0 = 0; t0 < n; t0 += kTile) {
+      const int64_t tn = n - t0 < kTile ? n - t0 : kTile;
+      with_tokens(tn, [&](auto tt) {
+        constexpr int T = decltype(tt)::value;
+        if constexpr (T <= kTile) {
+          __m512 acc[R * T];
+          for (int j = 0; j < R * T; ++j) acc[j] = _mm512_setzero_ps();
+          run(groups, t0, acc, r, tt);
+          for (int i = 0; i < R; ++i)
+            for (int t = 0; t < T; ++t) _mm512_storeu_ps(y + (t0 + t) * ldy + gs[i] * kRows, acc[i * T + t]);
+        }
+      });
+    }
+  });
+}
+
 template <bool kVnni, bool kGfni>
 void q4x16_q8(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const block_q8* xq,
               int64_t n, float* y, int64_t ldy) {
@@ -223,6 +256,16 @@ void q4x16_q8(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1, const 
     const block_q8* x1[1] = {xq};
     decode_groups(W, nb, g0, g1, y, [&](const block_q4x16* const* groups, __m512* acc, auto r) {
       groups_q8<kVnni, kGfni, decltype(r)::value, 1>(groups, nb, x1, acc);
+    });
+    return;
+  }
+  if (n <= kSmallBatchMax) {
+    small_batch_groups<int(kTokenTile)>(W, nb, g0, g1, n, y, ldy,
+        [&](const block_q4x16* const* groups, int64_t t0, __m512* acc, auto r, auto tt) {
+      constexpr int T = decltype(tt)::value;
+      const block_q8* xt[T];
+      for (int t = 0; t < T; ++t) xt[t] = xq + (t0 + t) * nb;
+      groups_q8<kVnni, kGfni, decltype(r)::value, T>(groups, nb, xt, acc);
     });
     return;
   }
@@ -242,6 +285,15 @@ void q4x16_f32_avx512(const block_q4x16* W, int64_t cols, int64_t g0, int64_t g1
   if (n == 1) {
     decode_groups(W, nb, g0, g1, y, [&](const block_q4x16* const* groups, __m512* acc, auto r) {
       groups_f32<decltype(r)::value, 1>(groups, nb, x, ldx, acc);
+    });
+    return;
+  }
+  // Exact: 2 tokens per tile (its 4 partial sums per token and 2 streams fill the registers).
+  constexpr int kExactSmallTile = 2;
+  if (n <= kSmallBatchMax) {
+    small_batch_groups<kExactSmallTile>(W, nb, g0, g1, n, y, ldy,
+        [&](const block_q4x16* const* groups, int64_t t0, __m512* acc, auto r, auto tt) {
+      groups_f32<decltype(r)::value, decltype(tt)::value>(groups, nb, x + t0 * ldx, ldx, acc);
     });
     return;
   }

@@ -181,7 +181,7 @@ double measure_read_bandwidth_gbps(ThreadPool& pool, MembwDetail* detail) {
   return best_seg;
 }
 
-double measure_q4_gemv_gbps(ThreadPool& pool, const Kernels& k, bool fast, bool x16, MembwDetail* detail) {
+double measure_q4_gemv_gbps(ThreadPool& pool, const Kernels& k, bool fast, bool x16, MembwDetail* detail, int64_t n) {
   const size_t mat_bytes = size_t(kInter) * dtype_row_bytes(DType::Q4, kHidden);  // same for down
   const size_t expert_bytes = 3 * mat_bytes;
   const int64_t n_experts = std::max<int64_t>(2, int64_t(membw_buffer_bytes() / expert_bytes));
@@ -207,9 +207,10 @@ double measure_q4_gemv_gbps(ThreadPool& pool, const Kernels& k, bool fast, bool 
       if (x16 && !q4x16_repack(&t, &pool).ok()) return 0.0;
       mats.push_back(t);
     }
-  std::vector<float> x(kHidden), h(kInter), y(kHidden);
-  for (int64_t i = 0; i < kHidden; ++i) x[i] = float((i * 37) % 101) / 101.f - 0.5f;
-  for (int64_t i = 0; i < kInter; ++i) h[i] = float((i * 53) % 97) / 97.f - 0.5f;
+  n = std::max<int64_t>(1, n);
+  std::vector<float> x(n * kHidden), h(n * kInter), y(n * kHidden);
+  for (int64_t i = 0; i < n * kHidden; ++i) x[i] = float((i * 37) % 101) / 101.f - 0.5f;
+  for (int64_t i = 0; i < n * kInter; ++i) h[i] = float((i * 53) % 97) / 97.f - 0.5f;
 
   OpContext ctx{&pool, &k, fast};
   double best_expert = 0.0, best_pass = 0.0;
@@ -217,9 +218,9 @@ double measure_q4_gemv_gbps(ThreadPool& pool, const Kernels& k, bool fast, bool 
     const double t_pass = now_s();
     for (int64_t e = 0; e < n_experts; ++e) {
       const double t0 = now_s();
-      matmul(ctx, mats[e * 3 + 0], x.data(), 1, h.data());
-      matmul(ctx, mats[e * 3 + 1], x.data(), 1, h.data());
-      matmul(ctx, mats[e * 3 + 2], h.data(), 1, y.data());
+      matmul(ctx, mats[e * 3 + 0], x.data(), n, h.data());
+      matmul(ctx, mats[e * 3 + 1], x.data(), n, h.data());
+      matmul(ctx, mats[e * 3 + 2], h.data(), n, y.data());
       best_expert = std::max(best_expert, double(expert_bytes) / (now_s() - t0) / 1e9);
     }
     best_pass = std::max(best_pass, double(n_experts * expert_bytes) / (now_s() - t_pass) / 1e9);
@@ -229,7 +230,7 @@ double measure_q4_gemv_gbps(ThreadPool& pool, const Kernels& k, bool fast, bool 
   return best_expert;
 }
 
-double measure_bf16_gemv_gbps(ThreadPool& pool, const Kernels& k, MembwDetail* detail) {
+double measure_bf16_gemv_gbps(ThreadPool& pool, const Kernels& k, MembwDetail* detail, int64_t n) {
   // K2's largest decode bf16 matrix shape class: o_proj-like 7168 x 8192 (117 MB in bf16);
   // timed per unit of 4 x 7168 x 864 rows ≈ one expert unit's 24.8 MB.
   constexpr int64_t kCols = 8192 - 8192 % 32, kRows = 1512;  // 1512 x 8192 x 2 B = 24.8 MB
@@ -242,8 +243,9 @@ double measure_bf16_gemv_gbps(ThreadPool& pool, const Kernels& k, MembwDetail* d
   pool.parallel_for(n_el, 1 << 16, [&](int64_t b, int64_t e, int) {
     for (int64_t i = b; i < e; ++i) w[i] = f32_to_bf16(float(i % 17) / 17.f - 0.5f);
   });
-  std::vector<float> x(kCols), y(kRows);
-  for (int64_t i = 0; i < kCols; ++i) x[i] = float((i * 37) % 101) / 101.f - 0.5f;
+  n = std::max<int64_t>(1, n);
+  std::vector<float> x(n * kCols), y(n * kRows);
+  for (int64_t i = 0; i < n * kCols; ++i) x[i] = float((i * 37) % 101) / 101.f - 0.5f;
   OpContext ctx{&pool, &k, false};
   double best_unit = 0.0, best_pass = 0.0;
   for (int pass = 0; pass < 2 * kPasses; ++pass) {
@@ -255,7 +257,7 @@ double measure_bf16_gemv_gbps(ThreadPool& pool, const Kernels& k, MembwDetail* d
       t.shape = {kRows, kCols};
       t.data = buf.get() + size_t(u) * unit_bytes;
       const double t0 = now_s();
-      matmul(ctx, t, x.data(), 1, y.data());
+      matmul(ctx, t, x.data(), n, y.data());
       best_unit = std::max(best_unit, double(unit_bytes) / (now_s() - t0) / 1e9);
     }
     best_pass = std::max(best_pass, double(n_units * unit_bytes) / (now_s() - t_pass) / 1e9);

@@ -27,12 +27,14 @@ double measure_read_bandwidth_gbps(ThreadPool& pool, MembwDetail* detail = nullp
 // 2048x7168, down 7168x2048), distinct experts so none is cached, through cpu::matmul on `pool`
 // with kernels `k` (fast: int8 activations), the experts stored as block_q4 rows or (x16)
 // repacked into block_q4x16 as the engine does at load (same bytes either way).
+// n > 1: the same matrices against n activation rows at once (a batched decode step; each weight
+// byte is still read once, so GB/s of weights is comparable with the read bandwidth).
 double measure_q4_gemv_gbps(ThreadPool& pool, const Kernels& k, bool fast, bool x16,
-                            MembwDetail* detail = nullptr);
+                            MembwDetail* detail = nullptr, int64_t n = 1);
 
 // Batch-1 bf16 GEMV (the dense attention / shared-expert weights of a decode step) in GB/s of
 // bf16 bytes read, units of 1512 x 8192 (24.8 MB), same statistic as above.
-double measure_bf16_gemv_gbps(ThreadPool& pool, const Kernels& k, MembwDetail* detail = nullptr);
+double measure_bf16_gemv_gbps(ThreadPool& pool, const Kernels& k, MembwDetail* detail = nullptr, int64_t n = 1);
 
 // The AVX-512 readers (membw_read_avx512.cpp): read `streams` (1, 2 or 4) 64-byte aligned
 // regions of bytes_each bytes walked in step (paced: each load feeds two FMAs, as the bf16 GEMV
