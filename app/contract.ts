@@ -12,6 +12,6 @@ export type { Policy } from '../common/tool-policy.ts';
 export { DEFAULT_TOOL_STEPS, MAX_TOOL_STEPS } from '../common/tool-policy.ts';
 export type { Attachment } from '../common/attachments.ts';
 export { composeMessage, splitMessage, MAX_ATTACHMENT_BYTES } from '../common/document-blocks.ts';
-export type { ProvidersView, RemoteCheck, RemoteEndpointInput, RemoteEndpointView } from '../common/providers.ts';
+export type { ProviderCapabilities, ProvidersView, ReasoningField, RemoteCheck, RemoteEndpointInput, RemoteEndpointView } from '../common/providers.ts';
 export { LOCAL_PROVIDER } from '../common/providers.ts';
 export type { DownloadState, DownloadView, FitPlanView, HubHit, LibraryModelView, LibraryView, RepoView, VerifyResult } from '../common/library.ts';

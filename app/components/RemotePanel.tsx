@@ -6,6 +6,7 @@ import { useState } from 'react';
 import type { RemoteEndpointView } from '../contract.ts';
 import { fmtCount } from '../format.ts';
 import { useApp } from '../store/index.ts';
+import { capabilitiesOf, DEFAULT_DRAFT, RemoteCapabilities, type CapabilitiesDraft } from './RemoteCapabilities.tsx';
 
 export function RemotePanel() {
   const remotes = useApp((s) => s.providers.remotes);
@@ -33,6 +34,8 @@ function RemoteRow({ r, active }: { r: RemoteEndpointView; active: boolean }) {
     !c.tools && 'no tool calling',
     !c.tokenCounts && 'no token counts',
     !c.prefixCache && 'prefix cache managed by the remote',
+    c.reasoningField !== 'auto' && `reasoning in ${c.reasoningField}`,
+    !c.extraSampling && 'OpenAI sampling fields only',
   ].filter(Boolean).join(' · ');
   return (
     <div className="remote-row" data-testid="remote-row" data-id={r.id} data-active={active ? 'true' : 'false'}>
@@ -59,7 +62,8 @@ function RemoteForm() {
   const [baseUrl, setBaseUrl] = useState('');
   const [apiKey, setApiKey] = useState('');
   const [model, setModel] = useState('');
-  const input = { name: name.trim() || baseUrl.trim(), baseUrl: baseUrl.trim(), apiKey, model: model.trim() };
+  const [caps, setCaps] = useState<CapabilitiesDraft>(DEFAULT_DRAFT);
+  const input = { name: name.trim() || baseUrl.trim(), baseUrl: baseUrl.trim(), apiKey, model: model.trim(), capabilities: capabilitiesOf(caps) };
   const ready = input.baseUrl.length > 0 && input.model.length > 0;
   return (
     <form className="remote-form" data-testid="remote-form" onSubmit={(e) => {
@@ -71,6 +75,7 @@ function RemoteForm() {
       <input className="input" data-testid="remote-url" placeholder="http://gpu-box:8000/v1" value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} />
       <input className="input" data-testid="remote-key" type="password" placeholder="API key (if the server needs one)" value={apiKey} onChange={(e) => setApiKey(e.target.value)} autoComplete="off" />
       <input className="input" data-testid="remote-model" placeholder="Model id (e.g. kimi-k2-thinking)" value={model} onChange={(e) => setModel(e.target.value)} />
+      <RemoteCapabilities draft={caps} onChange={setCaps} />
       <div className="row">
         <button type="button" className="btn" data-testid="remote-test" disabled={!ready || busy} onClick={() => void test(input)}>{busy ? 'Checking…' : 'Test connection'}</button>
         <button type="submit" className="btn primary" data-testid="remote-save" disabled={!ready || busy}>Add and use</button>

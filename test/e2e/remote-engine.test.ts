@@ -10,6 +10,8 @@
 //     card (a remote is not the demo model: no pre-approval), approved, run here, the result sent
 //     back to B and B's answer shown; B's own metrics counted the requests; the perf strip shows
 //     the figures B reported;
+//   - the same server added again with "Reports token counts" off and chosen for one conversation:
+//     the perf strip says "remote: not reported" and the message carries the note;
 //   - Stop in the middle of an answer closes the request: B's metrics show the cancel and no
 //     sequence left running (B's engine is frozen at the first streamed text, so the demo model's
 //     short answer cannot finish first);
@@ -92,8 +94,8 @@ function freezeOnFirstText(conversationId: string, enginePid: number): Promise<v
   });
 }
 
-async function fillRemote(url: string, key: string, model = MODEL): Promise<void> {
-  await page.getByTestId('remote-name').fill('office-box');
+async function fillRemote(url: string, key: string, model = MODEL, name = 'office-box'): Promise<void> {
+  await page.getByTestId('remote-name').fill(name);
   await page.getByTestId('remote-url').fill(url);
   await page.getByTestId('remote-key').fill(key);
   await page.getByTestId('remote-model').fill(model);
@@ -225,6 +227,41 @@ describe.skipIf(NO_ENGINE !== null)('a remote engine: a second karakoram serve w
     console.log(`remote rounds: prompt ${a1.timings!.promptTokens} then ${t2.promptTokens} tokens, B reported ${t2.cachedTokens} cached`);
   });
 
+  it('the same server added without token counts: the app says "remote: not reported" instead of zeros', async () => {
+    await page.getByTestId('model-badge').click();
+    await page.getByTestId('remote-panel').waitFor();
+    await fillRemote(`${remote.url}/v1`, remoteKey, MODEL, 'office-box-lite');
+    await page.getByTestId('remote-caps-form').locator('summary').click();
+    await page.getByTestId('cap-token-counts').uncheck();
+    await page.getByTestId('remote-save').click();
+    await expect.poll(() => page.getByTestId('remote-row').count()).toBe(2);
+    const lite = page.locator('[data-testid="remote-row"]').nth(1);
+    expect(await lite.getByTestId('remote-caps').textContent()).toContain('no token counts');
+    // "Add and use" made it the default; the first one goes back to being the default.
+    await page.locator('[data-testid="remote-row"]').first().getByTestId('use-remote').click();
+    const [full, liteView] = (await api.listRemotes({})).remotes;
+    await expect.poll(async () => (await api.listRemotes({})).active).toBe(full.id);
+    expect(liteView.capabilities.tokenCounts).toBe(false);
+    await page.keyboard.press('Escape');
+
+    // This conversation uses the lite entry; the default stays as it is.
+    const id = await newChat(false);
+    await page.getByTestId('engine-picker').selectOption(liteView.id);
+    await expect.poll(() => page.getByTestId('engine-picker').getAttribute('data-effective')).toBe(liteView.id);
+    await ask(WHO);
+    await answered();
+    const last = (await stored(id)).messages.at(-1)!;
+    expect(last.status).toBe('complete');
+    expect(last.model).toBe(`${MODEL} on office-box-lite`);
+    expect(last.timings?.notReported).toEqual(['prompt', 'cached', 'completion']);
+    for (const stat of ['perf-prefill', 'perf-cached', 'perf-context']) {
+      expect(await page.getByTestId(stat).getAttribute('data-reported')).toBe('false');
+      expect(await page.getByTestId(stat).locator('.stat-value').textContent()).toBe('remote: not reported');
+    }
+    expect(await lastTurn().getByTestId('message-notes').textContent()).toContain('the remote reported no token counts');
+    await shot(page, 'remote-05-not-reported');
+  });
+
   it('Stop in the middle of an answer closes the request: B cancels it', async () => {
     await api.updateSettings({ sampling: SAMPLED });
     const cancelledBefore = await remoteMetric('karakoram_cancelled_total');
@@ -262,7 +299,7 @@ describe.skipIf(NO_ENGINE !== null)('a remote engine: a second karakoram serve w
     // The counts never came: the perf strip says so instead of showing zeros.
     expect(await page.getByTestId('perf-prefill').getAttribute('data-reported')).toBe('false');
     expect(await page.getByTestId('perf-cached').locator('.stat-value').textContent()).toBe('remote: not reported');
-    await shot(page, 'remote-05-killed');
+    await shot(page, 'remote-06-killed');
     const cut = (await stored(id)).messages;
     expect(cut.map((m) => [m.role, m.status])).toEqual([['user', 'complete'], ['assistant', 'error']]);
     expect(cut[1].content.length + cut[1].reasoning.length).toBeGreaterThan(0);   // what arrived is kept
@@ -297,7 +334,7 @@ describe.skipIf(NO_ENGINE !== null)('a remote engine: a second karakoram serve w
     expect(after.map((m) => [m.role, m.status])).toEqual([['user', 'complete'], ['assistant', 'error'], ['user', 'complete'], ['assistant', 'complete']]);
     expect(after[3].content.length).toBeGreaterThan(0);
     expect(await lastTurn().getByTestId('message-error').count()).toBe(0);
-    await shot(page, 'remote-06-back');
+    await shot(page, 'remote-07-back');
     expect(errors.filter((e) => !/WebSocket|Failed to load resource/.test(e))).toEqual([]);
   });
 });
