@@ -14,4 +14,4 @@ export type { Attachment } from '../common/attachments.ts';
 export { composeMessage, splitMessage, MAX_ATTACHMENT_BYTES } from '../common/document-blocks.ts';
 export type { ProviderCapabilities, ProvidersView, ReasoningField, RemoteCheck, RemoteEndpointInput, RemoteEndpointView } from '../common/providers.ts';
 export { LOCAL_PROVIDER } from '../common/providers.ts';
-export type { DownloadState, DownloadView, FitPlanView, HubHit, LibraryModelView, LibraryView, RepoView, VerifyResult } from '../common/library.ts';
+export type { ConversionEvent, DownloadState, DownloadView, FitPlanView, HubHit, LibraryModelView, LibraryView, RepoView, VerifyResult } from '../common/library.ts';

@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import { AttachmentSchema, MAX_ATTACHMENT_BASE64 } from './attachments.ts';
 import {
-  DownloadViewSchema, HubHitSchema, LibraryViewSchema, RepoId, RepoViewSchema, Revision, VerifyResultSchema,
+  ConversionEventSchema, DownloadViewSchema, HubHitSchema, LibraryViewSchema, RepoId, RepoViewSchema, Revision, VerifyResultSchema,
 } from './library.ts';
 import { ProvidersViewSchema, RemoteCheckSchema, RemoteEndpointInputSchema, RemoteEndpointViewSchema } from './providers.ts';
 import { MAX_TOOL_STEPS } from './tool-policy.ts';
@@ -523,6 +523,9 @@ export const requests = {
   cancelDownload: { params: z.object({ id: Id }), result: DownloadViewSchema },
   /** Re-reads a finished download's files against their sha256; damaged ones are removed. */
   verifyDownload: { params: z.object({ id: Id }), result: VerifyResultSchema },
+  /** Converts a complete block-FP8 model of the library to INT4 once (kk_convert); resolves with
+   *  the new folder when done (progress on 'conversion' events). */
+  convertModel: { params: z.object({ dir: z.string().min(1).max(4096) }), result: z.object({ dir: z.string() }) },
   /** Removes the download and the model's files from the cache. */
   deleteDownload: { params: z.object({ id: Id }), result: z.object({ deleted: z.boolean() }) },
   /** Remote OpenAI-compatible engines (vLLM, SGLang, ...) and which provider generates. */
@@ -604,6 +607,7 @@ export const events = {
   providers: ProvidersViewSchema,
   /** Every download, about 4 times a second while one runs, and on each change of state. */
   downloads: z.array(DownloadViewSchema),
+  conversion: ConversionEventSchema,
 } as const;
 
 export type EventName = keyof typeof events;

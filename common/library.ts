@@ -102,3 +102,14 @@ export const LibraryViewSchema = z.object({
   tokenSet: z.boolean(),                   // a Hugging Face token is set (it never leaves the core)
 });
 export type LibraryView = z.infer<typeof LibraryViewSchema>;
+
+/** A block-FP8 model being converted to INT4 (kk_convert), for the Models page's progress. */
+export const ConversionEventSchema = z.object({
+  source: z.string(),                      // the FP8 model's folder
+  out: z.string(),                         // where the INT4 copy goes
+  stage: z.string(),
+  fraction: z.number().min(0).max(1),
+  state: z.enum(['running', 'done', 'error']),
+  error: z.string().nullable(),
+});
+export type ConversionEvent = z.infer<typeof ConversionEventSchema>;

@@ -184,12 +184,19 @@ function Folders() {
 
 function LibraryRow({ m }: { m: LibraryModelView }) {
   const loadModel = useApp((s) => s.loadModel);
+  const convert = useApp((s) => s.convertModel);
+  const conv = useApp((s) => s.conversions[m.dir] ?? null);
   return (
     <li data-testid="library-model" data-repo={m.repo ?? ''} data-dir={m.dir} data-source={m.source} data-complete={String(m.complete)}>
       <b>{m.repo ?? m.dir}</b> <span className="muted small">{m.architecture} · {m.quantization} · {fmtBytes(m.sizeOnDiskBytes)}</span>
       {m.complete ? (m.loaded ? <span className="chip small">loaded</span>
         : <button type="button" className="btn small" data-testid="library-load" onClick={() => void loadModel(m.dir)}>Load</button>)
         : <span className="error-text small"> incomplete: {m.missing.join(', ')}</span>}
+      {m.complete && m.quantization === 'fp8' && (conv?.state === 'running'
+        ? <span className="small muted" data-testid="convert-progress"> converting: {conv.stage} {(conv.fraction * 100).toFixed(0)} %</span>
+        : <button type="button" className="btn small" data-testid="library-convert" title="Block-FP8: convert the experts to INT4 once (kk_convert), so each load does not"
+          onClick={() => void convert(m.dir)}>Convert to INT4</button>)}
+      {conv?.state === 'error' && <span className="error-text small"> {conv.error}</span>}
     </li>
   );
 }

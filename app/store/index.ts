@@ -36,6 +36,7 @@ export function createAppStore(transport: Transport): AppStore {
   api.on('providers', (e) => store.getState().applyProviders(e));
   api.on('mcpServers', (e) => store.getState().applyMcpServers(e));
   api.on('downloads', (e) => store.getState().applyDownloads(e));
+  api.on('conversion', (e) => store.getState().applyConversion(e));
   transport.onConnection((c) => {
     const was = store.getState().connected;
     store.getState().setConnected(c);

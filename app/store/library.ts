@@ -17,6 +17,15 @@ export const createLibrarySlice: SliceCreator<LibrarySlice> = (set, get, api) =>
     library: null,
     downloads: [],
     libraryError: null,
+    conversions: {},
+    async convertModel(dir) {
+      await attempt('Could not convert the model', async () => {
+        const { dir: out } = await api.convertModel({ dir });
+        set({ library: await api.getLibrary({}) });
+        get().showToast(`Converted to INT4: ${out}`);
+      });
+    },
+    applyConversion(e) { set({ conversions: { ...get().conversions, [e.source]: e } }); },
     async loadModelsPage() {
       await attempt('Could not read the library', async () => {
         const [library, downloads] = await Promise.all([api.getLibrary({}), api.listDownloads({})]);

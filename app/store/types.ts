@@ -4,7 +4,7 @@ import type {
   Conversation, ConversationEvent, ConversationSummary, EngineStatus, GenerationEvent, KarakoramApi, LocalModel,
   Message, ModelInspection, SearchHit, SettingsPatch, SettingsView, StarterModel, ToolInfo,
 } from '../contract.ts';
-import type { DownloadView, HubHit, LibraryView, RepoView } from '../contract.ts';
+import type { ConversionEvent, DownloadView, HubHit, LibraryView, RepoView } from '../contract.ts';
 import type { Attachment, ContextCount, McpServerConfig, McpServerView, Policy, ProvidersView, RemoteCheck, RemoteEndpointInput, TimingFigure } from '../contract.ts';
 
 export interface ConversationsSlice {
@@ -177,6 +177,10 @@ export interface LibrarySlice {
   library: LibraryView | null;
   downloads: DownloadView[];
   libraryError: string | null;
+  /** Block-FP8 models being converted to INT4, by source folder (the latest 'conversion' event). */
+  conversions: Record<string, ConversionEvent>;
+  convertModel(dir: string): Promise<void>;
+  applyConversion(e: ConversionEvent): void;
   loadModelsPage(): Promise<void>;
   searchHub(query: string): Promise<void>;
   openRepo(repo: string): Promise<void>;

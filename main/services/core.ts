@@ -81,7 +81,7 @@ export class Core {
     this.approvals = new ApprovalBroker(new SqlitePolicyStore(this.store.db));
     this.chat = new ChatService(this.store.chats, this.store.settings, this.models, this.tools, this.approvals, this.bus, this.providers, this.snapshots);
     const cacheDir = options.hubCacheDir ?? hubCacheDir();
-    this.library = new LibraryService(this.store.settings, cacheDir, () => this.models.loaded?.dir ?? null);
+    this.library = new LibraryService(this.store.settings, cacheDir, () => this.models.loaded?.dir ?? null, this.bus);
     this.downloads = new DownloadService(this.store.downloads, this.bus, cacheDir,
       () => ({ endpoint: this.library.endpoint(), token: this.library.token() }), s.downloadLimitMBps * MB);
     this.handlers = this.makeHandlers();
@@ -268,6 +268,7 @@ export class Core {
       cancelDownload: ({ id }) => this.downloads.cancel(id),
       verifyDownload: ({ id }) => this.downloads.verify(id),
       deleteDownload: async ({ id }) => ({ deleted: await this.downloads.delete(id) }),
+      convertModel: ({ dir }) => this.library.convert(dir),
       listRemotes: () => this.providers.view(),
       checkRemote: (input) => this.providers.check(input),
       saveRemote: (input) => this.providers.save(input),

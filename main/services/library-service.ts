@@ -3,6 +3,7 @@
 // config.json, before anything is downloaded), and the library on disk (the hub cache plus the
 // folders the user added). The hub endpoint is the hubEndpoint setting, else HF_ENDPOINT; the
 // token is the one set here (kept in the database, never sent to the renderer), else HF_TOKEN.
+import { basename, join } from 'node:path';
 import type { FitPlanView, HubHit, LibraryView, RepoView } from '../../common/library.ts';
 import { ContractError } from '../../common/contract.ts';
 import { CATALOG, catalogEntry } from '../models/catalog.ts';
@@ -14,6 +15,8 @@ import { scanLibrary } from '../models/library.ts';
 import { thisMachine } from '../models/machine.ts';
 import { userModelsDir } from '../models/paths.ts';
 import { sizesFromConfig, weightFormat } from '../models/sizes.ts';
+import { convertToInt4 } from '../models/convert.ts';
+import type { EventBus } from './events.ts';
 import type { SettingsStore } from '../store/index.ts';
 import { DEFAULT_CONTEXT_LENGTH } from './model-inspect.ts';
 import { diskFree } from './starter-model.ts';
@@ -25,7 +28,39 @@ const FOLDERS_KEY = 'libraryFolders';
 export class LibraryService {
   private machine: Machine | null = null;
 
-  constructor(private readonly settings: SettingsStore, readonly cacheDir: string, private readonly loadedDir: () => string | null) {}
+  private readonly converting = new Set<string>();
+
+  constructor(private readonly settings: SettingsStore, readonly cacheDir: string, private readonly loadedDir: () => string | null,
+    private readonly bus?: EventBus) {}
+
+  /**
+   * Converts a complete block-FP8 model of the library to INT4 into the user's models folder
+   * (listed by the library from then on) as ORG--NAME-int4.
+   */
+  async convert(dir: string): Promise<{ dir: string }> {
+    const m = this.view().models.find((x) => x.dir === dir);
+    if (!m) throw new ContractError('not_found', `${dir} is not a model in the library`);
+    if (!m.complete) throw new ContractError('bad_request', `${dir} is not complete (missing ${m.missing.join(', ')}): finish its download first`);
+    if (m.quantization !== 'fp8') throw new ContractError('bad_request', `${dir} is ${m.quantization}, not block-FP8: nothing to convert`);
+    if (this.converting.has(dir)) throw new ContractError('busy', `${dir} is already being converted`);
+    const out = join(userModelsDir(), `${m.repo ? m.repo.replace('/', '--') : basename(dir)}-int4`);
+    const emit = (stage: string, fraction: number, state: 'running' | 'done' | 'error', error: string | null = null) =>
+      this.bus?.emit('conversion', { source: dir, out, stage, fraction, state, error });
+    this.converting.add(dir);
+    let last = '';
+    try {
+      emit('start', 0, 'running');
+      await convertToInt4(dir, out, (p) => {
+        const key = `${p.stage}:${Math.floor(p.fraction * 20)}`;   // every 5 %
+        if (key !== last) { last = key; emit(p.stage, p.fraction, 'running'); }
+      });
+      emit('done', 1, 'done');
+      return { dir: out };
+    } catch (e) {
+      emit('error', 0, 'error', (e as Error).message);
+      throw new ContractError('bad_request', (e as Error).message);
+    } finally { this.converting.delete(dir); }
+  }
 
   endpoint(): string {
     return (this.settings.get().hubEndpoint ?? process.env.HF_ENDPOINT ?? DEFAULT_HUB_ENDPOINT).replace(/\/$/, '');

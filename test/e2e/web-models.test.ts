@@ -2,8 +2,10 @@
 // Hub-like server (HF_ENDPOINT) serving the demo model as kk/demo-k2, into a fresh hub cache
 // (HF_HUB_CACHE): search the hub, open the repo and see the fit plan, download it under the
 // bandwidth-limit setting with the progress bar moving, pause (nothing moves) and resume it,
-// verify the snapshot byte for byte, load it from the cache and chat with it.
-import { mkdtempSync, readFileSync } from 'node:fs';
+// verify the snapshot byte for byte, load it from the cache and chat with it. Then a block-FP8
+// checkpoint (kk_synth) is downloaded and converted to INT4 from the page.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -33,16 +35,22 @@ let errors: string[];
 let api: KarakoramApi;
 let closeClient: () => void;
 const cacheDir = mkdtempSync(join(tmpdir(), 'kk-e2e-hub-cache-'));
+const modelsDir = mkdtempSync(join(tmpdir(), 'kk-e2e-models-'));
+const KK_SYNTH = join(ROOT, 'build/addon/kk_synth');
 
 const row = () => page.locator('[data-testid="download-row"][data-repo="kk/demo-k2"]');
 const done = async () => Number(await row().getAttribute('data-done'));
 
 describe.skipIf(NO_ENGINE !== null)('the Models page in the browser', () => {
   beforeAll(async () => {
-    hub = await startHub({ 'kk/demo-k2': DEMO, 'kk/other': { files: DEMO.files.slice(0, 1) } });
-    const env = { HF_ENDPOINT: process.env.HF_ENDPOINT, HF_HUB_CACHE: process.env.HF_HUB_CACHE };
+    if (!existsSync(KK_SYNTH)) throw new Error('kk_synth is not built (npm run build:native)');
+    const fp8 = mkdtempSync(join(tmpdir(), 'kk-e2e-fp8-'));
+    execFileSync(KK_SYNTH, ['--preset', 'tiny', '--expert-format', 'fp8', '--dense-format', 'fp8', '--out', fp8], { stdio: 'ignore' });
+    hub = await startHub({ 'kk/demo-k2': DEMO, 'kk/other': { files: DEMO.files.slice(0, 1) }, 'kk/tiny-fp8': repoFromDir(fp8) });
+    const env = { HF_ENDPOINT: process.env.HF_ENDPOINT, HF_HUB_CACHE: process.env.HF_HUB_CACHE, KARAKORAM_MODELS_DIR: process.env.KARAKORAM_MODELS_DIR };
     process.env.HF_ENDPOINT = hub.endpoint;
     process.env.HF_HUB_CACHE = cacheDir;
+    process.env.KARAKORAM_MODELS_DIR = modelsDir;
     try { served = await startServe(); } finally {
       for (const [k, v] of Object.entries(env)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
     }
@@ -130,6 +138,26 @@ describe.skipIf(NO_ENGINE !== null)('the Models page in the browser', () => {
     await answer.waitFor({ timeout: ANSWER_MS });
     expect(((await answer.textContent()) ?? '').trim().length).toBeGreaterThan(0);
     await shot(page, 'models-05-chat');
+    expect(errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+  });
+
+  it('a block-FP8 repo is offered with conversion; downloaded, it converts to INT4 from the page', async () => {
+    await page.getByTestId('models-button').click();
+    await page.getByTestId('hub-query').fill('fp8');
+    await page.getByTestId('hub-search').click();
+    await page.locator('[data-testid="hub-hit"][data-repo="kk/tiny-fp8"]').getByRole('button').click();
+    await page.locator('[data-testid="repo-view"][data-repo="kk/tiny-fp8"]').waitFor();
+    await page.getByText(/Block-FP8: after the download, convert it to INT4/).waitFor();
+    await page.getByTestId('download-repo').click();
+    const fp8Row = page.locator('[data-testid="download-row"][data-repo="kk/tiny-fp8"]');
+    await expect.poll(() => fp8Row.getAttribute('data-state'), { timeout: DOWNLOAD_MS }).toBe('done');
+    const lib = page.locator('[data-testid="library-model"][data-repo="kk/tiny-fp8"]');
+    await lib.getByTestId('library-convert').click();
+    const converted = page.locator(`[data-testid="library-model"][data-dir="${join(modelsDir, 'kk--tiny-fp8-int4')}"]`);
+    await converted.waitFor({ timeout: DOWNLOAD_MS });
+    expect(await converted.getAttribute('data-complete')).toBe('true');
+    expect(await converted.textContent()).toContain('int4');
+    await shot(page, 'models-06-converted');
     expect(errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   });
 });

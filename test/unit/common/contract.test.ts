@@ -17,7 +17,7 @@ describe('contract', () => {
     expect(isRequestName('constructor')).toBe(false);
     expect(isRequestName('toString')).toBe(false);
     expect(requestNames.length).toBe(Object.keys(requests).length);
-    expect(Object.keys(events).sort()).toEqual(['approval', 'conversation', 'downloads', 'engineStatus', 'generation', 'mcpServers', 'providers']);
+    expect(Object.keys(events).sort()).toEqual(['approval', 'conversation', 'conversion', 'downloads', 'engineStatus', 'generation', 'mcpServers', 'providers']);
   });
 
   it('accepts well-formed requests', () => {
