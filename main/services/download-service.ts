@@ -80,7 +80,9 @@ export class DownloadService {
   start(repo: string, revision = 'main'): DownloadView {
     const existing = this.store.find(repo, revision);
     if (existing) {
-      if (!this.running.has(existing.id) && existing.state !== 'done') this.run(existing.id);
+      // A finished one whose files were removed meanwhile (by another tool, by hand) is fetched again.
+      const gone = existing.state === 'done' && (!existing.dir || !existsSync(join(existing.dir, 'config.json')));
+      if (!this.running.has(existing.id) && (existing.state !== 'done' || gone)) this.run(existing.id);
       return this.view(this.row(existing.id));
     }
     const now = Date.now();

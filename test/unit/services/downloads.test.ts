@@ -2,7 +2,7 @@
 // (paused stays paused, running resumes), pause / resume / cancel / verify / delete each do what
 // they say, several repos download at once, and a gated repo's error names the token setting.
 // The hub is throttled so a pause lands mid-download.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DownloadView } from '../../../common/library.ts';
@@ -60,6 +60,11 @@ describe('DownloadService', { timeout: 60_000 }, () => {
     const before = hub.requests.length;
     expect(r.svc.start('kk/demo').id).toBe(d.id);
     expect(hub.requests.length).toBe(before);
+    // Its files removed behind its back: starting it again fetches them again.
+    rmSync(join(cache, 'models--kk--demo'), { recursive: true, force: true });
+    expect(r.svc.start('kk/demo').state).toBe('running');
+    await until('done again', () => state(r, d.id).state === 'done');
+    expectVerified(state(r, d.id).dir!, DEMO);
     await r.close();
   });
 
