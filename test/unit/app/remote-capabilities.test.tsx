@@ -2,7 +2,8 @@
 // remote-capabilities.test.tsx — adding a remote engine with what it supports: the form sends the
 // capabilities the user set (tool calling, the reasoning field, a context length, token counts,
 // the extra sampling fields); a blank or invalid context length leaves the server's own figure in
-// charge; the remote's row then says what it lacks.
+// charge; the remote's row then says what it lacks. Editing a remote starts from its settings,
+// keeps its key unless a new one is typed, and saves under its id.
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { capabilitiesOf, DEFAULT_DRAFT } from '../../../app/components/RemoteCapabilities.tsx';
@@ -52,5 +53,34 @@ describe('the remote form', () => {
     expect(caps).toContain('reasoning in reasoning');
     expect(caps).toContain('OpenAI sampling fields only');
     expect(caps).not.toContain('no tool calling');
+  });
+
+  it('Edit: the form starts from the remote, the key stays unless retyped, the save keeps its id', async () => {
+    const f = fakeApi();
+    const r1 = { id: 'r1', name: 'gpu-box', baseUrl: 'http://gpu-box:8000/v1', model: 'kimi-k2-thinking', hasKey: true, capabilities: { ...DEFAULT_REMOTE_CAPABILITIES, tokenCounts: false, maxContext: 131072 } };
+    let view: ProvidersView = { remotes: [r1], active: 'r1' };
+    f.handle('listRemotes', () => view);
+    f.handle('saveRemote', (p: RemoteEndpointInput) => {
+      view = { ...view, remotes: [{ ...r1, model: p.model, capabilities: { ...r1.capabilities, ...p.capabilities } }] };
+      return view.remotes[0];
+    });
+    const store = createAppStore(f.transport);
+    await act(async () => { await store.getState().loadProviders(); });
+    render(<StoreProvider store={store}><RemotePanel /></StoreProvider>);
+    fireEvent.click(screen.getByTestId('remote-edit'));
+    expect(screen.getByTestId('remote-editing').textContent).toBe('Editing gpu-box');
+    expect((screen.getByTestId('remote-url') as HTMLInputElement).value).toBe('http://gpu-box:8000/v1');
+    expect((screen.getByTestId('cap-token-counts') as HTMLInputElement).checked).toBe(false);
+    expect((screen.getByTestId('cap-context') as HTMLInputElement).value).toBe('131072');
+    expect(screen.getByTestId('remote-save').textContent).toBe('Save changes');
+    fireEvent.change(screen.getByTestId('remote-model'), { target: { value: 'kimi-k2.5' } });
+    await act(async () => { fireEvent.click(screen.getByTestId('remote-save')); await flush(); await flush(); });
+    const saved = f.calls.find((c) => c.method === 'saveRemote')!.params as RemoteEndpointInput;
+    expect(saved).toMatchObject({ id: 'r1', name: 'gpu-box', model: 'kimi-k2.5' });
+    expect(saved).not.toHaveProperty('apiKey');   // the stored key is kept
+    expect(saved.capabilities).toMatchObject({ tokenCounts: false, maxContext: 131072 });
+    expect(screen.queryByTestId('remote-editing')).toBeNull();   // back to a blank form
+    expect(screen.getByTestId('remote-save').textContent).toBe('Add and use');
+    expect(f.calls.some((c) => c.method === 'selectProvider')).toBe(false);
   });
 });

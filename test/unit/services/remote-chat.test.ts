@@ -89,6 +89,14 @@ describe('chat through a remote provider', () => {
     expect(v.active).toBe(remote.id);
   });
 
+  it('an edit without a key keeps the stored one: the check passes with it, the change is saved under the same id', async () => {
+    const edited = await call<RemoteEndpointView>('saveRemote', { id: remote.id, name: 'gpu-box', baseUrl: stub.url, model: 'kimi-k2-thinking', capabilities: { extraSampling: false } });
+    expect(edited).toMatchObject({ id: remote.id, hasKey: true });
+    expect(edited.capabilities).toMatchObject({ extraSampling: false, maxContext: 131072 });
+    expect((await call<ProvidersView>('listRemotes', {})).remotes).toHaveLength(1);
+    remote = await call<RemoteEndpointView>('saveRemote', { id: remote.id, name: 'gpu-box', baseUrl: stub.url, model: 'kimi-k2-thinking', capabilities: { extraSampling: true } });
+  });
+
   it('reasoning, a tool call run, its result sent back, then the answer — with no local model', async () => {
     expect(core.models.status().state).toBe('idle');
     const conv = await call<{ id: string }>('createConversation', { tools: ['get_weather'] });
