@@ -3,6 +3,7 @@
 #ifndef KK_ARGS_H
 #define KK_ARGS_H
 #include "kk_blocks.h"
+#include "kk_kv.h"
 
 // y[t][r] = Σ_c W[r][c] · x[t][c]   for t < n_tokens, r < rows, c < cols
 typedef struct {
@@ -14,14 +15,22 @@ KK_STATIC_ASSERT(sizeof(kk_matmul_args) == 12, "kk_matmul_args layout");
 
 // MLA decode attention over the latent cache for one sequence and one layer (absorbed form):
 //   score[h][t] = (q_lat[h]·c_kv[t] + q_pe[h]·k_pe[t]) * scale ;  o_lat[h] = Σ_t softmax(score)[h][t] · c_kv[t]
+// The cache is read through the sequence's block table (kk_kv.h): row t of this layer is at
+//   layer_base + block_table[t / block_tokens] · block_stride + (t % block_tokens) · row_bytes
+// with rows of kv_dtype (row_bytes = KK_KV_ROW_BYTES(kv_dtype, kv_lora_rank + rope_dim)); the
+// base (the pool's block 0 plus the layer's offset) and the table are the launch's pointers.
 typedef struct {
   int n_heads;
   int kv_lora_rank;  // 512 in K2
   int rope_dim;      // 64 in K2
   int n_ctx;         // tokens in the cache, current one included
   float scale;       // qk_head_dim^-0.5 · mscale²
+  int block_tokens;  // rows per block (64 in the engine's pool)
+  int block_stride;  // bytes between consecutive blocks of the pool
+  int kv_dtype;      // KK_KV_F32 | KK_KV_BF16 | KK_KV_FP8
+  int row_bytes;     // bytes per row
 } kk_mla_decode_args;
-KK_STATIC_ASSERT(sizeof(kk_mla_decode_args) == 20, "kk_mla_decode_args layout");
+KK_STATIC_ASSERT(sizeof(kk_mla_decode_args) == 36, "kk_mla_decode_args layout");
 
 // ---- GPU-side op arguments (CUDA backend; the CPU ops take the same fields as parameters) ----
 

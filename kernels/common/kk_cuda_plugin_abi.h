@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define KK_CUDA_PLUGIN_ABI 1
+#define KK_CUDA_PLUGIN_ABI 2
 #define KK_CUDA_PLUGIN_ENTRY "kk_cuda_plugin_get"
 
 typedef struct kk_cuda_stream_s* kk_cuda_stream;
@@ -81,11 +81,14 @@ typedef struct kk_cuda_plugin {
   int (*rmsnorm)(const kk_rmsnorm_args* a, const float* d_x, const float* d_w, float* d_y, kk_cuda_stream s);
   int (*rope)(const kk_rope_args* a, float* d_x, const int32_t* d_pos, const float* d_inv_freq, kk_cuda_stream s);
   /* MLA decode over the latent cache, split over the sequence into n_splits chunks
-   * (mla_decode_splits suggests a count); d_workspace of mla_decode_workspace_bytes bytes. */
+   * (mla_decode_splits suggests a count); d_workspace of mla_decode_workspace_bytes bytes.
+   * d_cache: the layer's rows in a pool of blocks (kk_kv.h layout), d_block_table: the
+   * sequence's block ids in token order (see kk_mla_decode_args). */
   int (*mla_decode_splits)(const kk_mla_decode_args* a);
   size_t (*mla_decode_workspace_bytes)(const kk_mla_decode_args* a, int n_splits);
   int (*mla_decode)(const kk_mla_decode_args* a, int n_splits, const float* d_q_lat, const float* d_q_pe,
-                    const float* d_cache, float* d_out_lat, void* d_workspace, kk_cuda_stream s);
+                    const void* d_cache, const int32_t* d_block_table, float* d_out_lat, void* d_workspace,
+                    kk_cuda_stream s);
   int (*router_topk)(const kk_router_args* a, const float* d_logits, const float* d_bias /* may be NULL */,
                      int32_t* d_ids, float* d_weights, kk_cuda_stream s);
   int (*sample)(const kk_sample_args* a, const float* d_logits, const float* d_uniform /* NULL for argmax */,

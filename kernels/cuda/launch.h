@@ -26,8 +26,11 @@ cudaError_t launch_rope(const kk_rope_args& a, float* x, const int32_t* pos, con
 
 int mla_decode_splits(const kk_mla_decode_args& a);
 size_t mla_decode_workspace_bytes(const kk_mla_decode_args& a, int n_splits);
+// cache: this layer's rows in the pool (block 0 plus the layer's offset); block_table: the
+// sequence's blocks in token order (kk_mla_decode_args says how a row is found).
 cudaError_t launch_mla_decode(const kk_mla_decode_args& a, int n_splits, const float* q_lat, const float* q_pe,
-                              const float* cache, float* out_lat, void* workspace, cudaStream_t s);
+                              const void* cache, const int32_t* block_table, float* out_lat, void* workspace,
+                              cudaStream_t s);
 
 cudaError_t launch_router_topk(const kk_router_args& a, const float* logits, const float* bias, int32_t* ids,
                                float* weights, cudaStream_t s);

@@ -3,7 +3,8 @@
 //   partial: grid (heads, splits); each block scores its chunk of the cache for one head
 //            (q_lat·c_kv + q_pe·k_pe, scaled), keeps m = max, l = Σ exp, o = Σ exp · c_kv;
 //   combine: grid (heads); log-sum-exp merge of the splits.
-// Cache rows are [c_kv (R) | k_pe (P)] per token (as cpu/ops.h); n_ctx <= 0 yields zeros.
+// Cache rows are [c_kv (R) | k_pe (P)] per token in the precision of kk_kv.h, read through the
+// sequence's block table (kk_mla_decode_args); n_ctx <= 0 yields zeros.
 #include <math.h>
 
 #include "launch.h"
@@ -24,8 +25,14 @@ constexpr int kMaxSharedFloats = 11 * 1024;
 
 __host__ __device__ inline int chunk_len(int n_ctx, int n_splits) { return (n_ctx + n_splits - 1) / n_splits; }
 
+// Row t of the layer: through the block table into the pool.
+__device__ __forceinline__ const kk_u8* cache_row(const kk_mla_decode_args& a, const kk_u8* base, const int32_t* table, int t) {
+  return base + size_t(table[t / a.block_tokens]) * size_t(a.block_stride) + size_t(t % a.block_tokens) * size_t(a.row_bytes);
+}
+
 __global__ void mla_partial_kernel(kk_mla_decode_args a, int n_splits, const float* __restrict__ q_lat,
-                                   const float* __restrict__ q_pe, const float* __restrict__ cache,
+                                   const float* __restrict__ q_pe, const kk_u8* __restrict__ cache,
+                                   const int32_t* __restrict__ table,
                                    float* __restrict__ po, float* __restrict__ pm, float* __restrict__ pl) {
   KK_DYNAMIC_SHARED(float, sh);  // [R + P] query, then [chunk] scores
   __shared__ float red[kWarp];
@@ -44,9 +51,9 @@ __global__ void mla_partial_kernel(kk_mla_decode_args a, int n_splits, const flo
   __syncthreads();
   const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp, n_warps = blockDim.x / kWarp;
   for (int t = t0 + warp; t < t1; t += n_warps) {
-    const float* row = cache + size_t(t) * D;
+    const kk_u8* row = cache_row(a, cache, table, t);
     float s = 0.f;
-    for (int i = lane; i < D; i += kWarp) s += q[i] * row[i];
+    for (int i = lane; i < D; i += kWarp) s += q[i] * kk_kv_load(row, a.kv_dtype, i);
     s = warp_sum(s);
     if (lane == 0) sc[t - t0] = s * a.scale;
   }
@@ -63,7 +70,7 @@ __global__ void mla_partial_kernel(kk_mla_decode_args a, int n_splits, const flo
   l = block_sum(l, red);  // its leading __syncthreads also publishes sc
   for (int d = threadIdx.x; d < R; d += blockDim.x) {
     float o = 0.f;
-    for (int t = t0; t < t1; ++t) o += sc[t - t0] * cache[size_t(t) * D + d];
+    for (int t = t0; t < t1; ++t) o += sc[t - t0] * kk_kv_load(cache_row(a, cache, table, t), a.kv_dtype, d);
     po[part * R + d] = o;
   }
   if (threadIdx.x == 0) { pm[part] = m; pl[part] = l; }
@@ -103,8 +110,14 @@ size_t mla_decode_workspace_bytes(const kk_mla_decode_args& a, int n_splits) {
 }
 
 cudaError_t launch_mla_decode(const kk_mla_decode_args& a, int n_splits, const float* q_lat, const float* q_pe,
-                              const float* cache, float* out_lat, void* workspace, cudaStream_t s) {
+                              const void* cache, const int32_t* block_table, float* out_lat, void* workspace,
+                              cudaStream_t s) {
   if (a.n_heads <= 0 || a.kv_lora_rank <= 0 || a.rope_dim < 0 || n_splits <= 0 || n_splits > 65535 || !workspace)
+    return cudaErrorInvalidValue;
+  if (a.n_ctx > 0 && (a.block_tokens <= 0 || a.block_stride <= 0 || !cache || !block_table ||
+                      (a.kv_dtype != KK_KV_F32 && a.kv_dtype != KK_KV_BF16 && a.kv_dtype != KK_KV_FP8) ||
+                      a.row_bytes != KK_KV_ROW_BYTES(a.kv_dtype, a.kv_lora_rank + a.rope_dim) ||
+                      int64_t(a.block_tokens) * a.row_bytes > a.block_stride))
     return cudaErrorInvalidValue;
   if (a.n_ctx <= 0) return cudaMemsetAsync(out_lat, 0, sizeof(float) * size_t(a.n_heads) * a.kv_lora_rank, s);
   const int D = a.kv_lora_rank + a.rope_dim;
@@ -113,7 +126,8 @@ cudaError_t launch_mla_decode(const kk_mla_decode_args& a, int n_splits, const f
   float* po = static_cast<float*>(workspace);
   float* pm = po + size_t(a.n_heads) * n_splits * a.kv_lora_rank;
   float* pl = pm + size_t(a.n_heads) * n_splits;
-  KK_LAUNCH(dim3(a.n_heads, n_splits), kThreads, shared, s, mla_partial_kernel)(a, n_splits, q_lat, q_pe, cache, po, pm, pl);
+  KK_LAUNCH(dim3(a.n_heads, n_splits), kThreads, shared, s, mla_partial_kernel)(a, n_splits, q_lat, q_pe, static_cast<const kk_u8*>(cache),
+                                                                            block_table, po, pm, pl);
   KK_LAUNCH(a.n_heads, kThreads, 0, s, mla_combine_kernel)(a, n_splits, po, pm, pl, out_lat);
   return cudaGetLastError();
 }

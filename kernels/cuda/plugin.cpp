@@ -148,9 +148,9 @@ int rope(const kk_rope_args* a, float* x, const int32_t* pos, const float* inv_f
 }
 int mla_splits(const kk_mla_decode_args* a) { return mla_decode_splits(*a); }
 size_t mla_ws(const kk_mla_decode_args* a, int n_splits) { return mla_decode_workspace_bytes(*a, n_splits); }
-int mla_decode(const kk_mla_decode_args* a, int n_splits, const float* q_lat, const float* q_pe, const float* cache,
-               float* out, void* ws, kk_cuda_stream s) {
-  return fail(launch_mla_decode(*a, n_splits, q_lat, q_pe, cache, out, ws, S(s)), "mla_decode");
+int mla_decode(const kk_mla_decode_args* a, int n_splits, const float* q_lat, const float* q_pe, const void* cache,
+               const int32_t* block_table, float* out, void* ws, kk_cuda_stream s) {
+  return fail(launch_mla_decode(*a, n_splits, q_lat, q_pe, cache, block_table, out, ws, S(s)), "mla_decode");
 }
 int router_topk(const kk_router_args* a, const float* logits, const float* bias, int32_t* ids, float* w,
                 kk_cuda_stream s) {

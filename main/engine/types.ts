@@ -2,6 +2,7 @@
 // out: text lives in main/text/. Every method that does real work is async and never blocks the
 // event loop; failures reject with an Error whose message names the file and tensor at fault.
 import type { Sampling } from '../../common/contract.ts';
+import type { KvDtype } from '../../common/kv-cache.ts';
 
 export interface LoadOptions {
   backend?: 'cpu' | 'cuda';
@@ -12,6 +13,9 @@ export interface LoadOptions {
   maxContext?: number;      // tokens per sequence (a limit: the KV pool is shared)
   kvBudgetBytes?: number;   // the KV block pool (0 / undefined: a share of the free RAM at load)
   prefillChunk?: number;    // prompt tokens read per scheduler step beside the running decodes
+  /** Latent KV cache precision (kernels/common/kk_kv.h): exact mode takes only fp32; undefined picks
+   *  fp32 in exact mode and the measured fast-mode default (docs/engine-sessions.md). */
+  kvDtype?: KvDtype;
 }
 
 export interface LoadProgress { stage: 'validate' | 'weights' | 'repack' | string; fraction: number }
@@ -23,6 +27,8 @@ export interface ModelInfo {
   qLoraRank: number; kvLoraRank: number; maxPosition: number;
   nParams: number; bytesWeights: number; bytesExperts: number; kvBytesPerToken: number;
   bosId: number; eosId: number; backend: string; kernels: string;
+  /** The precision the latent KV cache is stored in (kvBytesPerToken is in it). */
+  kvDtype: KvDtype;
   /** Q4 weight layout the CPU kernels run on: block_q4 rows, or repacked at load into 16-row groups. */
   q4Layout: 'rows' | 'x16';
 }
@@ -87,6 +93,7 @@ export interface NativeBinding {
   evaluate(modelDir: string, reference: string, options: LoadOptions, onLine: (line: string) => void): Promise<EvalSummary>;
   bench(options: {
     model?: string; synthetic?: string; promptLen?: number; gen?: number; threads?: number; mode?: string;
+    kvDtype?: KvDtype;
     /** 'auto' (default): Q4 repacked to 16-row groups where the CPU kernels prefer it; 'rows': kept as block_q4 rows. */
     q4Layout?: 'auto' | 'rows';
     /** Engine sessions: TTFT of a followLen-token follow-up after a prefixLen-token prefix (fresh, hit, snapshot). */

@@ -3,10 +3,8 @@
 // Storage per parameter follows the checkpoint formats (../shared/specs/kimi-format-facts.md):
 //   INT4 pack-quantized (compressed-tensors): 4 bits + one bf16 scale per group of 32;
 //   block-FP8: 1 byte + one fp32 scale_inv per 128×128 block; bf16: 2 bytes.
+import { kvRowBytes, type KvDtype } from '../../common/kv-cache.ts';
 import { num, textModelConfig, type Config } from './config.ts';
-
-/** The engine keeps the latent KV cache in fp32 today (ModelInfo.kvBytesPerToken is authoritative once loaded). */
-export const KV_BYTES_PER_ELEMENT_FP32 = 4;
 const BF16 = 2;
 const FP8_BLOCK = 128;
 const FP32 = 4;
@@ -47,13 +45,15 @@ export function weightFormat(quant: Config | undefined): WeightFormat {
   throw new Error(`unsupported quantization '${String(quant.quant_method)}' (expected compressed-tensors INT4, block-FP8 or none)`);
 }
 
-export function kvBytesPerTokenOf(text: Config, bytesPerElement = KV_BYTES_PER_ELEMENT_FP32): number {
+/** Bytes one cached token takes in `dtype` as the engine stores it (common/kv-cache.ts; the loaded
+ *  engine's ModelInfo.kvBytesPerToken is authoritative). */
+export function kvBytesPerTokenOf(text: Config, dtype: KvDtype = 'fp32'): number {
   // MLA caches the normalised latent and the rotated rope key, per layer.
-  return num(text, 'num_hidden_layers') * (num(text, 'kv_lora_rank') + num(text, 'qk_rope_head_dim')) * bytesPerElement;
+  return num(text, 'num_hidden_layers') * kvRowBytes(dtype, num(text, 'kv_lora_rank') + num(text, 'qk_rope_head_dim'));
 }
 
 /** Sizes of the model a config.json describes (top-level or nested under text_config). */
-export function sizesFromConfig(cfg: Config): ModelSizes {
+export function sizesFromConfig(cfg: Config, kvDtype: KvDtype = 'fp32'): ModelSizes {
   const { text, quant } = textModelConfig(cfg);
   const H = num(text, 'hidden_size'), L = num(text, 'num_hidden_layers'), V = num(text, 'vocab_size');
   const heads = num(text, 'num_attention_heads');
@@ -103,7 +103,7 @@ export function sizesFromConfig(cfg: Config): ModelSizes {
     expertBytes: expertEngine, nonExpertBytes: nonExpertEngine, embedRowBytes: H * BF16, embedBytes,
     checkpointBytes: nonExpertCkpt + moeLayers * E * expertCkpt,
     engineBytes: nonExpertEngine + moeLayers * E * expertEngine,
-    kvBytesPerToken: kvBytesPerTokenOf(text),
+    kvBytesPerToken: kvBytesPerTokenOf(text, kvDtype),
     params, activeParams: params - moeLayers * (E - topK) * expertParams,
   };
 }

@@ -8,12 +8,13 @@ import { basename, join } from 'node:path';
 import type { MemoryPlan, ModelInspection } from '../../common/contract.ts';
 import { textModelConfig } from '../models/config.ts';
 import { fitPlan, GPU_WORKSPACE_BYTES } from '../models/fit.ts';
+import { defaultKvDtype } from '../../common/kv-cache.ts';
 import { kvBytesPerTokenOf, sizesFromConfig } from '../models/sizes.ts';
 
 /** Context the plan assumes when the user has not set one (the model's maximum may be huge). */
 export const DEFAULT_CONTEXT_LENGTH = 8192;
-/** Bytes per cached element: the CPU engine keeps the latent KV cache in fp32. */
-const KV_BYTES_PER_ELEMENT = 4;
+/** The cache precision the app's engine loads with: it runs exact mode (LoadOptions.mode unset). */
+const APP_KV_DTYPE = defaultKvDtype('exact');
 /** Working memory beyond weights and cache: activations, thread pool, the runtime itself. */
 const RUNTIME_OVERHEAD_BYTES = 512 * 1024 * 1024;
 /** Largest safetensors header we read (the format caps it at 100 MB). */
@@ -148,14 +149,14 @@ export function availableMemory(): number {
 }
 
 export function kvBytesPerToken(cfg: Config): number {
-  return kvBytesPerTokenOf(textModelConfig(cfg).text, KV_BYTES_PER_ELEMENT);
+  return kvBytesPerTokenOf(textModelConfig(cfg).text, APP_KV_DTYPE);
 }
 
 /** GPU bytes the placement policy would claim for this model (0 without a GPU or a sizable config). */
 function vramNeeded(cfg: Config | undefined, contextLength: number, gpu: { totalBytes: number } | null): number {
   if (!gpu || !cfg) return 0;
   try {
-    const plan = fitPlan(sizesFromConfig(cfg), { gpuMemBytes: gpu.totalBytes, ramBytes: totalmem(), cpuBandwidthGBs: 1, gpuBandwidthGBs: 1 }, contextLength);
+    const plan = fitPlan(sizesFromConfig(cfg, APP_KV_DTYPE), { gpuMemBytes: gpu.totalBytes, ramBytes: totalmem(), cpuBandwidthGBs: 1, gpuBandwidthGBs: 1 }, contextLength);
     return plan.gpu_resident_bytes || GPU_WORKSPACE_BYTES;
   } catch { return 0; }
 }

@@ -73,6 +73,7 @@ static Napi::Value Bench(const Napi::CallbackInfo& info) {
   o.gen = static_cast<int>(num_opt(js, "gen", o.gen));
   o.threads = static_cast<int>(num_opt(js, "threads", o.threads));
   o.mode = str_opt(js, "mode", o.mode);
+  o.kv_dtype = str_opt(js, "kvDtype", o.kv_dtype);
   o.q4_layout = str_opt(js, "q4Layout", o.q4_layout);
   o.prefix_len = static_cast<int>(num_opt(js, "prefixLen", o.prefix_len));
   o.follow_len = static_cast<int>(num_opt(js, "followLen", o.follow_len));

@@ -20,6 +20,9 @@ inline kk::LoadOptions load_options(const Napi::Value& v) {
   o.max_context = static_cast<int>(num_opt(js, "maxContext", o.max_context));
   o.kv_budget_bytes = static_cast<int64_t>(num_opt(js, "kvBudgetBytes", static_cast<double>(o.kv_budget_bytes)));
   o.prefill_chunk = static_cast<int>(num_opt(js, "prefillChunk", o.prefill_chunk));
+  o.kv_dtype = str_opt(js, "kvDtype", o.kv_dtype);
+  if (!o.kv_dtype.empty() && o.kv_dtype != "fp32" && o.kv_dtype != "bf16" && o.kv_dtype != "fp8")
+    throw Napi::TypeError::New(v.Env(), "option 'kvDtype' must be 'fp32', 'bf16' or 'fp8'");
   return o;
 }
 
@@ -52,6 +55,7 @@ inline Napi::Object model_info(Napi::Env env, const kk::ModelInfo& i) {
   o.Set("qLoraRank", i.q_lora_rank); o.Set("kvLoraRank", i.kv_lora_rank); o.Set("maxPosition", i.max_position);
   o.Set("nParams", static_cast<double>(i.n_params)); o.Set("bytesWeights", static_cast<double>(i.bytes_weights));
   o.Set("bytesExperts", static_cast<double>(i.bytes_experts)); o.Set("kvBytesPerToken", static_cast<double>(i.kv_bytes_per_token));
+  o.Set("kvDtype", i.kv_dtype);
   o.Set("bosId", i.bos_id); o.Set("eosId", i.eos_id); o.Set("backend", i.backend); o.Set("kernels", i.kernels);
   o.Set("q4Layout", i.q4_layout);
   return o;

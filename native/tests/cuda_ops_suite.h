@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kk_cuda_plugin_abi.h"
+#include "core/kv_pages.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 #include "cpu/kernels.h"
@@ -230,20 +231,42 @@ inline void test_rmsnorm(int n, int d) {
   report("rmsnorm", dims({n, d}, "n d"), rel_err(dy.down(), ref), 1e-5);
 }
 
-inline void test_mla_decode(int H, int R, int P, int n_ctx, int splits /* 0: plugin's choice */) {
+// MLA decode over a paged cache as the engine lays it out (kernels/common/kk_kv.h): a pool of
+// blocks of two layers in `dtype`, layer 1 read; the sequence's block table is a shuffle of the
+// pool's blocks (the others hold random bytes, NaN patterns included, so a kernel ignoring the
+// table or the layer offset fails), and the last block is partial unless n_ctx % B == 0. The CPU
+// op reads the same bytes through the same table; both dequantize identically, so one tolerance.
+inline void test_mla_decode(int H, int R, int P, int n_ctx, int splits /* 0: plugin's choice */,
+                            int B = 64, int dtype = KK_KV_F32) {
+  const int D = R + P, rb = KK_KV_ROW_BYTES(dtype, D), kLayers = 2, kLayer = 1;
+  const int nb = n_ctx > 0 ? (n_ctx + B - 1) / B : 0, pool_blocks = 2 * nb + 3;
+  const size_t stride = size_t(kLayers) * B * rb;
+  std::vector<uint8_t> pool(size_t(pool_blocks) * stride);
+  for (auto& b : pool) b = uint8_t(g_rng());
+  std::vector<int32_t> order(pool_blocks);
+  for (int i = 0; i < pool_blocks; ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), g_rng);
+  const std::vector<int32_t> table(order.begin(), order.begin() + std::max(nb, 1));
+  const auto rows = randn(size_t(std::max(n_ctx, 1)) * D);
+  auto row_at = [&](int t) { return pool.data() + size_t(table[t / B]) * stride + size_t(kLayer * B + t % B) * rb; };
+  for (int t = 0; t < n_ctx; ++t) kk_kv_store_row(&rows[size_t(t) * D], D, dtype, row_at(t));
+  std::vector<const uint8_t*> blocks(table.size());
+  for (size_t b = 0; b < table.size(); ++b) blocks[b] = pool.data() + size_t(table[b]) * stride + size_t(kLayer) * B * rb;
+  const kk::KvPages pages{blocks.data(), B, D, dtype, rb};
+
   auto q_lat = randn(size_t(H) * R, 0.2f), q_pe = randn(size_t(H) * P, 0.2f);
-  auto cache = randn(size_t(n_ctx) * (R + P));
   const float scale = 1.f / std::sqrt(float(R + P)) * 1.3466f * 1.3466f;
   std::vector<float> ref(size_t(H) * R);
-  std::vector<const float*> one_block;
-  const kk::KvPages pages = kk::KvPages::contiguous(cache.data(), n_ctx, R + P, &one_block);
   kk::cpu::mla_decode_attention(cpu_ctx(), q_lat.data(), q_pe.data(), pages, n_ctx, H, R, P, scale, ref.data());
-  kk_mla_decode_args a{H, R, P, n_ctx, scale};
+  kk_mla_decode_args a{H, R, P, n_ctx, scale, B, int(stride), dtype, rb};
   const int s = splits > 0 ? splits : g_api->mla_decode_splits(&a);
-  Dev<float> dq(q_lat), dp(q_pe), dc(cache), dout(ref.size());
+  Dev<float> dq(q_lat), dp(q_pe), dout(ref.size());
+  Dev<uint8_t> dpool(pool);
+  Dev<int32_t> dtable(table);
   Dev<uint8_t> ws(g_api->mla_decode_workspace_bytes(&a, s));
-  CUDA_OK(g_api->mla_decode(&a, s, dq.p, dp.p, dc.p, dout.p, ws.p, nullptr));
-  report("mla_decode", dims({H, R, P, n_ctx, s}, "H R P n_ctx splits"), rel_err(dout.down(), ref), 1e-5);
+  CUDA_OK(g_api->mla_decode(&a, s, dq.p, dp.p, dpool.p + size_t(kLayer) * B * rb, dtable.p, dout.p, ws.p, nullptr));
+  const std::string name = std::string("mla_decode.") + kk::kv_dtype_name(dtype);
+  report(name.c_str(), dims({H, R, P, n_ctx, s, B}, "H R P n_ctx splits B"), rel_err(dout.down(), ref), 1e-5);
 }
 
 inline kk::ModelConfig rope_config(int rope_dim, bool yarn, double mscale, double mscale_all_dim) {
@@ -413,6 +436,11 @@ inline int run(const kk_cuda_plugin* api, bool quick) {
   for (auto [H, R, P, n_ctx, s] : {std::tuple{1, 64, 16, 1, 0}, {4, 64, 16, 7, 0}, {4, 512, 64, 300, 0},
                                    {2, 512, 64, 1000, 1}, {3, 96, 32, 37, 5}, {2, 64, 16, 5, 9}, {8, 512, 64, quick ? 513 : 4097, 0}})
     test_mla_decode(H, R, P, n_ctx, s);
+  // Every cache precision, blocks smaller than a split's chunk and a partial last block.
+  for (int dt : {KK_KV_F32, KK_KV_BF16, KK_KV_FP8})
+    for (auto [H, R, P, n_ctx, s, B] : {std::tuple{4, 64, 16, 150, 0, 16}, {3, 96, 32, 37, 5, 8},
+                                        {8, 512, 64, 300, 2, 64}, {2, 64, 16, 64, 0, 64}, {1, 64, 16, 1, 0, 16}})
+      test_mla_decode(H, R, P, n_ctx, s, B, dt);
   test_rope(5, 3, 128, 64, true, 1, 1);
   test_rope(4, 2, 32, 16, true, 1.2, 0.7);  // attention factor != 1
   test_rope(3, 1, 0, 64, false, 1, 1);      // the shared k_pe: one head, rope only

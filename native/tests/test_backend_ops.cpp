@@ -718,7 +718,7 @@ void test_moe(const std::vector<const Kernels*>& variants) {
 constexpr int64_t kTestBlock = 64;
 struct PagedCache {
   std::vector<float> storage;
-  std::vector<const float*> blocks;
+  std::vector<const uint8_t*> blocks;
   KvPages pages;
   PagedCache(const std::vector<float>& rows, int64_t n_ctx, int64_t row) {
     const int64_t nb = (n_ctx + kTestBlock - 1) / kTestBlock;
@@ -726,11 +726,11 @@ struct PagedCache {
     blocks.resize(nb);
     for (int64_t b = 0; b < nb; ++b) {
       float* dst = &storage[size_t((nb - 1 - b) * kTestBlock * row)];
-      blocks[b] = dst;
+      blocks[b] = reinterpret_cast<const uint8_t*>(dst);
       const int64_t m = std::min(kTestBlock, n_ctx - b * kTestBlock);
       std::copy(rows.begin() + b * kTestBlock * row, rows.begin() + (b * kTestBlock + m) * row, dst);
     }
-    pages = KvPages{blocks.data(), kTestBlock, row};
+    pages = KvPages{blocks.data(), kTestBlock, row, KK_KV_F32, row * int64_t(sizeof(float))};
   }
 };
 

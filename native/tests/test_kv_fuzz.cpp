@@ -45,12 +45,15 @@ float row_value(const std::vector<int32_t>& toks, int64_t t, int l, int j) {
   return float(h % 1000003);
 }
 
+// The pool is fp32 here (exact row-content checks): a row is its floats in place.
+float* f32_row(const KvView& v, int l, int64_t t) { return reinterpret_cast<float*>(v.row_ptr(l, t)); }
+
 class PoolFuzz {
  public:
   explicit PoolFuzz(std::mt19937* rng) : rng_(*rng) {}
   void run() {
     const int64_t block_bytes = 4096;  // one page: kPoolLayers·kPoolBlockTokens·kPoolRow floats fit in it
-    CHECK(pool_.init(kPoolBlocks * block_bytes, kPoolLayers, kPoolRow, kPoolBlockTokens).ok(), "init");
+    CHECK(pool_.init(kPoolBlocks * block_bytes, kPoolLayers, kPoolRow, KK_KV_F32, kPoolBlockTokens).ok(), "init");
     CHECK(pool_.blocks().n_blocks() == kPoolBlocks, "%lld blocks", (long long)pool_.blocks().n_blocks());
     for (int i = 0; i < 6; ++i) docs_.push_back(random_tokens(3 + int(rng_() % 20)));
     std::map<std::string, int> counts;
@@ -97,7 +100,7 @@ class PoolFuzz {
     const KvView v = pool_.view(seq);
     for (int64_t t = len; t < int64_t(toks.size()); ++t)
       for (int l = 0; l < kPoolLayers; ++l)
-        for (int j = 0; j < kPoolRow; ++j) v.row_at(l, t)[j] = row_value(toks, t, l, j);
+        for (int j = 0; j < kPoolRow; ++j) f32_row(v, l, t)[j] = row_value(toks, t, l, j);
     pool_.append(seq, add.data(), int64_t(add.size()));
   }
   void verify(int32_t seq) {
@@ -107,7 +110,7 @@ class PoolFuzz {
     int bad = 0;
     for (int64_t t = 0; t < int64_t(toks.size()); ++t)
       for (int l = 0; l < kPoolLayers; ++l)
-        for (int j = 0; j < kPoolRow; ++j) bad += v.row_at(l, t)[j] != row_value(toks, t, l, j);
+        for (int j = 0; j < kPoolRow; ++j) bad += f32_row(v, l, t)[j] != row_value(toks, t, l, j);
     CHECK(bad == 0, "seq %d (%zu tokens): %d wrong values", seq, toks.size(), bad);
   }
   void verify_all() { for (auto& [seq, toks] : live_) verify(seq); }
@@ -169,10 +172,10 @@ class PoolFuzz {
     const int64_t n = pool_.share_cached(prompt.data(), int64_t(prompt.size()), &blocks);
     if (n == 0) { pool_.unref(blocks); return 0; }
     const int64_t nb = (n + kPoolBlockTokens - 1) / kPoolBlockTokens;
-    const size_t floats = size_t(kPoolLayers) * kPoolBlockTokens * kPoolRow;
-    std::vector<float> data(size_t(nb) * floats);
+    const size_t bytes = size_t(kPoolLayers) * kPoolBlockTokens * kPoolRow * sizeof(float);
+    std::vector<uint8_t> data(size_t(nb) * bytes);
     for (int64_t b = 0; b < nb; ++b)
-      std::copy(pool_.blocks().data(blocks[b]), pool_.blocks().data(blocks[b]) + floats, &data[size_t(b) * floats]);
+      std::copy(pool_.blocks().data(blocks[b]), pool_.blocks().data(blocks[b]) + bytes, &data[size_t(b) * bytes]);
     pool_.unref(blocks);
     pool_.clear_cache();
     if (!pool_.import_prefix(prompt.data(), n, data.data()).ok()) { ++refused_; return 1; }

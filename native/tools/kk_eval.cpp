@@ -8,13 +8,14 @@
 int main(int argc, char** argv) {
   KkArgs a;
   if (!a.parse(argc, argv) || !a.has("model") || !a.has("reference")) {
-    std::fprintf(stderr, "usage: kk_eval --model DIR --reference FILE [--backend cpu] [--mode exact|fast] "
+    std::fprintf(stderr, "usage: kk_eval --model DIR --reference FILE [--backend cpu] [--mode exact|fast] [--kv-dtype fp32|bf16|fp8] "
                          "[--requantize int4|off] [--threads N]\n");
     return 2;
   }
   kk::EvalOptions o;
   o.load.backend = a.str("backend", "cpu");
   o.load.mode = a.str("mode", "exact");
+  o.load.kv_dtype = a.str("kv-dtype", "");
   o.load.requantize = a.str("requantize", "int4") != "off";
   o.load.threads = int(a.num("threads", 0));
   kk::EvalReport rep;

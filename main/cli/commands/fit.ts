@@ -1,5 +1,6 @@
 // karakoram fit (DIR | CONFIG.json | OWNER/NAME) [--gpu-mem GB] [--ram GB] [--context N]
-//               [--cpu-bw GB/s] [--gpu-bw GB/s] [--endpoint URL] [--json]
+//               [--cpu-bw GB/s] [--gpu-bw GB/s] [--kv-dtype fp32|bf16|fp8] [--endpoint URL] [--json]
+// (--kv-dtype: the KV cache precision to plan for; exact mode keeps fp32, the default.)
 // Will a model run here, before downloading it: GPU-resident weights, hot experts, CPU experts,
 // KV cache and the expected decode speed. OWNER/NAME is looked up in the catalog, else its
 // config.json is fetched from the hub. --json prints one object (outside checks parse it).
@@ -9,11 +10,12 @@ import { catalogEntry } from '../../models/catalog.ts';
 import { fitPlan, type Machine } from '../../models/fit.ts';
 import { DEFAULT_GPU_BANDWIDTH_GBS, measureRamBandwidthGBs, thisMachine } from '../../models/machine.ts';
 import { sizesFromConfig } from '../../models/sizes.ts';
+import { isKvDtype, KV_DTYPES } from '../../../common/kv-cache.ts';
 import { intOpt, numOpt, parse } from '../args.ts';
 
 const GB = 1e9;
 const DEFAULT_CONTEXT = 8192;
-const USAGE = 'usage: karakoram fit (DIR | CONFIG.json | OWNER/NAME) [--gpu-mem GB] [--ram GB] [--context N] [--cpu-bw GB/s] [--gpu-bw GB/s] [--json]';
+const USAGE = 'usage: karakoram fit (DIR | CONFIG.json | OWNER/NAME) [--gpu-mem GB] [--ram GB] [--context N] [--cpu-bw GB/s] [--gpu-bw GB/s] [--kv-dtype fp32|bf16|fp8] [--json]';
 
 async function loadConfig(target: string, endpoint: string): Promise<{ cfg: Config; source: string }> {
   if (existsSync(target)) return { cfg: readConfigFile(target), source: target };
@@ -31,7 +33,7 @@ async function loadConfig(target: string, endpoint: string): Promise<{ cfg: Conf
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     'gpu-mem': { type: 'string' }, ram: { type: 'string' }, context: { type: 'string' },
-    'cpu-bw': { type: 'string' }, 'gpu-bw': { type: 'string' },
+    'cpu-bw': { type: 'string' }, 'gpu-bw': { type: 'string' }, 'kv-dtype': { type: 'string', default: 'fp32' },
     endpoint: { type: 'string', default: process.env.HF_ENDPOINT ?? 'https://huggingface.co' },
     json: { type: 'boolean', default: false },
   });
@@ -39,7 +41,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!target) throw new Error(USAGE);
   const { cfg, source } = await loadConfig(target, values.endpoint.replace(/\/$/, ''));
   const tc = textModelConfig(cfg);
-  const sizes = sizesFromConfig(cfg);
+  const kvDtype = values['kv-dtype'];
+  if (!isKvDtype(kvDtype)) throw new Error(`--kv-dtype must be one of ${KV_DTYPES.join(', ')}, not '${kvDtype}'`);
+  const sizes = sizesFromConfig(cfg, kvDtype);
   const given = values['gpu-mem'] !== undefined && values.ram !== undefined && values['cpu-bw'] !== undefined;
   const here = given ? undefined : thisMachine();
   const gpuMem = values['gpu-mem'] !== undefined ? numOpt(values['gpu-mem'], 'gpu-mem', 0) * GB : here!.gpuMemBytes;
@@ -55,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
   const plan = fitPlan(sizes, machine, context);
   if (tc.multimodal) plan.notes.unshift(`${tc.architecture}: the text model is planned; images are not supported yet (the vision tower is skipped).`);
   const out = {
-    model: target, source, architecture: tc.architecture, model_type: tc.modelType, format: sizes.format,
+    model: target, source, kv_dtype: kvDtype, architecture: tc.architecture, model_type: tc.modelType, format: sizes.format,
     params: sizes.params, active_params: sizes.activeParams,
     machine: { gpu_mem_bytes: machine.gpuMemBytes, ram_bytes: machine.ramBytes, cpu_bw_gbs: machine.cpuBandwidthGBs, gpu_bw_gbs: machine.gpuBandwidthGBs },
     ...plan,

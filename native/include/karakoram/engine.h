@@ -20,7 +20,8 @@ struct ModelInfo {
   int64_t n_params = 0;            // parameters, counted as stored
   int64_t bytes_weights = 0;       // resident weight bytes after load
   int64_t bytes_experts = 0;       // of which routed experts
-  int64_t kv_bytes_per_token = 0;  // latent cache, all layers
+  int64_t kv_bytes_per_token = 0;  // latent cache, all layers, in its precision
+  std::string kv_dtype = "fp32";   // latent cache precision: "fp32" | "bf16" | "fp8"
   int bos_id = -1, eos_id = -1;
   std::string backend, kernels;    // e.g. "cpu", "avx512_vnni"
   std::string q4_layout = "rows";  // "rows" (block_q4) | "x16" (block_q4x16, repacked at load)

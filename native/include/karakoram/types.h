@@ -18,6 +18,10 @@ struct LoadOptions {
                                  // a limit, not a reservation: the KV pool is shared
   int64_t kv_budget_bytes = 0;   // KV block pool (0: a share of the free RAM at load)
   int prefill_chunk = 512;       // scheduler: prompt tokens read per step alongside the decodes
+  // Latent KV cache precision: "fp32" | "bf16" | "fp8" (e4m3 with a per-row scale); "" picks
+  // fp32 in exact mode (the only one it takes) and the measured fast-mode default
+  // (kDefaultFastKvDtype, docs/engine-sessions.md) in fast mode.
+  std::string kv_dtype;
   // CPU backend: repack Q4 matrices into 16-row interleaved blocks (block_q4x16) at load when
   // the CPU kernels run faster on them; false keeps block_q4 rows (for A/B measurements).
   bool repack_q4 = true;

@@ -40,8 +40,7 @@ void cpu_mla_prefill_attention(const OpContext& ctx, const MlaPrefillArgs& a, co
         for (int64_t t = 0; t < nk; ++t) {
           const float* kn = kv + (t0 + t) * kv_stride + h * (dn + dv);
           std::copy(kn, kn + dn, &kb[t * D]);
-          const float* kp = cache.row_at(t0 + t) + R;
-          std::copy(kp, kp + P, &kb[t * D + dn]);
+          cache.read(t0 + t, R, P, &kb[t * D + dn]);
           for (int j = 0; j < dv; ++j) vt[j * nk + t] = kn[dn + j];
         }
         const int64_t m = n - i0;  // tokens [i0, n)

@@ -1,6 +1,7 @@
 // backend_cuda.cpp — backend-table ops on the CUDA plugin, with the CPU op as the fallback.
 #include "backend_cuda/backend_cuda.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -179,24 +180,34 @@ void cuda_rmsnorm(const OpContext& ctx, const float* x, const float* w, int64_t 
   backend_cpu().rmsnorm(ctx, x, w, n, d, eps, y);
 }
 
+// The pool lives in host memory, so the blocks this call reads are copied to a device arena, one
+// copy per block (this layer's rows of it, the last block only as far as n_ctx), and the kernel
+// reads them through a block table as it would read a device-resident pool.
 bool try_mla_decode(Cuda& c, const float* q_lat, const float* q_pe, const KvPages& pages, int64_t n_ctx, int H, int R,
                     int P, float scale, float* out) {
-  if (n_ctx > INT32_MAX) return false;
-  const kk_mla_decode_args a{H, R, P, int(n_ctx), scale};
+  if (n_ctx > INT32_MAX || pages.row != R + P) return false;
+  const int64_t B = pages.block_tokens, nb = (n_ctx + B - 1) / B;
+  const int64_t stride = B * pages.row_bytes;  // one layer's rows of a block, packed in the arena
+  if (stride > INT32_MAX) return false;
+  const kk_mla_decode_args a{H, R, P, int(n_ctx), scale, int(B), int(stride), pages.dtype, int(pages.row_bytes)};
   const int splits = c.api()->mla_decode_splits(&a);
   const size_t qb = sizeof(float) * size_t(H) * R, pb = sizeof(float) * size_t(H) * P,
-               cb = sizeof(float) * size_t(n_ctx) * (R + P);
+               cb = size_t(nb) * size_t(stride), tb = sizeof(int32_t) * size_t(nb);
   float* dq = static_cast<float*>(c.scratch(0, qb));
   float* dp = static_cast<float*>(c.scratch(1, pb ? pb : 4));
-  float* dc = static_cast<float*>(c.scratch(2, cb ? cb : 4));
+  uint8_t* dc = static_cast<uint8_t*>(c.scratch(2, cb ? cb : 4));
   float* dout = static_cast<float*>(c.scratch(3, qb));
+  int32_t* dt = static_cast<int32_t*>(c.scratch(4, tb ? tb : 4));
   void* ws = c.scratch(5, c.api()->mla_decode_workspace_bytes(&a, splits));
-  if (!dq || !dp || !dc || !dout || !ws) return false;
-  // The kernel reads one contiguous cache: gather the sequence's blocks on the host first.
-  std::vector<float> cache(size_t(n_ctx) * (R + P));
-  pages.gather(n_ctx, cache.data());
-  if (!c.up(dq, q_lat, qb) || (pb && !c.up(dp, q_pe, pb)) || (cb && !c.up(dc, cache.data(), cb))) return false;
-  return c.api()->mla_decode(&a, splits, dq, dp, dc, dout, ws, c.stream()) == 0 && c.down(out, dout, qb);
+  if (!dq || !dp || !dc || !dout || !dt || !ws) return false;
+  std::vector<int32_t> table(static_cast<size_t>(nb));
+  for (int64_t b = 0; b < nb; ++b) {
+    table[size_t(b)] = int32_t(b);
+    const int64_t rows = std::min(B, n_ctx - b * B);
+    if (!c.up(dc + size_t(b) * size_t(stride), pages.blocks[b], size_t(rows) * size_t(pages.row_bytes))) return false;
+  }
+  if (!c.up(dq, q_lat, qb) || (pb && !c.up(dp, q_pe, pb)) || (tb && !c.up(dt, table.data(), tb))) return false;
+  return c.api()->mla_decode(&a, splits, dq, dp, dc, dt, dout, ws, c.stream()) == 0 && c.down(out, dout, qb);
 }
 
 void cuda_mla_decode(const OpContext& ctx, const float* q_lat, const float* q_pe, const KvPages& cache, int64_t n_ctx,

@@ -1,6 +1,7 @@
 // mla_decode_attention.cpp — absorbed-MLA attention of one query token over the latent cache.
 //
-// The cache is read through the sequence's block table (core/kv_pages.h), in chunks of kCtxChunk tokens; for each chunk all heads (of a head group)
+// The cache is read through the sequence's block table (core/kv_pages.h), in chunks of kCtxChunk
+// tokens (a bf16 / fp8 cache is dequantized to fp32 a chunk at a time); for each chunk all heads (of a head group)
 // are computed while the chunk is cache-resident, so the cache streams from memory once per
 // step rather than once per head. Each (chunk, head) keeps a running max m, Σexp l and
 // Σexp·c_kv o; the chunks are merged at the end with the usual log-sum-exp rescaling.
@@ -63,18 +64,21 @@ void mla_decode_attention(const OpContext& ctx, const float* q_lat, const float*
   std::vector<float> po(n_chunks * n_heads * int64_t(R));
 
   std::atomic<int64_t> next{0};
+  const bool in_place = cache.dtype == KK_KV_F32;
   auto worker = [&](int64_t, int64_t, int) {
-    std::vector<float> s(kCtxChunk);
+    std::vector<float> s(kCtxChunk), deq(in_place ? 0 : size_t(kCtxChunk * cache.row));
     for (int64_t task; (task = next.fetch_add(1, std::memory_order_relaxed)) < n_tasks;) {
       const int64_t c = task / head_groups, hg = task % head_groups;
       const int64_t t0 = c * kCtxChunk, t1 = std::min(n_ctx, t0 + kCtxChunk);
       const int64_t h0 = hg * heads_per_group, h1 = std::min<int64_t>(n_heads, h0 + heads_per_group);
+      if (!in_place) cache.read_rows(t0, t1, deq.data());
+      auto row_at = [&](int64_t t) { return in_place ? cache.f32_row(t) : &deq[(t - t0) * cache.row]; };
       for (int64_t h = h0; h < h1; ++h) {
         const float* ql = q_lat + h * R;
         const float* qp = q_pe + h * P;
         float m = -std::numeric_limits<float>::infinity();
         for (int64_t t = t0; t < t1; ++t) {
-          const float* row = cache.row_at(t);
+          const float* row = row_at(t);
           const float v = (dot(ql, row, R) + dot(qp, row + R, P)) * scale;
           s[t - t0] = v;
           m = std::max(m, v);
@@ -85,7 +89,7 @@ void mla_decode_attention(const OpContext& ctx, const float* q_lat, const float*
         for (int64_t t = t0; t < t1; ++t) {
           const float p = std::exp(s[t - t0] - m);
           l += p;
-          axpy(p, cache.row_at(t), o, R);
+          axpy(p, row_at(t), o, R);
         }
         pm[c * n_heads + h] = m;
         pl[c * n_heads + h] = l;

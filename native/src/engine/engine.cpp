@@ -79,6 +79,11 @@ Status run_model(const Model& m, const OpDispatch& ops, const Batch& b, const Fo
 // The KV pool's budget when the load options leave it open: this share of the RAM that is free
 // once the weights are in, so a default load leaves room for the rest of the machine.
 constexpr double kKvBudgetShareOfFreeRam = 0.5;
+// Fast mode's cache precision when the load options name none, chosen by measurement
+// (docs/engine-sessions.md, "Cache precision"): on tiny-k2 only fp32 keeps fast mode within its
+// eval bounds (a bf16 cache flips a router choice, logits off by 1.2; fp8 by 2.9), so bf16 / fp8
+// are opt-in memory savings.
+constexpr char kDefaultFastKvDtype[] = "fp32";
 // Without /proc/meminfo (or on a machine that reports nothing free): a modest fixed budget.
 constexpr int64_t kKvBudgetFallbackBytes = int64_t(1) << 30;
 
@@ -115,6 +120,12 @@ Status EngineImpl::create(ModelWeights&& w, const LoadOptions& opts, std::unique
   if (opts.max_sequences <= 0 || opts.prefill_chunk <= 0 || opts.max_context < 0 || opts.kv_budget_bytes < 0)
     return Status::Error("load: max_sequences and prefill_chunk must be positive, max_context and the KV budget "
                          "not negative");
+  int kv_dtype = KK_KV_F32;
+  const std::string kv_name = opts.kv_dtype.empty() ? (opts.mode == "fast" ? kDefaultFastKvDtype : "fp32") : opts.kv_dtype;
+  if (!kv_dtype_from_name(kv_name, &kv_dtype))
+    return Status::Error("unknown kv_dtype '" + opts.kv_dtype + "' (fp32 | bf16 | fp8)");
+  if (opts.mode == "exact" && kv_dtype != KK_KV_F32)
+    return Status::Error("kv_dtype " + kv_name + " is a fast-mode cache: exact mode keeps the KV cache in fp32");
   const Backend* backend = nullptr;
   KK_RETURN_IF_ERROR(find_backend(opts.backend, &backend));
   std::unique_ptr<EngineImpl> e(new EngineImpl());
@@ -144,8 +155,9 @@ Status EngineImpl::create(ModelWeights&& w, const LoadOptions& opts, std::unique
   e->info_.kernels = ctx.kernels->name;
   const ModelConfig& c = e->model_.config();
   const int64_t budget = opts.kv_budget_bytes > 0 ? opts.kv_budget_bytes : default_kv_budget();
-  KK_RETURN_IF_ERROR(e->pool_.init(budget, c.num_hidden_layers, e->model_.kv_row()));
+  KK_RETURN_IF_ERROR(e->pool_.init(budget, c.num_hidden_layers, e->model_.kv_row(), kv_dtype));
   e->info_.kv_bytes_per_token = e->pool_.bytes_per_token();
+  e->info_.kv_dtype = kv_dtype_name(kv_dtype);
   e->max_context_ = opts.max_context > 0 ? opts.max_context
                     : c.max_position_embeddings > 0 ? c.max_position_embeddings
                                                     : e->pool_.capacity_tokens();

@@ -31,7 +31,7 @@ Status EngineImpl::restore_snapshot(const std::string& path, const std::vector<i
   SnapshotHeader h;
   KK_RETURN_IF_ERROR(read_snapshot(path, fingerprint_, pool_.blocks(), prompt, &data, &h));
   const int32_t* ids = reinterpret_cast<const int32_t*>(data.data() + sizeof(SnapshotHeader));
-  const float* rows = reinterpret_cast<const float*>(data.data() + sizeof(SnapshotHeader) + h.n_tokens * sizeof(int32_t));
+  const uint8_t* rows = reinterpret_cast<const uint8_t*>(data.data() + sizeof(SnapshotHeader) + h.n_tokens * sizeof(int32_t));
   std::lock_guard<std::mutex> g(pool_mu_);
   std::vector<int32_t> have;
   const int64_t cached = pool_.share_cached(ids, int64_t(h.n_tokens), &have);

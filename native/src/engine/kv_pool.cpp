@@ -5,8 +5,8 @@
 
 namespace kk {
 
-Status KvPool::init(int64_t budget_bytes, int n_layers, int row, int block_tokens) {
-  return blocks_.init(budget_bytes, n_layers, row, block_tokens);
+Status KvPool::init(int64_t budget_bytes, int n_layers, int row, int dtype, int block_tokens) {
+  return blocks_.init(budget_bytes, n_layers, row, dtype, block_tokens);
 }
 
 Status KvPool::alloc(int32_t* seq) {
@@ -95,9 +95,11 @@ KvView KvPool::view(int32_t seq) const {
   KvView v;
   v.pool = blocks_.data(0);
   v.table = seqs_.at(seq).table;
-  v.block_floats = blocks_.block_floats();
+  v.block_bytes = blocks_.block_bytes();
   v.block_tokens = blocks_.block_tokens();
   v.row = blocks_.row();
+  v.row_bytes = blocks_.row_bytes();
+  v.dtype = blocks_.dtype();
   return v;
 }
 
@@ -124,16 +126,16 @@ int64_t KvPool::share_cached(const int32_t* ids, int64_t n, std::vector<int32_t>
   return hit;
 }
 
-Status KvPool::import_prefix(const int32_t* ids, int64_t n, const float* data) {
+Status KvPool::import_prefix(const int32_t* ids, int64_t n, const uint8_t* data) {
   int32_t seq;
   KK_RETURN_IF_ERROR(alloc(&seq));
   const int64_t B = blocks_.block_tokens();
-  const size_t block_data = size_t(blocks_.n_layers()) * size_t(B) * size_t(blocks_.row());
+  const size_t block_data = size_t(blocks_.n_layers()) * size_t(B) * size_t(blocks_.row_bytes());
   Status st = reserve(seq, n);
   if (st.ok()) {
     Seq& s = seqs_.at(seq);
     for (size_t b = 0; b < s.table.size(); ++b)
-      std::memcpy(blocks_.data(s.table[b]), data + b * block_data, block_data * sizeof(float));
+      std::memcpy(blocks_.data(s.table[b]), data + b * block_data, block_data);
     append(seq, ids, n);
     cache_sequence(seq);
   }

@@ -17,7 +17,7 @@ namespace kk {
 class KvPool {
  public:
   KvPool() : cache_(&blocks_) {}
-  Status init(int64_t budget_bytes, int n_layers, int row, int block_tokens = kBlockTokens);
+  Status init(int64_t budget_bytes, int n_layers, int row, int dtype = KK_KV_F32, int block_tokens = kBlockTokens);
 
   Status alloc(int32_t* seq);
   void release(int32_t seq);  // drops the sequence's references (cached blocks stay cached)
@@ -46,8 +46,9 @@ class KvPool {
   // them back with unref()); returns the prefix's length.
   int64_t share_cached(const int32_t* ids, int64_t n, std::vector<int32_t>* blocks);
   void unref(const std::vector<int32_t>& blocks) { for (int32_t b : blocks) blocks_.unref(b); }
-  // Puts ids[0..n) into the prefix cache with their KV from `data` (ceil(n / B) whole blocks).
-  Status import_prefix(const int32_t* ids, int64_t n, const float* data);
+  // Puts ids[0..n) into the prefix cache with their KV from `data` (ceil(n / B) whole blocks in
+  // this pool's layout).
+  Status import_prefix(const int32_t* ids, int64_t n, const uint8_t* data);
 
   BlockPool& blocks() { return blocks_; }
   const BlockPool& blocks() const { return blocks_; }

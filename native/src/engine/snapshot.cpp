@@ -1,5 +1,6 @@
 // snapshot.cpp — write, check and read KV snapshots; fingerprint; folder budget.
 #include "engine/snapshot.h"
+#include "core/kv_pages.h"
 #include <sys/stat.h>
 #include <dirent.h>
 #include <utime.h>
@@ -60,14 +61,15 @@ Status write_snapshot(const std::string& path, uint64_t fingerprint, const Block
   SnapshotHeader h{};
   std::memcpy(h.magic, kSnapshotMagic, sizeof(h.magic));
   h.version = kSnapshotVersion;
-  h.dtype = kSnapshotDtypeF32;
+  h.dtype = uint32_t(pool.dtype());  // KK_KV_*: the blocks are stored as the pool holds them
   h.fingerprint = fingerprint;
   h.n_layers = uint32_t(pool.n_layers());
   h.row = uint32_t(pool.row());
   h.block_tokens = uint32_t(B);
   h.n_tokens = uint64_t(n);
   h.tokens_hash = fnv1a64(ids, size_t(n) * sizeof(int32_t));
-  const size_t block_data = size_t(pool.n_layers()) * size_t(B) * size_t(pool.row()) * sizeof(float);
+  const size_t block_data = size_t(pool.n_layers()) * size_t(B) * size_t(pool.row_bytes());
+  const size_t layer_data = size_t(B) * size_t(pool.row_bytes());
   // Written to a temporary name and renamed, so a crash or a full disk never leaves half a file
   // under the real name.
   const std::string tmp = path + ".tmp";
@@ -77,15 +79,14 @@ Status write_snapshot(const std::string& path, uint64_t fingerprint, const Block
   bool ok = std::fwrite(&h, sizeof(h), 1, f) == 1;
   sum = fnv1a64(ids, size_t(n) * sizeof(int32_t), sum);
   ok = ok && std::fwrite(ids, sizeof(int32_t), size_t(n), f) == size_t(n);
-  std::vector<float> last;
+  std::vector<uint8_t> last;
   for (int64_t b = 0; ok && b < nb; ++b) {
-    const float* src = pool.data(blocks[b]);
+    const uint8_t* src = pool.data(blocks[b]);
     const int64_t rows = std::min(B, n - b * B);
     if (rows < B) {  // rows past the prefix may hold another sequence's tokens: zero them
-      last.assign(block_data / sizeof(float), 0.f);
+      last.assign(block_data, 0);
       for (int l = 0; l < pool.n_layers(); ++l)
-        std::memcpy(&last[size_t(l) * B * pool.row()], src + size_t(l) * B * pool.row(),
-                    size_t(rows) * pool.row() * sizeof(float));
+        std::memcpy(&last[size_t(l) * layer_data], src + size_t(l) * layer_data, size_t(rows) * size_t(pool.row_bytes()));
       src = last.data();
     }
     sum = fnv1a64(src, block_data, sum);
@@ -131,7 +132,9 @@ Status read_snapshot(const std::string& path, uint64_t fingerprint, const BlockP
   if (h.block_tokens == 0 || h.n_tokens == 0 || h.n_tokens > (uint64_t(1) << 40))
     return Status::Error(name + " has a corrupted header");
   const uint64_t nb = (h.n_tokens + h.block_tokens - 1) / h.block_tokens;
-  const uint64_t block_data = uint64_t(h.n_layers) * h.block_tokens * h.row * sizeof(float);
+  if ((h.dtype != KK_KV_F32 && h.dtype != KK_KV_BF16 && h.dtype != KK_KV_FP8) || h.row == 0 || h.row > (1u << 20))
+    return Status::Error(name + " has a corrupted header");
+  const uint64_t block_data = uint64_t(h.n_layers) * h.block_tokens * uint64_t(KK_KV_ROW_BYTES(int(h.dtype), int(h.row)));
   const uint64_t want = sizeof(SnapshotHeader) + h.n_tokens * sizeof(int32_t) + nb * block_data + sizeof(uint64_t);
   if (data->size() < want)
     return Status::Error(name + " is truncated (" + std::to_string(data->size()) + " of " + std::to_string(want) + " bytes)");
@@ -142,9 +145,13 @@ Status read_snapshot(const std::string& path, uint64_t fingerprint, const BlockP
     return Status::Error(name + " is corrupted (checksum mismatch)");
   if (h.fingerprint != fingerprint)
     return Status::Error(name + " was saved by another model (or mode): its fingerprint does not match this one");
-  if (h.dtype != kSnapshotDtypeF32 || h.n_layers != uint32_t(pool.n_layers()) || h.row != uint32_t(pool.row()) ||
+  if (h.dtype != uint32_t(pool.dtype()))
+    return Status::Error(name + " holds a " + kv_dtype_name(int(h.dtype)) + " KV cache and this engine keeps " +
+                         kv_dtype_name(pool.dtype()) + " (load with kv_dtype " + kv_dtype_name(int(h.dtype)) +
+                         " to use it)");
+  if (h.n_layers != uint32_t(pool.n_layers()) || h.row != uint32_t(pool.row()) ||
       h.block_tokens != uint32_t(pool.block_tokens()))
-    return Status::Error(name + " has another cache layout (dtype, layers, row or block size)");
+    return Status::Error(name + " has another cache layout (layers, row or block size)");
   const int32_t* ids = reinterpret_cast<const int32_t*>(data->data() + sizeof(SnapshotHeader));
   if (fnv1a64(ids, h.n_tokens * sizeof(int32_t)) != h.tokens_hash) return Status::Error(name + " is corrupted (token hash)");
   if (h.n_tokens > prompt.size() || !std::equal(ids, ids + h.n_tokens, prompt.begin()))

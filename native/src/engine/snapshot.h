@@ -1,7 +1,8 @@
 // snapshot.h — KV snapshots on disk: a cached prefix's latent KV blocks in one file, so a
 // conversation reopened after a restart starts without reading its prompt again.
 // File layout (little-endian), defined here once:
-//   SnapshotHeader | int32 tokens[n_tokens] | float blocks[n_blocks][n_layers][block_tokens][row]
+//   SnapshotHeader | int32 tokens[n_tokens] | blocks[n_blocks][n_layers][block_tokens][row bytes]
+//   (rows in the header's dtype = KK_KV_*, byte layout of kernels/common/kk_kv.h)
 //   | uint64 checksum (FNV-1a 64 of every byte before it)
 // with n_blocks = ceil(n_tokens / block_tokens); rows past n_tokens in the last block are zero.
 #pragma once
@@ -16,7 +17,6 @@ namespace kk {
 
 constexpr char kSnapshotMagic[8] = {'K', 'K', 'K', 'V', 'S', 'N', 'A', 'P'};
 constexpr uint32_t kSnapshotVersion = 1;
-constexpr uint32_t kSnapshotDtypeF32 = 0;
 
 struct SnapshotHeader {
   char magic[8];

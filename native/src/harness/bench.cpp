@@ -44,6 +44,7 @@ Status run_bench(const BenchOptions& o, std::string* json_out) {
   if (o.prompt_len <= 0 || o.gen <= 0) return Status::Error("bench: --prompt-len and --gen must be positive");
   LoadOptions lo;
   lo.mode = o.mode;
+  lo.kv_dtype = o.kv_dtype;
   if (o.q4_layout != "auto" && o.q4_layout != "rows")
     return Status::Error("bench: unknown --q4-layout '" + o.q4_layout + "' (auto | rows)");
   lo.repack_q4 = o.q4_layout == "auto";
@@ -152,7 +153,13 @@ Status run_bench(const BenchOptions& o, std::string* json_out) {
   j["decode_bytes_per_token_gb"] = round3(bytes_tok / 1e9);
   j["decode_effective_gbps"] = round3(bytes_tok * decode_tok_s / 1e9);
   j["decode_bound_tok_s"] = round3(mem_gbps * 1e9 / bytes_tok);  // if every byte streamed at mem_read_gbps
-  j["kv_bytes_per_token"] = info.kv_bytes_per_token;  // latent cache, all layers, as stored (fp32)
+  j["kv_dtype"] = info.kv_dtype;
+  j["kv_bytes_per_token"] = info.kv_bytes_per_token;  // latent cache, all layers, as this run stores it
+  // What a cached token costs in each precision (this model's layers; kernels/common/kk_kv.h).
+  nlohmann::ordered_json kv_by;
+  for (int dt : {KK_KV_F32, KK_KV_BF16, KK_KV_FP8})
+    kv_by[kv_dtype_name(dt)] = kv_bytes_per_token(c.num_hidden_layers, e->model().kv_row(), dt);
+  j["kv_bytes_per_token_by_dtype"] = kv_by;
   if (o.prefix_len > 0) KK_RETURN_IF_ERROR(bench_prefix(*e, o.prefix_len, o.follow_len, &j));
   if (!o.concurrency.empty()) KK_RETURN_IF_ERROR(bench_concurrency(*e, o.concurrency, o.gen, mem_gbps, &j));
   *json_out = j.dump();

@@ -44,17 +44,19 @@ void Model::attention(const OpDispatch& ops, int l, const Batch& b, const float*
   ops.matmul(a.kv_a_proj_with_mqa, h, n, kva.data());
 
   // Rotate, normalise and append each new token to its sequence's cache.
-  std::vector<float> cos(P / 2), sin(P / 2);
+  // The row is built in fp32 and stored in the cache's precision; attention reads it back from the
+  // cache (the new tokens too), so a prefix hit sees exactly what a fresh prefill saw.
+  std::vector<float> cos(P / 2), sin(P / 2), row(R + P);
   int64_t t = 0;
   for (const Span& s : b.spans) {
     for (int64_t i = 0; i < s.n; ++i, ++t) {
       const int64_t pos = s.pos0 + i;
-      float* row = s.kv.row_at(l, pos);
       const float* kv = kva.data() + t * (R + P);
-      ops.rmsnorm(kv, static_cast<const float*>(a.kv_a_norm.data), 1, R, eps, row);
-      std::memcpy(row + R, kv + R, P * sizeof(float));
+      ops.rmsnorm(kv, static_cast<const float*>(a.kv_a_norm.data), 1, R, eps, row.data());
+      std::memcpy(row.data() + R, kv + R, P * sizeof(float));
       rope_.cos_sin(pos, cos.data(), sin.data());
-      rope_.rotate(row + R, cos.data(), sin.data());
+      rope_.rotate(row.data() + R, cos.data(), sin.data());
+      s.kv.write_row(l, pos, row.data());
       for (int hd = 0; hd < H; ++hd) rope_.rotate(q.data() + t * qw + int64_t(hd) * (dn + P) + dn, cos.data(), sin.data());
     }
   }
@@ -79,10 +81,10 @@ void Model::attend_naive(const OpDispatch& ops, int l, const Span& s, const floa
   const int H = c.num_attention_heads, dn = c.qk_nope_head_dim, P = c.qk_rope_head_dim;
   const int dv = c.v_head_dim, R = c.kv_lora_rank;
   const int64_t n_ctx = s.pos0 + s.n;
-  std::vector<const float*> blocks;
+  std::vector<const uint8_t*> blocks;
   const KvPages cache = s.kv.layer(l, &blocks);
   std::vector<float> c_kv(n_ctx * R), kv(n_ctx * H * (dn + dv));
-  for (int64_t t = 0; t < n_ctx; ++t) std::memcpy(&c_kv[t * R], cache.row_at(t), R * sizeof(float));
+  for (int64_t t = 0; t < n_ctx; ++t) cache.read(t, 0, R, &c_kv[t * R]);
   ops.matmul(w_.layers[l].attn.kv_b_proj, c_kv.data(), n_ctx, kv.data());
   MlaPrefillArgs args{H, dn, dv, R, P, s.n, n_ctx, rope_.softmax_scale};
   ops.mla_prefill_attention(args, q, kv.data(), cache, o);
@@ -103,7 +105,7 @@ void Model::attend_absorbed(const OpDispatch& ops, int l, const Batch& b, const 
   const int64_t qw = int64_t(H) * (dn + P);
   struct Item { int64_t t; size_t span; int64_t n_ctx; };
   std::vector<Item> items;
-  std::vector<std::vector<const float*>> blocks(b.spans.size());  // per span: layer l's blocks
+  std::vector<std::vector<const uint8_t*>> blocks(b.spans.size());  // per span: layer l's blocks
   std::vector<KvPages> pages(b.spans.size());
   int64_t t = 0;
   for (size_t k = 0; k < b.spans.size(); ++k) {

@@ -13,20 +13,24 @@
 namespace kk {
 
 // The latent cache of one sequence: a table of blocks in the engine's block pool; block b holds
-// block_tokens rows of every layer ([layer][token][c_kv (kv_lora_rank) | k_pe (rope dim)]).
+// block_tokens rows of every layer ([layer][token][c_kv (kv_lora_rank) | k_pe (rope dim)]) in the
+// pool's precision (kernels/common/kk_kv.h).
 struct KvView {
-  float* pool = nullptr;          // block 0 of the pool
+  uint8_t* pool = nullptr;        // block 0 of the pool
   std::vector<int32_t> table;     // the sequence's blocks in token order
-  int64_t block_floats = 0;       // stride between blocks
-  int64_t block_tokens = 0, row = 0;
-  float* row_at(int l, int64_t t) const {
-    return pool + table[t / block_tokens] * block_floats + (l * block_tokens + t % block_tokens) * row;
+  int64_t block_bytes = 0;        // stride between blocks
+  int64_t block_tokens = 0, row = 0, row_bytes = 0;
+  int dtype = KK_KV_F32;
+  uint8_t* row_ptr(int l, int64_t t) const {
+    return pool + table[t / block_tokens] * block_bytes + (l * block_tokens + t % block_tokens) * row_bytes;
   }
+  // Stores row t of layer l from `row` fp32 values, rounded to the pool's precision.
+  void write_row(int l, int64_t t, const float* v) const { kk_kv_store_row(v, int(row), dtype, row_ptr(l, t)); }
   // Layer l as the attention ops read it: one pointer per block (kept in *ptrs).
-  KvPages layer(int l, std::vector<const float*>* ptrs) const {
+  KvPages layer(int l, std::vector<const uint8_t*>* ptrs) const {
     ptrs->resize(table.size());
-    for (size_t b = 0; b < table.size(); ++b) (*ptrs)[b] = pool + table[b] * block_floats + l * block_tokens * row;
-    return KvPages{ptrs->data(), block_tokens, row};
+    for (size_t b = 0; b < table.size(); ++b) (*ptrs)[b] = pool + table[b] * block_bytes + l * block_tokens * row_bytes;
+    return KvPages{ptrs->data(), block_tokens, row, dtype, row_bytes};
   }
 };
 

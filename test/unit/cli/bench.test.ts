@@ -17,6 +17,9 @@ describe('karakoram bench (argument checks)', () => {
     await expect(benchCmd(['--synthetic', 'tiny', '--concurrency', '1,x'])).rejects.toThrow(/--concurrency/);
     await expect(benchCmd(['--synthetic', 'tiny', '--concurrency', '0'])).rejects.toThrow(/--concurrency/);
   });
+  it('refuses an unknown --kv-dtype', async () => {
+    await expect(benchCmd(['--synthetic', 'tiny', '--kv-dtype', 'fp16'])).rejects.toThrow(/--kv-dtype/);
+  });
 });
 
 describe.skipIf(!addonPath())('karakoram bench engine sessions', () => {
@@ -28,6 +31,9 @@ describe.skipIf(!addonPath())('karakoram bench engine sessions', () => {
     for (const k of ['ttft_fresh_ms', 'ttft_prefix_hit_ms', 'ttft_snapshot_ms']) expect(j[k]).toBeGreaterThan(0);
     // tiny: 4 layers × (kv_lora 64 + rope 16) fp32 values per token.
     expect(j.kv_bytes_per_token).toBe(4 * (64 + 16) * 4);
+    expect(j.kv_dtype).toBe('fp32');
+    // Each precision's row (kernels/common/kk_kv.h): bf16 2 bytes a value, fp8 1 byte + a 4-byte scale.
+    expect(j.kv_bytes_per_token_by_dtype).toEqual({ fp32: 4 * 80 * 4, bf16: 4 * 80 * 2, fp8: 4 * (80 + 4) });
     expect(j.prefix_hit_cached_tokens).toBe(200);
     expect(j.snapshot_cached_tokens).toBe(200);
     // The snapshot file per prefix token: the whole blocks it stores (200 tokens -> 4 blocks of 64)
