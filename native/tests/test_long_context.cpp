@@ -5,7 +5,7 @@
 // 64 over an original 4096-token context, rope dim 64, theta 50000, mscale = mscale_all_dim = 1,
 // qk_head_dim 192) with small widths (4 heads, latent rank 32) so 262,144 cached tokens fit in
 // ~250 MB and the test runs in seconds. Rows are written the way Model::attention writes them
-// (KvPool::reserve, KvView::row_at, Rope::cos_sin/rotate on k_pe), and read the way
+// (KvPool::reserve, KvView::row_ptr, Rope::cos_sin/rotate on k_pe), and read the way
 // attend_absorbed reads them (KvView::layer → the backend's mla_decode_attention), on layer 1 of
 // 2 so the layer offset inside a block matters. The sequences grow the engine's way:
 //   A: 70,001 tokens, its blocks interleaved with a distractor sequence D; decode at 70,000;
@@ -52,6 +52,10 @@
 using namespace kk;
 
 namespace {
+
+// The pool here is fp32 (the default cache dtype): a row is its floats in place.
+float* f32_row(const KvView& v, int l, int64_t t) { return reinterpret_cast<float*>(v.row_ptr(l, t)); }
+
 
 // Small widths; the rope dims, theta, YaRN and qk_head_dim stay K2-Thinking's.
 constexpr int kHeads = 4;
@@ -196,7 +200,7 @@ bool grow(World& w, int32_t seq, int64_t to, int64_t query_pos) {
     for (int64_t t = t0; t < t1; ++t) {
       w.rope.cos_sin(t, cos.data(), sin.data());
       for (int l = 0; l < kLayers; ++l) {
-        float* r = v.row_at(l, t);
+        float* r = f32_row(v, l, t);
         raw_row(l, t, w.P, is_needle(t, query_pos), r);
         w.rope.rotate(r + kRank, cos.data(), sin.data());
       }
@@ -210,7 +214,7 @@ bool grow(World& w, int32_t seq, int64_t to, int64_t query_pos) {
       if (!st.ok()) return false;
       const KvView dv = w.pool.view(w.distract);
       for (int64_t t = dl; t < dl + B; ++t)
-        for (int l = 0; l < kLayers; ++l) std::fill(dv.row_at(l, t), dv.row_at(l, t) + w.row, std::nanf(""));
+        for (int l = 0; l < kLayers; ++l) std::fill(f32_row(dv, l, t), f32_row(dv, l, t) + w.row, std::nanf(""));
       std::vector<int32_t> did(size_t(B), -1);
       w.pool.append(w.distract, did.data(), B);
       ++w.distract_blocks;
@@ -220,7 +224,7 @@ bool grow(World& w, int32_t seq, int64_t to, int64_t query_pos) {
   // Rows past the end of the last block: garbage an attention must not read.
   const KvView v = w.pool.view(seq);
   for (int64_t t = to; t < (to + B - 1) / B * B; ++t)
-    for (int l = 0; l < kLayers; ++l) std::fill(v.row_at(l, t), v.row_at(l, t) + w.row, std::nanf(""));
+    for (int l = 0; l < kLayers; ++l) std::fill(f32_row(v, l, t), f32_row(v, l, t) + w.row, std::nanf(""));
   return true;
 }
 
@@ -265,7 +269,7 @@ RefOut reference(World& w, int32_t seq, int64_t query_pos, const std::vector<flo
   std::vector<double> kerr(static_cast<size_t>(half));
   std::vector<const float*> rows(static_cast<size_t>(n_ctx));
   for (int64_t t = 0; t < n_ctx; ++t) {
-    const float* row = w.pool.blocks().data(table[size_t(t / B)]) + (int64_t(kLayer) * B + t % B) * w.row;
+    const float* row = reinterpret_cast<const float*>(w.pool.blocks().data(table[size_t(t / B)])) + (int64_t(kLayer) * B + t % B) * w.row;
     rows[size_t(t)] = row;
     // 1. the row is what was written for position t (raw c_kv, k_pe rotated by the engine's rope)
     raw_row(kLayer, t, P, is_needle(t, query_pos), raw.data());
@@ -347,7 +351,7 @@ void check_position(World& w, int32_t seq, int64_t query_pos, ThreadPool& thread
   CHECK(ref.row_mismatches == 0, "pos %lld: %lld rows read through the block table are not the rows written",
         (long long)query_pos, (long long)ref.row_mismatches);
 
-  std::vector<const float*> ptrs;
+  std::vector<const uint8_t*> ptrs;
   const KvPages pages = w.pool.view(seq).layer(kLayer, &ptrs);  // as attend_absorbed reads it
   auto run = [&](bool fast, float scale, const KvPages& pg) {
     cpu::OpContext ctx{&threads, &cpu::kernels_best(), fast};
@@ -377,11 +381,11 @@ void check_position(World& w, int32_t seq, int64_t query_pos, ThreadPool& thread
   const double e_scale = max_err(ref.same, run(false, plain_scale, pages), ref.cmax);
   CHECK(e_scale >= kControlFactor * kExactTol, "pos %lld: the scale without mscale^2 moves the output only %.3g",
         (long long)query_pos, e_scale);
-  std::vector<const float*> foreign(ptrs);
-  std::vector<const float*> dptrs;
+  std::vector<const uint8_t*> foreign(ptrs);
+  std::vector<const uint8_t*> dptrs;
   w.pool.view(w.distract).layer(kLayer, &dptrs);
   foreign[foreign.size() / 2] = dptrs.front();
-  const double e_block = max_err(ref.same, run(false, w.rope.softmax_scale, KvPages{foreign.data(), pages.block_tokens, pages.row}), ref.cmax);
+  const double e_block = max_err(ref.same, run(false, w.rope.softmax_scale, KvPages{foreign.data(), pages.block_tokens, pages.row, pages.dtype, pages.row_bytes}), ref.cmax);
   CHECK(!(e_block <= kControlFactor * kExactTol), "pos %lld: a foreign block in the table went unseen (%.3g)",
         (long long)query_pos, e_block);
 
@@ -489,12 +493,12 @@ int main() {
     std::vector<float> cs(static_cast<size_t>(w.P / 2)), sn(static_cast<size_t>(w.P / 2));
     w.rope.cos_sin(kPosA, cs.data(), sn.data());
     for (int l = 0; l < kLayers; ++l) {
-      float* r = cv.row_at(l, kPosA);
+      float* r = f32_row(cv, l, kPosA);
       raw_row(l, kPosA, w.P, false, r);
       w.rope.rotate(r + kRank, cs.data(), sn.data());
     }
     // A's cached copy of that row still holds A's needle.
-    const float* ar = w.pool.blocks().data(shared.back()) + (int64_t(kLayer) * kBlockTokens + kPosA % kBlockTokens) * w.row;
+    const float* ar = reinterpret_cast<const float*>(w.pool.blocks().data(shared.back())) + (int64_t(kLayer) * kBlockTokens + kPosA % kBlockTokens) * w.row;
     std::vector<float> want(static_cast<size_t>(w.row));
     raw_row(kLayer, kPosA, w.P, true, want.data());
     CHECK(std::equal(want.begin(), want.begin() + kRank, ar), "A's cached row 70,000 changed by C's write");
@@ -512,7 +516,7 @@ int main() {
     std::vector<float> cs(static_cast<size_t>(w.P / 2)), sn(static_cast<size_t>(w.P / 2));
     w.rope.cos_sin(kPosC, cs.data(), sn.data());
     for (int l = 0; l < kLayers; ++l) {
-      float* r = cv.row_at(l, kPosC);
+      float* r = f32_row(cv, l, kPosC);
       raw_row(l, kPosC, w.P, false, r);
       w.rope.rotate(r + kRank, cs.data(), sn.data());
     }
