@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { vitestCounts } from './vitest-counts.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.env.KK_TEST_ONLY ? new Set(process.env.KK_TEST_ONLY.split(',')) : null;
@@ -56,14 +57,11 @@ function vitest(config, label) {
   mkdirSync(dirname(out), { recursive: true });
   run('npx', ['vitest', 'run', '--config', config, '--reporter=default', '--reporter=json', `--outputFile=${out}`]);
   if (!existsSync(out)) throw new Error(`vitest ${label} wrote no report`);
-  const r = JSON.parse(readFileSync(out, 'utf8'));
-  totals.passed += r.numPassedTests;
-  totals.failed += r.numFailedTests;
-  totals.skipped += r.numPendingTests + (r.numTodoTests ?? 0);
-  for (const f of r.testResults ?? []) {
-    for (const a of f.assertionResults ?? []) if (a.status === 'failed') failures.push(`${label}: ${a.fullName}`);
-    if (f.status === 'failed' && !(f.assertionResults ?? []).length) { totals.failed += 1; failures.push(`${label}: ${f.name} (suite failed to run)`); }
-  }
+  const c = vitestCounts(JSON.parse(readFileSync(out, 'utf8')), label);
+  totals.passed += c.passed;
+  totals.failed += c.failed;
+  totals.skipped += c.skipped;
+  failures.push(...c.failures);
 }
 
 // A fresh machine may lack the system packages (cmake, nlohmann-json, chromium): install them.

@@ -10,12 +10,11 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWsClient, type WsClient } from '../../common/ws-client.ts';
-import { addonPath } from '../../main/engine/native.ts';
+import { requireAddon } from '../support/engine.ts';
 import { keyedSocket } from '../support/keyed-socket.ts';
 import { engineStatus, startServe, waitEngine, type Served } from './harness.ts';
 
-const NO_ENGINE = addonPath() === null ? 'native engine not built (npm run build:native): the remote serve needs the real engine' : null;
-if (NO_ENGINE) console.warn(`office-gateway e2e skipped: ${NO_ENGINE}`);
+requireAddon('the office-gateway e2e');
 
 const MODEL = 'demo-k2';
 const WHO_ANSWER = "I am the Karakoram demo model: a tiny mixture-of-experts network with Kimi K2's architecture, trained only to show how the app works. For real answers, download a Kimi K2 checkpoint in Models.";
@@ -45,7 +44,7 @@ async function metric(name: string): Promise<number> {
   return m ? Number(m[1]) : 0;
 }
 
-describe.skipIf(NO_ENGINE !== null)('the gateway: a remote karakoram serve behind this server\'s keys', () => {
+describe('the gateway: a remote karakoram serve behind this server\'s keys', () => {
   beforeAll(async () => {
     remote = await startServe();
     await waitEngine(remote.url, ['ready']);

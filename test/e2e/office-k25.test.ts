@@ -10,13 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addonPath } from '../../main/engine/native.ts';
+import { requireAddon } from '../support/engine.ts';
 import { packageAsK25 } from '../fixtures/k25/package.ts';
 import { DEMO_MODEL } from '../unit/text/shared.ts';
 import { startServe, waitEngine, type Served } from './harness.ts';
 
-const NO_ENGINE = addonPath() === null ? 'native engine not built (npm run build:native): this e2e needs the real engine' : null;
-if (NO_ENGINE) console.warn(`office-k25 e2e skipped: ${NO_ENGINE}`);
+requireAddon('the office-k25 e2e');
 
 const MODEL = 'Kimi-K2.5-demo';
 const ASK = [{ role: 'user' as const, content: 'Who are you?' }];
@@ -35,7 +34,7 @@ const chat = async (extra: object): Promise<{ msg: Msg; promptTokens: number }> 
   return { msg: r.choices[0].message as Msg, promptTokens: r.usage!.prompt_tokens };
 };
 
-describe.skipIf(NO_ENGINE !== null)('thinking / instant through /v1 on a K2.5-packaged model', () => {
+describe('thinking / instant through /v1 on a K2.5-packaged model', () => {
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'kk-e2e-office-k25-'));
     const dir = join(root, MODEL);

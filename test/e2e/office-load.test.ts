@@ -13,11 +13,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addonPath } from '../../main/engine/native.ts';
+import { requireAddon } from '../support/engine.ts';
 import { ROOT, startServe, waitEngine, type Served } from './harness.ts';
 
-const NO_ENGINE = addonPath() === null ? 'native engine not built (npm run build:native): the load test needs the real engine' : null;
-if (NO_ENGINE) console.warn(`office-load e2e skipped: ${NO_ENGINE}`);
+requireAddon('the office-load e2e');
 
 const MODEL = 'demo-k2';
 const CLIENTS = 32;
@@ -157,7 +156,7 @@ async function metric(name: string): Promise<number> {
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
-describe.skipIf(NO_ENGINE !== null)('the office server under load (32 clients, 1000 requests, a third cancelled)', () => {
+describe('the office server under load (32 clients, 1000 requests, a third cancelled)', () => {
   beforeAll(async () => {
     served = await startServe(['--max-running', String(CLIENTS), '--max-queue', String(REQUESTS)]);
     await waitEngine(served.url, ['ready']);

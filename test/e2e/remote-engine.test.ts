@@ -28,12 +28,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Conversation, KarakoramApi } from '../../common/contract.ts';
 import { createWsClient } from '../../common/ws-client.ts';
-import { addonPath } from '../../main/engine/native.ts';
+import { requireAddon } from '../support/engine.ts';
 import { keyedSocket } from '../support/keyed-socket.ts';
 import { engineStatus, launchBrowser, openApp, ROOT, shot, startServe, waitEngine, type Served } from './harness.ts';
 
-const NO_ENGINE = addonPath() === null ? 'native engine not built (npm run build:native): the remote serve needs the real engine' : null;
-if (NO_ENGINE) console.warn(`remote-engine e2e skipped: ${NO_ENGINE}`);
+requireAddon('the remote-engine e2e');
 
 const ANSWER_MS = 120_000;
 const MODEL = 'demo-k2';
@@ -121,7 +120,7 @@ async function newChat(tools: boolean): Promise<string> {
   return activeId();
 }
 
-describe.skipIf(NO_ENGINE !== null)('a remote engine: a second karakoram serve with the demo model', () => {
+describe('a remote engine: a second karakoram serve with the demo model', () => {
   beforeAll(async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'kk-e2e-remote-'));
     const made = spawnSync(process.execPath, [join(ROOT, 'bin', 'karakoram.js'), 'serve', '--data-dir', dataDir, '--create-key', 'office-app'], { cwd: ROOT, encoding: 'utf8' });

@@ -6,13 +6,10 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { addonPath } from '../../main/engine/native.ts';
+import { requireAddon } from '../support/engine.ts';
 import { ROOT, engineStatus, gateWebSocket, launchBrowser, longMemo, onStream, openApp, recordTurn, shot, snaps, startServe, waitEngine, type Served, type WsGate } from './harness.ts';
 
-const NO_ENGINE = addonPath() === null
-  ? 'native engine not built (npm run build:native): the chat e2e needs the real engine'
-  : null;
-if (NO_ENGINE) console.warn(`web-chat e2e skipped: ${NO_ENGINE}`);
+requireAddon('the web-chat e2e');
 
 const ANSWER_MS = 120_000;
 let served: Served;
@@ -63,7 +60,7 @@ async function recordEngineStates(p: Page): Promise<void> {
   });
 }
 
-describe.skipIf(NO_ENGINE !== null)('web mode with the real engine and the demo model', () => {
+describe('web mode with the real engine and the demo model', () => {
   beforeAll(async () => {
     served = await startServe();
     await waitEngine(served.url, ['ready', 'error'], ANSWER_MS);

@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { createWsClient } from '../../common/ws-client.ts';
 import { keyedSocket } from '../support/keyed-socket.ts';
-import { addonPath } from '../../main/engine/native.ts';
+import { requireAddon } from '../support/engine.ts';
 import { launchBrowser, openApp, shot, startServe, waitEngine, type Served } from './harness.ts';
 
-if (addonPath() === null) throw new Error('native engine not built (npm run build:native): the first-run e2e needs the real engine');
+requireAddon('the web-first-run e2e');
 
 const ANSWER_MS = 120_000;
 const WIDE = { width: 1360, height: 860 };

@@ -8,15 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { addonPath } from '../../main/engine/native.ts';
+import { requireAddon } from '../support/engine.ts';
 import { packageAsK25 } from '../fixtures/k25/package.ts';
 import { DEMO_MODEL } from '../unit/text/shared.ts';
 import { launchBrowser, openApp, shot, startServe, waitEngine, type Served } from './harness.ts';
 
-const NO_ENGINE = addonPath() === null
-  ? 'native engine not built (npm run build:native): the K2.5 e2e needs the real engine'
-  : null;
-if (NO_ENGINE) console.warn(`web-k25 e2e skipped: ${NO_ENGINE}`);
+requireAddon('the web-k25 e2e');
 
 const ANSWER_MS = 120_000;
 let root: string;
@@ -34,7 +31,7 @@ async function askAndWait(text: string): Promise<void> {
   await page.getByTestId('send-button').waitFor({ timeout: ANSWER_MS });
 }
 
-describe.skipIf(NO_ENGINE !== null)('a K2.5-packaged model in web mode', () => {
+describe('a K2.5-packaged model in web mode', () => {
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'kk-e2e-k25-'));
     const dir = join(root, 'Kimi-K2.5-demo');

@@ -12,11 +12,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { addonPath } from '../../main/engine/native.ts';
+import { requireAddon } from '../support/engine.ts';
 import { makePdf, memoDocx } from '../unit/services/attach/files.ts';
 import { launchBrowser, openApp, shot, startServe, waitEngine, type Served } from './harness.ts';
 
-const NO_ENGINE = addonPath() === null ? 'native engine not built (npm run build:native): this e2e needs the real engine' : null;
+requireAddon('the web-long-docs e2e');
 const ANSWER_MS = 120_000;
 /** Prefix-cache blocks are 64 tokens: a prompt's last partial block may be read again. */
 const BLOCK_TOKENS = 64;
@@ -90,7 +90,7 @@ async function ask(text: string): Promise<void> {
   await page.getByTestId('composer-input').press('Enter');
 }
 
-describe.skipIf(NO_ENGINE)('long documents in Chromium', () => {
+describe('long documents in Chromium', () => {
   beforeAll(async () => {
     served = await startServe(SERVE_ARGS);
     await waitEngine(served.url, ['ready']);

@@ -5,13 +5,10 @@
 // alone) — the demo model answers in ~0.1 s, too fast for two windows' streams to overlap reliably.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { addonPath } from '../../main/engine/native.ts';
+import { requireAddon } from '../support/engine.ts';
 import { launchBrowser, openApp, startServe, waitEngine, type Served } from './harness.ts';
 
-const NO_ENGINE = addonPath() === null
-  ? 'native engine not built (npm run build:native): the sessions e2e needs the real engine'
-  : null;
-if (NO_ENGINE) console.warn(`web-sessions e2e skipped: ${NO_ENGINE}`);
+requireAddon('the web-sessions e2e');
 
 const ANSWER_MS = 120_000;
 let served: Served;
@@ -30,7 +27,7 @@ async function newChat(page: Page): Promise<void> {
   await page.getByTestId('composer-input').waitFor();
 }
 
-describe.skipIf(NO_ENGINE !== null)('engine sessions through karakoram serve', () => {
+describe('engine sessions through karakoram serve', () => {
   beforeAll(async () => {
     served = await startServe();
     await waitEngine(served.url, ['ready', 'error'], ANSWER_MS);

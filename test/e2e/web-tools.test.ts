@@ -14,14 +14,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Conversation, KarakoramApi } from '../../common/contract.ts';
 import { createWsClient } from '../../common/ws-client.ts';
-import { addonPath } from '../../main/engine/native.ts';
+import { requireAddon } from '../support/engine.ts';
 import { keyedSocket } from '../support/keyed-socket.ts';
 import { launchBrowser, openApp, shot, startServe, waitEngine, type Served } from './harness.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const NO_ENGINE = addonPath() === null ? 'native engine not built (npm run build:native): the tools e2e needs the real engine' : null;
-if (NO_ENGINE) console.warn(`web-tools e2e skipped: ${NO_ENGINE}`);
+requireAddon('the web-tools e2e');
 
 const ANSWER_MS = 120_000;
 /** How long an MCP server may take to start, die or come back on a shared CPU. */
@@ -57,7 +56,7 @@ async function newWeatherChat(): Promise<string> {
 }
 async function stored(id: string): Promise<Conversation> { return api.getConversation({ conversationId: id }); }
 
-describe.skipIf(NO_ENGINE !== null)('tool approvals in the browser with the demo model', () => {
+describe('tool approvals in the browser with the demo model', () => {
   beforeAll(async () => {
     served = await startServe();
     await waitEngine(served.url, ['ready', 'error'], ANSWER_MS);

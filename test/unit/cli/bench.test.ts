@@ -2,9 +2,9 @@
 // --follow-len add the three times to first token and the cache's bytes per token, --concurrency a
 // row per sequence count. Figures only (no speed targets); the hit and the restore must come out of
 // the cache (all prefix tokens cached), which is what makes them fast.
-import { describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { run as benchCmd } from '../../../main/cli/commands/bench.ts';
-import { addonPath } from '../../../main/engine/native.ts';
+import { requireAddon } from '../../support/engine.ts';
 
 async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
   let out = '';
@@ -22,7 +22,8 @@ describe('karakoram bench (argument checks)', () => {
   });
 });
 
-describe.skipIf(!addonPath())('karakoram bench engine sessions', () => {
+describe('karakoram bench engine sessions', () => {
+  beforeAll(() => { requireAddon('karakoram bench'); });
   it('prints ttft_fresh_ms / ttft_prefix_hit_ms / ttft_snapshot_ms, kv_bytes_per_token and the concurrency rows', async () => {
     const { code, out } = await capture(() => benchCmd(['--synthetic', 'tiny', '--threads', '2', '--prompt-len', '8', '--gen', '2',
       '--prefix-len', '200', '--follow-len', '8', '--concurrency', '1,2']));

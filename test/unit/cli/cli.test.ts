@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run as runCmd } from '../../../main/cli/commands/run.ts';
 import { run as tokenizeCmd } from '../../../main/cli/commands/tokenize.ts';
-import { addonPath } from '../../../main/engine/native.ts';
+import { requireAddon } from '../../support/engine.ts';
 import { chatGoldens, DEMO_MODEL, REPO_ROOT, tokenizerCases } from '../text/shared.ts';
 
 async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
@@ -47,7 +47,8 @@ describe('karakoram run (argument checks)', () => {
   });
 });
 
-describe.skipIf(!addonPath())('karakoram run with the engine', () => {
+describe('karakoram run with the engine', () => {
+  beforeAll(() => { requireAddon('karakoram run'); });
   it('--chat <weather chat> --json prints the tool call', async () => {
     const g = chatGoldens()[2];
     const chat = join(REPO_ROOT, 'test', 'fixtures', 'chats', 'weather.json');   // the golden's messages and tools

@@ -4,19 +4,19 @@
 import { mkdtempSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { addonPath, loadBinding, REPO_ROOT } from '../../../main/engine/native.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadBinding, REPO_ROOT } from '../../../main/engine/native.ts';
 import type { NativeModel } from '../../../main/engine/types.ts';
 import { chatGoldens } from '../text/shared.ts';
+import { requireAddon } from '../../support/engine.ts';
 
 const DEMO = join(REPO_ROOT, 'assets/models/demo-k2');
-const built = addonPath() !== null;
-if (!built) console.warn('binding tests skipped: the addon is not built (npm run build:native)');
 
 // A prompt from the demo goldens ("Who are you?" rendered by the chat template).
 const greeting = chatGoldens()[0];
 
-describe.skipIf(!built)('native binding', () => {
+describe('native binding', () => {
+  beforeAll(() => { requireAddon('the binding tests'); });
   let model: NativeModel;
 
   it('loads the demo model with progress and describes it', async () => {

@@ -1,10 +1,11 @@
 // The whole chain against HF transformers' greedy outputs: template -> ids -> real engine (CPU,
-// exact mode) -> ids -> parser. Skips when the native addon has not been built.
+// exact mode) -> ids -> parser. Fails (never skips) when the native addon has not been built.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addonPath, loadBinding } from '../../../main/engine/native.ts';
+import { loadBinding } from '../../../main/engine/native.ts';
 import type { NativeModel } from '../../../main/engine/types.ts';
 import { collectEvents, loadTextModel, renderAndEncode, type TextModel } from '../../../main/text/index.ts';
 import { chatGoldens, DEMO_MODEL } from '../text/shared.ts';
+import { requireAddon } from '../../support/engine.ts';
 
 /** Below this top-1/top-2 logit gap (the memo case: 0.027) a float32 engine may pick the other
  *  token legitimately; above it (all other cases: >= 0.77) the output must match exactly.
@@ -13,13 +14,11 @@ const NEAR_TIE_MARGIN = 0.1;
 /** Tokens of the memo answer that come before any near-tie: `<think>The memo lists project Atlas with`. */
 const MEMO_SAFE_PREFIX = 8;
 
-const addon = addonPath();
-if (!addon) console.warn('engine-goldens: skipped, the native addon is not built (npm run build:native)');
-
-describe.skipIf(!addon)('greedy decoding of the chat goldens with the real engine', () => {
+describe('greedy decoding of the chat goldens with the real engine', () => {
   let text: TextModel;
   let engine: NativeModel;
   beforeAll(async () => {
+    requireAddon('the engine goldens');
     text = await loadTextModel(DEMO_MODEL);
     engine = await loadBinding().loadModel(DEMO_MODEL, { backend: 'cpu', mode: 'exact' });
   });

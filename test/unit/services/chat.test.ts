@@ -1,31 +1,30 @@
 // The chat service end to end with the real engine process and the demo model: reasoning then
 // answer, a weather tool call answered by the demo tool and continued, stop, regenerate, edit and
-// branch, and kill -9 of the engine mid-answer. Skips (saying why) where the engine cannot load
-// the demo model (addon not built yet).
+// branch, and kill -9 of the engine mid-answer. Fails (never skips) where the engine is not built
+// or cannot load the demo model: npm test builds the one and the repo ships the other.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Core } from '../../../main/services/core.ts';
 import { DEMO_MODEL_DIR } from '../../../main/services/model-service.ts';
-import { addonPath } from '../../../main/engine/native.ts';
+import { requireAddon } from '../../support/engine.ts';
 import { GenerationEventSchema, type GenerationEvent } from '../../../common/contract.ts';
 
 let dir: string;
 let core: Core;
-let unavailable: string | null = addonPath() ? null : 'the native addon is not built';
 const events: GenerationEvent[] = [];
 /** Runs synchronously inside the event bus, so a stop or kill lands while tokens still flow. */
 let onEvent: ((e: GenerationEvent) => void) | null = null;
 
 beforeAll(async () => {
-  if (unavailable) return;
+  requireAddon('the chat service tests');
   dir = mkdtempSync(join(tmpdir(), 'kk-chat-'));
   core = new Core({ dataDir: dir, noModel: true, checkResults: true });
   core.store.settings.update({ sampling: { temperature: 0 }, threads: 1 });
   core.models.setOptions({ threads: 1 });
   core.bus.subscribe((ev, p) => { if (ev === 'generation') { events.push(p as GenerationEvent); onEvent?.(p as GenerationEvent); } });
-  try { await core.models.load(DEMO_MODEL_DIR); } catch (e) { unavailable = `the engine cannot load the demo model: ${(e as Error).message}`; }
+  await core.models.load(DEMO_MODEL_DIR);
 });
 afterAll(async () => {
   // Everything the service published during these tests is valid under the contract.
@@ -51,8 +50,7 @@ function finished(messageId: string, timeoutMs = 60_000): Promise<GenerationEven
 }
 
 describe('chat with the demo model', () => {
-  it('streams reasoning, then the answer, and stores both', async (ctx) => {
-    if (unavailable) ctx.skip(unavailable);
+  it('streams reasoning, then the answer, and stores both', async () => {
     const conv = core.chat.getConversation(core.store.chats.createConversation({ title: 'New chat' }));
     const { assistantMessageId: id } = core.chat.sendMessage(conv.id, 'Who are you?');
     const fin = await finished(id);
@@ -74,8 +72,7 @@ describe('chat with the demo model', () => {
     expect(core.chat.getConversation(conv.id).title).toBe('Who are you?');
   });
 
-  it('calls the weather tool, runs it, and continues the answer', async (ctx) => {
-    if (unavailable) ctx.skip(unavailable);
+  it('calls the weather tool, runs it, and continues the answer', async () => {
     const c = core.store.chats.createConversation({ tools: ['get_weather'] });
     const { assistantMessageId: id } = core.chat.sendMessage(c, "What's the weather like in Paris today?");
     const fin = await finished(id);
@@ -100,8 +97,7 @@ describe('chat with the demo model', () => {
     expect(conv.messages[3].content).toContain(String(weather.temp_c));
   });
 
-  it('stops, regenerates and branches', async (ctx) => {
-    if (unavailable) ctx.skip(unavailable);
+  it('stops, regenerates and branches', async () => {
     const c = core.store.chats.createConversation({});
     let stopped: Promise<boolean> | null = null;
     onEvent = (e) => { if (e.type === 'reasoning' && e.conversationId === c && !stopped) { onEvent = null; stopped = core.chat.stop(c); } };
@@ -121,8 +117,7 @@ describe('chat with the demo model', () => {
     expect(core.chat.switchBranch(userMessageId).messages.map((m) => m.id)).toEqual([userMessageId, a2]);
   });
 
-  it('survives kill -9 of the engine mid-answer', async (ctx) => {
-    if (unavailable) ctx.skip(unavailable);
+  it('survives kill -9 of the engine mid-answer', async () => {
     const c = core.store.chats.createConversation({});
     const pid = core.host.status().pid!;
     let id = '';
@@ -141,8 +136,7 @@ describe('chat with the demo model', () => {
     expect(core.store.chats.getMessage(again).content).toMatch(/demo model/);
   });
 
-  it('loads models through the contract: progress, a bad directory leaves the working model', async (ctx) => {
-    if (unavailable) ctx.skip(unavailable);
+  it('loads models through the contract: progress, a bad directory leaves the working model', async () => {
     const statuses: string[] = [];
     const off = core.bus.subscribe((ev, p) => { if (ev === 'engineStatus') statuses.push((p as { state: string }).state); });
     const ok = await core.handle(1, 'loadModel', { dir: DEMO_MODEL_DIR });
@@ -161,8 +155,7 @@ describe('chat with the demo model', () => {
 });
 
 describe('prompt progress', () => {
-  it('a prompt longer than one prefill chunk reports progress in between, increasing to the total', async (ctx) => {
-    if (unavailable) ctx.skip(unavailable);
+  it('a prompt longer than one prefill chunk reports progress in between, increasing to the total', async () => {
     const c = core.store.chats.createConversation({});
     const long = 'The weather in Paris is mild today and the streets are quiet. '.repeat(60);
     const { assistantMessageId: id } = core.chat.sendMessage(c, long, { sampling: { maxTokens: 1 } });
@@ -180,8 +173,7 @@ describe('prompt progress', () => {
 });
 
 describe('karakoram serve killed mid-answer', () => {
-  it('keeps the partial answer; the next start shows it interrupted and the engine is not orphaned', async (ctx) => {
-    if (unavailable) ctx.skip(unavailable);
+  it('keeps the partial answer; the next start shows it interrupted and the engine is not orphaned', async () => {
     const { spawn } = await import('node:child_process');
     const { createWsClient } = await import('../../../common/ws-client.ts');
     const { keyedSocket } = await import('../../support/keyed-socket.ts');

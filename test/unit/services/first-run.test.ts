@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestName, RequestParams, RequestResult } from '../../../common/contract.ts';
-import { addonPath } from '../../../main/engine/native.ts';
+import { requireAddon } from '../../support/engine.ts';
 import { Core } from '../../../main/services/core.ts';
 import { DEMO_MODEL_DIR } from '../../../main/services/model-service.ts';
 
-if (!addonPath()) throw new Error('the native addon is not built (npm run build:native): these tests load the demo model');
+requireAddon('the first-run tests (they load the demo model)');
 
 const dirs: string[] = [];
 const cores: Core[] = [];

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Core } from '../../../main/services/core.ts';
 import { DEMO_MODEL_DIR } from '../../../main/services/model-service.ts';
-import { addonPath } from '../../../main/engine/native.ts';
+import { requireAddon } from '../../support/engine.ts';
 import { composeMessage } from '../../../common/attachments.ts';
 import type { Attachment } from '../../../common/attachments.ts';
 import type { ContextCount, GenerationEvent } from '../../../common/contract.ts';
@@ -18,7 +18,6 @@ import { CODES, makePdf, memoDocx } from './attach/files.ts';
 
 let dir: string;
 let core: Core;
-let unavailable: string | null = addonPath() ? null : 'the native addon is not built';
 const events: GenerationEvent[] = [];
 let reqId = 0;
 
@@ -42,13 +41,13 @@ function finished(messageId: string, timeoutMs = 120_000): Promise<GenerationEve
 }
 
 beforeAll(async () => {
-  if (unavailable) return;
+  requireAddon('the long-document tests');
   dir = mkdtempSync(join(tmpdir(), 'kk-docs-'));
   core = new Core({ dataDir: dir, noModel: true, checkResults: true });
   core.store.settings.update({ sampling: { temperature: 0, maxTokens: 24 }, threads: 1, demoTools: false });
   core.models.setOptions({ threads: 1 });
   core.bus.subscribe((ev, p) => { if (ev === 'generation') events.push(p as GenerationEvent); });
-  try { await core.models.load(DEMO_MODEL_DIR); } catch (e) { unavailable = `the engine cannot load the demo model: ${(e as Error).message}`; }
+  await core.models.load(DEMO_MODEL_DIR);
 }, 180_000);
 afterAll(async () => {
   await core?.shutdown();
@@ -56,8 +55,7 @@ afterAll(async () => {
 });
 
 describe('long documents with the demo model', () => {
-  it('extracts in the core and refuses a bad file with its message', async (ctx) => {
-    if (unavailable) ctx.skip(unavailable);
+  it('extracts in the core and refuses a bad file with its message', async () => {
     const pdf = await call<Attachment>('extractAttachment', { name: 'r.pdf', data: Buffer.from(await makePdf([['The first page of the report.'], ['The second page of the report.']])).toString('base64') });
     expect(pdf).toMatchObject({ kind: 'pdf', pages: 2 });
     const bad = await core.handle(++reqId, 'extractAttachment', { name: 'bad.pdf', data: Buffer.from('%PDF-1.7 nothing').toString('base64') });
@@ -65,8 +63,7 @@ describe('long documents with the demo model', () => {
     if (!bad.ok) expect(bad.error).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/bad.pdf is not a readable PDF/) });
   });
 
-  it('answers about a memo with 40 project codes; the meter is exact; the second question and another conversation read it once', async (ctx) => {
-    if (unavailable) ctx.skip(unavailable);
+  it('answers about a memo with 40 project codes; the meter is exact; the second question and another conversation read it once', async () => {
     const memo = await call<Attachment>('extractAttachment', { name: 'memo.docx', data: Buffer.from(await memoDocx()).toString('base64') });
     for (const c of CODES) expect(memo.text).toContain(`| ${c.code} | ${c.owner} | ${c.budget} |`);
     const docs = [{ name: memo.name, text: memo.text }];
@@ -110,8 +107,7 @@ describe('long documents with the demo model', () => {
     expect(f4.timings!.cachedTokens).toBeGreaterThanOrEqual(meter.parts.system + meter.attachments[0]!.tokens);
   }, 240_000);
 
-  it('says when a prompt will not fit, and offers a context that would', async (ctx) => {
-    if (unavailable) ctx.skip(unavailable);
+  it('says when a prompt will not fit, and offers a context that would', async () => {
     const big = Array.from({ length: 1800 }, (_, i) => `Line ${i}: project PRJ-${i} is on schedule.`).join('\n');
     const m = await call<ContextCount>('measureContext', { conversationId: null, question: 'Summarise', attachments: [{ name: 'big.txt', text: big }] });
     expect(m.totalTokens).toBeGreaterThan(m.contextLength);
