@@ -4,6 +4,7 @@
 // tools and is remembered for new ones (on by default while the demo model is loaded).
 import { useEffect, useRef } from 'react';
 import { useApp } from '../store/index.ts';
+import { selectEffectiveRemote } from '../store/providers.ts';
 import { DEMO_SOURCE } from '../store/types.ts';
 import { selectIsDemo } from './ModelPanel.tsx';
 import { AttachButton, AttachmentTray, readFiles } from './Attachments.tsx';
@@ -109,9 +110,10 @@ function DemoToolsToggle() {
   );
 }
 
-/** Thinking (the model reasons first) or instant (the template prefills an empty reasoning). */
-function ThinkingToggle() {
-  const available = useApp((s) => s.engine.model?.thinkingSwitch === true);
+/** Thinking (the model reasons first) or instant (the template prefills an empty reasoning).
+ *  Not offered while a remote engine answers this conversation: its own default applies there. */
+export function ThinkingToggle() {
+  const available = useApp((s) => s.engine.model?.thinkingSwitch === true && selectEffectiveRemote(s) === null);
   const on = useApp((s) => s.thinking);
   const setThinking = useApp((s) => s.setThinking);
   const busy = useApp((s) => s.generation !== null);

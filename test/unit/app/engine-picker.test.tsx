@@ -2,9 +2,11 @@
 // engine-picker.test.tsx — a conversation's own engine choice in the composer: hidden until a
 // remote exists; the default follows the Remote engines choice; picking the local engine or a
 // remote is sent to the core and the model badge then names the engine this conversation uses; a
-// choice naming a removed remote shows as the default it falls back to.
+// choice naming a removed remote shows as the default it falls back to. The thinking switch of a
+// local K2.5 is not offered while a remote answers the conversation (the remote's default applies).
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ThinkingToggle } from '../../../app/components/Composer.tsx';
 import { EnginePicker } from '../../../app/components/EnginePicker.tsx';
 import { ModelBadge } from '../../../app/components/ModelPanel.tsx';
 import { createAppStore, StoreProvider, type AppStore } from '../../../app/store/index.ts';
@@ -66,5 +68,18 @@ describe('the engine picker', () => {
     view(store);
     expect(picker().value).toBe('');
     expect(picker().dataset.effective).toBe(LOCAL_PROVIDER);
+  });
+
+  it('the local model\'s thinking switch is offered only while this conversation uses the local engine', async () => {
+    const { store } = await setup();
+    const status = store.getState().engine;
+    act(() => {
+      store.getState().applyEngineStatus({ ...status, state: 'ready', model: { dir: '/models/kimi-k2.5', name: 'kimi-k2.5', label: 'Kimi K2.5', thinkingSwitch: true } });
+      store.getState().applyProviders({ remotes: [remote('r1', 'gpu-box')], active: 'r1' });
+    });
+    render(<StoreProvider store={store}><EnginePicker /><ThinkingToggle /></StoreProvider>);
+    expect(screen.queryByTestId('thinking-toggle')).toBeNull();   // the default is the remote
+    await act(async () => { fireEvent.change(picker(), { target: { value: LOCAL_PROVIDER } }); await flush(); });
+    expect(screen.getByTestId('thinking-toggle')).toBeTruthy();
   });
 });
