@@ -12,13 +12,12 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KarakoramApi } from '../../common/contract.ts';
 import { createWsClient } from '../../common/ws-client.ts';
-import { addonPath } from '../../main/engine/native.ts';
+import { requireAddon } from '../support/engine.ts';
 import { keyedSocket } from '../support/keyed-socket.ts';
 import { repoFromDir, startHub, type Hub } from '../unit/models/hub-server.ts';
 import { launchBrowser, openApp, ROOT, shot, startServe, waitEngine, type Served } from './harness.ts';
 
-const NO_ENGINE = addonPath() === null ? 'native engine not built (npm run build:native): the models e2e loads and chats with the download' : null;
-if (NO_ENGINE) console.warn(`web-models e2e skipped: ${NO_ENGINE}`);
+requireAddon('the web-models e2e (it loads and chats with the download)');
 
 const ANSWER_MS = 120_000;
 const DOWNLOAD_MS = 60_000;
@@ -41,7 +40,7 @@ const KK_SYNTH = join(ROOT, 'build/addon/kk_synth');
 const row = () => page.locator('[data-testid="download-row"][data-repo="kk/demo-k2"]');
 const done = async () => Number(await row().getAttribute('data-done'));
 
-describe.skipIf(NO_ENGINE !== null)('the Models page in the browser', () => {
+describe('the Models page in the browser', () => {
   beforeAll(async () => {
     if (!existsSync(KK_SYNTH)) throw new Error('kk_synth is not built (npm run build:native)');
     const fp8 = mkdtempSync(join(tmpdir(), 'kk-e2e-fp8-'));

@@ -3,16 +3,15 @@
 // main/models/sizes.ts and the model panel); exact mode refuses bf16 / fp8, an unknown name is a
 // TypeError; and K2's figures per precision.
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { KV_DTYPES } from '../../../common/kv-cache.ts';
-import { addonPath, loadBinding } from '../../../main/engine/native.ts';
+import { loadBinding } from '../../../main/engine/native.ts';
 import { readConfigFile } from '../../../main/models/config.ts';
 import { kvBytesPerTokenOf, sizesFromConfig } from '../../../main/models/sizes.ts';
+import { requireAddon } from '../../support/engine.ts';
 
 const SHARED = process.env.KK_SHARED ?? join(__dirname, '../../../../shared');
 const TINY = join(SHARED, 'fixtures/tiny-k2');
-const built = addonPath() !== null;
-if (!built) console.warn('kv-dtype binding tests skipped: the addon is not built (npm run build:native)');
 
 describe('KV bytes per token', () => {
   it('K2 (61 layers, 512 + 64): fp32 140,544, bf16 70,272, fp8 35,380', () => {
@@ -24,7 +23,8 @@ describe('KV bytes per token', () => {
   });
 });
 
-describe.skipIf(!built)('KV cache precision through the binding', () => {
+describe('KV cache precision through the binding', () => {
+  beforeAll(() => { requireAddon('the KV precision binding tests'); });
   const cfg = readConfigFile(join(TINY, 'config.json'));
   for (const kvDtype of KV_DTYPES) {
     it(`loads tiny-k2 fast with a ${kvDtype} cache of the planned size`, async () => {

@@ -1,8 +1,9 @@
 // Tests that need what the repo has fail loudly without it: chat.test.ts and host.test.ts run in a
 // child vitest with KARAKORAM_ADDON naming no file (the engine "not built"), and npm test's counts
 // (scripts/vitest-counts.mjs) must show failures that name the missing engine, and no skips.
+// And no test file may skip on its own except for what a machine cannot have (the list below).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,32 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_ENV' && k !== 'TEST'));
   return { ...env, ...extra };
 }
+
+/** The test files allowed a skip, and what the machine lacks there. */
+const ALLOWED_SKIPS: Record<string, string> = {
+  'test/e2e/electron.test.ts': 'the Electron binary (an optional dependency whose download can fail)',
+};
+/** vitest's ways to skip: .skip / .skipIf / .runIf / .todo, and ctx.skip() inside a test. */
+const SKIP_CALL = /\.(skip|skipIf|runIf|todo)\s*\(|\b(ctx|context|t)\.skip\s*\(/;
+
+function testFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
+    const rel = `${dir}/${e.name}`;
+    if (e.isDirectory()) return e.name === 'fixtures' ? [] : testFiles(rel);
+    return /\.(ts|tsx)$/.test(e.name) ? [rel] : [];
+  });
+}
+
+describe('skips', () => {
+  it('only the files in ALLOWED_SKIPS skip, each for what the machine cannot have', () => {
+    const skipping = testFiles('test').filter((f) => f !== 'test/unit/repo/loud-tests.test.ts' && SKIP_CALL.test(readFileSync(join(ROOT, f), 'utf8')));
+    expect(skipping.sort()).toEqual(Object.keys(ALLOWED_SKIPS).sort());
+  });
+  it('the pattern catches each way to skip', () => {
+    for (const code of ['describe.skipIf(!built)(', 'it.skip(', "it.runIf(x)('a'", 'ctx.skip(why)', 'test.todo(']) expect(code).toMatch(SKIP_CALL);
+    expect('const skipped = 1; // skips files already complete').not.toMatch(SKIP_CALL);
+  });
+});
 
 describe('engine tests without the engine', () => {
   it('chat.test.ts and host.test.ts fail, naming the missing engine, and count no skips', () => {
