@@ -1,10 +1,24 @@
 // ESLint (flat config). Besides typescript-eslint's recommended rules it enforces the layering:
 // the renderer (app/) runs sandboxed in a browser context and may import only common/ and browser
-// packages — never Node built-ins, Electron, the native engine or the Node core (main/).
+// packages — never Node built-ins, Electron, the native engine or the Node core (main/). Inside
+// main/, the direction: text/, store/ and host/ sit below services/ and never import it; only the
+// engine process (host/engine-entry.js, host/engine-process.ts), engine/ itself and the CLI load
+// the addon (engine/native.ts or a .node file) — everyone else reaches the engine through the host.
+// (test/unit/repo/layering.test.ts checks that each rule rejects a wrong import.)
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
+
+const NO_SERVICES = { group: ['**/services', '**/services/**'], message: 'main/text, main/store and main/host sit below main/services and never import it.' };
+const NO_ADDON = {
+  group: ['**/engine/native', '**/engine/native.ts', '**/*.node'],
+  message: 'Only the engine process (main/host/engine-entry.js, engine-process.ts), main/engine/ and the CLI load the addon; reach the engine through the host (main/host/supervisor.ts). Paths of the checkout are in main/paths.ts.',
+};
+/** The engine process's own modules: the one place outside engine/ and cli/ that loads the addon. */
+const ENGINE_PROCESS = ['main/host/engine-entry*', 'main/host/engine-process.ts'];
+/** One no-restricted-imports entry per group of files (a later entry's options replace an earlier one's). */
+const restrict = (files, patterns, ignores = []) => ({ files, ignores, rules: { 'no-restricted-imports': ['error', { patterns }] } });
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'build/**', 'dist/**', 'test-results/**', 'assets/**'] },
@@ -35,4 +49,7 @@ export default tseslint.config(
       }],
     },
   },
+  restrict(['main/**/*.{ts,tsx,js,mjs}'], [NO_ADDON], ['main/engine/**', 'main/cli/**', ...ENGINE_PROCESS]),
+  restrict(['main/text/**/*.{ts,js,mjs}', 'main/store/**/*.{ts,js,mjs}', 'main/host/**/*.{ts,js,mjs}'], [NO_SERVICES, NO_ADDON], ENGINE_PROCESS),
+  restrict(ENGINE_PROCESS, [NO_SERVICES]),
 );

@@ -4,7 +4,7 @@
 // the core only through the preload's verbs (contextIsolation, sandbox, no Node).
 import { join } from 'node:path';
 import { IPC_EVENT_CHANNEL, IPC_REQUEST_CHANNEL } from '../../common/contract.ts';
-import { REPO_ROOT } from '../engine/native.ts';
+import { RENDERER_DIR, REPO_ROOT } from '../paths.ts';
 import { ENGINE_ENTRY, type EngineProcess, type EngineSpawner } from '../host/spawn.ts';
 import type { FromEngine } from '../host/protocol.ts';
 import { Core } from '../services/core.ts';
@@ -15,7 +15,6 @@ import type { BrowserWindowInstance, ElectronMain } from './electron-api.ts';
 
 const APP_SCHEME = 'app';
 const APP_ORIGIN = `${APP_SCHEME}://karakoram`;
-const APP_DIR = join(REPO_ROOT, 'dist', 'app');
 const PRELOAD_OUT = join(REPO_ROOT, 'build', 'electron', 'preload.cjs');
 const WINDOW = { width: 1280, height: 860, minWidth: 720, minHeight: 480 };
 
@@ -54,7 +53,7 @@ async function main(): Promise<void> {
   const core = new Core({ dataDir, modelDir: process.env.KARAKORAM_MODEL, spawner: utilitySpawner(electron) });
   const preload = await buildPreload(PRELOAD_OUT);
 
-  protocol.handle(APP_SCHEME, (req) => serveApp(APP_DIR, req.url));
+  protocol.handle(APP_SCHEME, (req) => serveApp(RENDERER_DIR, req.url));
   // No camera, microphone, notifications, geolocation...: the app needs none.
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
   session.defaultSession.setPermissionCheckHandler(() => false);

@@ -2,14 +2,13 @@
 // face described in types.ts (AbortSignal cancellation, Error rejections).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../paths.ts';
 import type {
   CacheStats, EvalSummary, GenerateOptions, GenerateResult, LoadOptions, LoadProgress, MemoryStats, ModelInfo,
   NativeBinding, NativeModel, PrefillProgress,
 } from './types.ts';
 
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ADDON_CANDIDATES = ['build/addon/Release/karakoram_node.node', 'build/addon/Debug/karakoram_node.node'];
 
 /** Where the built addon is, or null when it has not been built (`npm run build:native`). */

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../engine/native.ts';
+import { REPO_ROOT } from '../paths.ts';
 
 /** Where kk_convert is built: the addon build (npm run build:native) or the CMake build. */
 const CONVERTER_CANDIDATES = ['build/addon/kk_convert', 'build/native/kk_convert'];

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { EngineStatus, LocalModel } from '../../common/contract.ts';
-import { REPO_ROOT } from '../engine/native.ts';
+import { REPO_ROOT } from '../paths.ts';
 import { EngineCrashedError, type EngineHost, type HostStatus } from '../host/supervisor.ts';
 import type { EventBus } from './events.ts';
 import { DEFAULT_CONTEXT_LENGTH, inspectModel, modelLabel, readConfig, weightsSize } from './model-inspect.ts';

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { StarterModel } from '../../common/contract.ts';
-import { REPO_ROOT } from '../engine/native.ts';
+import { REPO_ROOT } from '../paths.ts';
 import { hubCacheDir } from '../models/hf-cache.ts';
 import { DEFAULT_CONTEXT_LENGTH, kvBytesPerToken, memoryPlan } from './model-inspect.ts';
 

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createParser } from 'eventsource-parser';
-import { REPO_ROOT } from '../../engine/native.ts';
+import { REPO_ROOT } from '../../paths.ts';
 import { intOpt } from '../args.ts';
 
 const DEFAULT_LEVELS = [1, 4, 16];

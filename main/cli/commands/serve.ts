@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../engine/native.ts';
+import { RENDERER_DIR, REPO_ROOT } from '../../paths.ts';
 import { Access } from '../../server/auth/access.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../../server/http/body.ts';
 import { DEFAULT_QUEUE_LIMITS } from '../../server/queue.ts';
@@ -21,13 +21,12 @@ import { defaultDataDir, openStore } from '../../store/index.ts';
 import { intOpt, parse } from '../args.ts';
 
 export const DEFAULT_PORT = 7860;
-export const APP_DIR = join(REPO_ROOT, 'dist', 'app');
 const LAN_HOST = '0.0.0.0';
 const MB = 1024 * 1024;
 
 /** Builds the renderer with Vite when dist/app is missing; returns false when it cannot. */
 export function ensureRendererBuilt(log: (s: string) => void): boolean {
-  if (existsSync(join(APP_DIR, 'index.html'))) return true;
+  if (existsSync(join(RENDERER_DIR, 'index.html'))) return true;
   if (!existsSync(join(REPO_ROOT, 'app', 'vite.config.ts'))) {
     log('karakoram serve: the renderer (app/) is not in this checkout; serving the API only');
     return false;
@@ -134,7 +133,7 @@ export async function run(argv: string[]): Promise<number> {
     throw e;
   }
   if (core.store.recovered) log(`karakoram serve: recovered ${core.store.recovered} message(s) cut off by the last shutdown`);
-  const srv = await startServer(core, { host, port, appDir: APP_DIR, access, maxBodyBytes, queue, tls });
+  const srv = await startServer(core, { host, port, appDir: RENDERER_DIR, access, maxBodyBytes, queue, tls });
   core.start();
   process.stdout.write(`Karakoram serving on ${srv.url}\n`);
   log(`karakoram serve: the owner key of this run is in ${access.ownerKeyFile}`);

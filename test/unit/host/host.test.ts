@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { EngineHost, type HostStatus } from '../../../main/host/supervisor.ts';
-import { REPO_ROOT } from '../../../main/engine/native.ts';
+import { REPO_ROOT } from '../../../main/paths.ts';
 import { requireAddon } from '../../support/engine.ts';
 
 const DEMO = join(REPO_ROOT, 'assets/models/demo-k2');
