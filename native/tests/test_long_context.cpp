@@ -14,15 +14,17 @@
 //   262,144 = K2-Thinking's max_position_embeddings (decode at 262,143).
 // D's rows, and the rows of a sequence's last block past its length, hold NaN: an attention that
 // reads any row outside [0, n_ctx) of its own table returns NaN and fails every check.
+// The whole growth runs on an fp32 pool (exact and fast mode), then on a bf16 and an fp8 pool
+// (fast mode: exact mode keeps fp32 only), rows stored and read back in the pool's precision.
 //
 // Checks per position (exact mode and fast mode):
 //   1. every row read through the table (the test's own address arithmetic from the block ids)
-//      is the row written for that position;
+//      is the row written for that position, byte for byte in the pool's precision;
 //   2. YaRN: inverse frequencies and the softmax scale (qk_head_dim^-0.5 · mscale(64, 1)²) equal
 //      the float64 formulas; the rotated q_pe and every score q·k (over k_pe as cached) equal a
 //      float64 rotation within the float32 angle error HF's rotary embedding also has;
-//   3. the op's output equals float64 attention over the same cache contents (kExactTol), and a
-//      float64 attention with float64 rope within what the scores' deviation implies;
+//   3. the op's output equals float64 attention over the same cache contents (kExactTol), and (fp32)
+//      a float64 attention with float64 rope within what the scores' deviation implies;
 //   4. controls: the scale without mscale², or one block of the table swapped for a distractor's,
 //      moves the output far past the tolerance (the checks can see those mistakes);
 //   5. memory: block bytes and bytes per token from the dimensions, the pool's used bytes =
@@ -53,10 +55,6 @@ using namespace kk;
 
 namespace {
 
-// The pool here is fp32 (the default cache dtype): a row is its floats in place.
-float* f32_row(const KvView& v, int l, int64_t t) { return reinterpret_cast<float*>(v.row_ptr(l, t)); }
-
-
 // Small widths; the rope dims, theta, YaRN and qk_head_dim stay K2-Thinking's.
 constexpr int kHeads = 4;
 constexpr int kRank = 32;       // kv_lora_rank (K2: 512); the absorbed op attends over it
@@ -76,9 +74,10 @@ constexpr double kQueryAmp = 2.0, kNeedleAmp = 8.0;
 // largest cache value is ~170 ulps, above what that chain gives at 262K tokens (measured ≤ 1e-6)
 // and far below what a wrong row, block, scale or dropped chunk gives (the controls: ≥ 1e-2).
 constexpr double kExactTol = 1e-5;
-// Fast mode keeps the latent cache and the attention arithmetic in fp32 (fast changes only the
-// INT4 matmuls' activations, cpu/matmul.cpp), so it is held to the same bound; a reduced-precision
-// cache in fast mode would have to widen this by its per-element rounding.
+// Fast mode reads the cache in its precision (fp32 by default; bf16, or fp8-e4m3 with a per-row
+// scale, when chosen) and computes in fp32 on the decoded values: against float64 over the same
+// stored rows it is held to the same bound. What the rounding to bf16 / fp8 itself costs against
+// fp32 rows is test_kv_precision's and the tiny-k2 eval's to measure, not this test's.
 constexpr double kFastTol = kExactTol;
 // A control must move the output by at least this many tolerances to count as seen.
 constexpr double kControlFactor = 100.0;
@@ -175,11 +174,14 @@ int64_t pool_resident_bytes(const BlockPool& b) {
   return n * page;
 }
 
+const char* dtype_name(int dtype) { return dtype == KK_KV_F32 ? "fp32" : dtype == KK_KV_BF16 ? "bf16" : "fp8"; }
+
 struct World {
   ModelConfig cfg;
   Rope rope;
   YarnRef yarn;
   KvPool pool;
+  int dtype = KK_KV_F32;        // the cache's storage precision (fp32: exact and fast; bf16 / fp8: fast)
   int P = 0, row = 0;
   int32_t distract = -1;
   int64_t distract_blocks = 0;
@@ -197,12 +199,13 @@ bool grow(World& w, int32_t seq, int64_t to, int64_t query_pos) {
     const KvView v = w.pool.view(seq);
     std::vector<float> cos(static_cast<size_t>(w.P / 2)), sin(static_cast<size_t>(w.P / 2));
     std::vector<int32_t> ids;
+    std::vector<float> r(static_cast<size_t>(w.row));
     for (int64_t t = t0; t < t1; ++t) {
       w.rope.cos_sin(t, cos.data(), sin.data());
       for (int l = 0; l < kLayers; ++l) {
-        float* r = f32_row(v, l, t);
-        raw_row(l, t, w.P, is_needle(t, query_pos), r);
-        w.rope.rotate(r + kRank, cos.data(), sin.data());
+        raw_row(l, t, w.P, is_needle(t, query_pos), r.data());
+        w.rope.rotate(r.data() + kRank, cos.data(), sin.data());
+        v.write_row(l, t, r.data());  // rounded to the pool's precision, as Model::attention stores it
       }
       ids.push_back(int32_t(t));
     }
@@ -213,8 +216,9 @@ bool grow(World& w, int32_t seq, int64_t to, int64_t query_pos) {
       CHECK(st.ok(), "distractor reserve: %s", st.message().c_str());
       if (!st.ok()) return false;
       const KvView dv = w.pool.view(w.distract);
+      const std::vector<float> nan_row(static_cast<size_t>(w.row), std::nanf(""));
       for (int64_t t = dl; t < dl + B; ++t)
-        for (int l = 0; l < kLayers; ++l) std::fill(f32_row(dv, l, t), f32_row(dv, l, t) + w.row, std::nanf(""));
+        for (int l = 0; l < kLayers; ++l) dv.write_row(l, t, nan_row.data());
       std::vector<int32_t> did(size_t(B), -1);
       w.pool.append(w.distract, did.data(), B);
       ++w.distract_blocks;
@@ -223,9 +227,21 @@ bool grow(World& w, int32_t seq, int64_t to, int64_t query_pos) {
   }
   // Rows past the end of the last block: garbage an attention must not read.
   const KvView v = w.pool.view(seq);
+  const std::vector<float> nan_row(static_cast<size_t>(w.row), std::nanf(""));
   for (int64_t t = to; t < (to + B - 1) / B * B; ++t)
-    for (int l = 0; l < kLayers; ++l) std::fill(f32_row(v, l, t), f32_row(v, l, t) + w.row, std::nanf(""));
+    for (int l = 0; l < kLayers; ++l) v.write_row(l, t, nan_row.data());
   return true;
+}
+
+// Rewrites row t of every layer of a sequence as a plain (non-needle) row.
+void write_plain_row(const World& w, const KvView& v, int64_t t) {
+  std::vector<float> cs(static_cast<size_t>(w.P / 2)), sn(static_cast<size_t>(w.P / 2)), r(static_cast<size_t>(w.row));
+  w.rope.cos_sin(t, cs.data(), sn.data());
+  for (int l = 0; l < kLayers; ++l) {
+    raw_row(l, t, w.P, false, r.data());
+    w.rope.rotate(r.data() + kRank, cs.data(), sn.data());
+    v.write_row(l, t, r.data());
+  }
 }
 
 // Max over heads of |a - b| / scale, NaN-propagating.
@@ -267,16 +283,25 @@ RefOut reference(World& w, int32_t seq, int64_t query_pos, const std::vector<flo
   std::vector<float> raw(static_cast<size_t>(w.row)), want(static_cast<size_t>(w.row));
   std::vector<float> cs(static_cast<size_t>(half)), sn(static_cast<size_t>(half));
   std::vector<double> kerr(static_cast<size_t>(half));
+  // The rows as the cache holds them, decoded to fp32 by the shared layout (kernels/common/kk_kv.h).
+  const int64_t row_bytes = w.pool.blocks().row_bytes();
+  std::vector<float> deq(size_t(n_ctx) * size_t(w.row));
+  std::vector<kk_u8> want_bytes(static_cast<size_t>(row_bytes));
   std::vector<const float*> rows(static_cast<size_t>(n_ctx));
+  const bool f32 = w.dtype == KK_KV_F32;
   for (int64_t t = 0; t < n_ctx; ++t) {
-    const float* row = reinterpret_cast<const float*>(w.pool.blocks().data(table[size_t(t / B)])) + (int64_t(kLayer) * B + t % B) * w.row;
+    const uint8_t* rb = w.pool.blocks().data(table[size_t(t / B)]) + (int64_t(kLayer) * B + t % B) * row_bytes;
+    float* row = &deq[size_t(t) * size_t(w.row)];
+    for (int i = 0; i < w.row; ++i) row[i] = kk_kv_load(rb, w.dtype, i);
     rows[size_t(t)] = row;
-    // 1. the row is what was written for position t (raw c_kv, k_pe rotated by the engine's rope)
+    // 1. the row is what was written for position t (raw c_kv, k_pe rotated by the engine's rope,
+    // stored in the pool's precision): byte for byte
     raw_row(kLayer, t, P, is_needle(t, query_pos), raw.data());
     want = raw;
     w.rope.cos_sin(t, cs.data(), sn.data());
     w.rope.rotate(want.data() + kRank, cs.data(), sn.data());
-    if (!std::equal(want.begin(), want.end(), row)) ++r.row_mismatches;
+    kk_kv_store_row(want.data(), w.row, w.dtype, want_bytes.data());
+    if (!std::equal(want_bytes.begin(), want_bytes.end(), rb)) ++r.row_mismatches;
     rotate_d(raw.data() + kRank, P, double(t), w.yarn, kd.data());
     for (int i = 0; i < half; ++i) kerr[size_t(i)] = qerr[size_t(i)] + angle_err(double(t), i, w.yarn);
     for (int i = 0; i < kRank; ++i) r.cmax = std::max(r.cmax, std::fabs(double(row[i])));
@@ -295,7 +320,9 @@ RefOut reference(World& w, int32_t seq, int64_t query_pos, const std::vector<flo
       s1[size_t(t) * kHeads + h] = a * w.yarn.softmax_scale;
       s2[size_t(t) * kHeads + h] = b * w.yarn.softmax_scale;
       const double dev = std::fabs(a - b);
-      if (!(dev <= bound)) ++r.score_over;
+      // The angle bound is for fp32 rows; a bf16 / fp8 row adds its rounding (checked by
+      // test_kv_precision), so only the fp32 cache is held to it here.
+      if (f32 && !(dev <= bound)) ++r.score_over;
       r.score_dev = std::max(r.score_dev, dev * w.yarn.softmax_scale);
     }
   }
@@ -360,39 +387,47 @@ void check_position(World& w, int32_t seq, int64_t query_pos, ThreadPool& thread
     ops.mla_decode_attention(q_lat.data(), qp.data(), pg, n_ctx, kHeads, kRank, P, scale, out.data());
     return out;
   };
-  const std::vector<float> exact = run(false, w.rope.softmax_scale, pages);
+  // Exact mode runs on an fp32 cache only (the engine refuses it with bf16 / fp8).
+  const bool f32 = w.dtype == KK_KV_F32;
+  const char* dt = dtype_name(w.dtype);
   const std::vector<float> fast = run(true, w.rope.softmax_scale, pages);
-  const double e_exact = max_err(ref.same, exact, ref.cmax), e_fast = max_err(ref.same, fast, ref.cmax);
-  CHECK(e_exact <= kExactTol, "pos %lld exact: max |attn - float64| / max|c| = %.3g > %.3g", (long long)query_pos,
-        e_exact, kExactTol);
-  CHECK(e_fast <= kFastTol, "pos %lld fast: max |attn - float64| / max|c| = %.3g > %.3g", (long long)query_pos,
+  const std::vector<float> exact = f32 ? run(false, w.rope.softmax_scale, pages) : fast;
+  const double e_exact = f32 ? max_err(ref.same, exact, ref.cmax) : -1, e_fast = max_err(ref.same, fast, ref.cmax);
+  CHECK(!f32 || e_exact <= kExactTol, "%s pos %lld exact: max |attn - float64| / max|c| = %.3g > %.3g", dt,
+        (long long)query_pos, e_exact, kExactTol);
+  CHECK(e_fast <= kFastTol, "%s pos %lld fast: max |attn - float64| / max|c| = %.3g > %.3g", dt, (long long)query_pos,
         e_fast, kFastTol);
-  // 3b. against float64 rope: every score differs by ≤ Δ (measured above), so each softmax weight
-  // by a factor within e^{±2Δ} and the output by ≤ (e^{2Δ} − 1)·max_t |c_t − o|.
+  // 3b. against float64 rope (fp32 cache): every score differs by ≤ Δ (measured above), so each
+  // softmax weight by a factor within e^{±2Δ} and the output by ≤ (e^{2Δ} − 1)·max_t |c_t − o|.
   CHECK(ref.score_over == 0, "pos %lld: %lld scores off float64 YaRN rope by more than the float32 angle error",
         (long long)query_pos, (long long)ref.score_over);
   const double rope_bound = (std::expm1(2 * ref.score_dev) * ref.spread) / ref.cmax + kExactTol;
-  const double e_rope = max_err(ref.rope64, exact, ref.cmax);
+  const double e_rope = f32 ? max_err(ref.rope64, exact, ref.cmax) : -1;
   CHECK(e_rope <= rope_bound, "pos %lld: attention vs float64-rope attention %.3g > bound %.3g", (long long)query_pos,
         e_rope, rope_bound);
 
   // 4. controls: the checks above see a scale without YaRN's mscale², and a foreign block.
   const float plain_scale = float(1.0 / std::sqrt(double(w.cfg.qk_head_dim())));
-  const double e_scale = max_err(ref.same, run(false, plain_scale, pages), ref.cmax);
+  const double e_scale = max_err(ref.same, run(!f32, plain_scale, pages), ref.cmax);
   CHECK(e_scale >= kControlFactor * kExactTol, "pos %lld: the scale without mscale^2 moves the output only %.3g",
         (long long)query_pos, e_scale);
   std::vector<const uint8_t*> foreign(ptrs);
   std::vector<const uint8_t*> dptrs;
   w.pool.view(w.distract).layer(kLayer, &dptrs);
   foreign[foreign.size() / 2] = dptrs.front();
-  const double e_block = max_err(ref.same, run(false, w.rope.softmax_scale, KvPages{foreign.data(), pages.block_tokens, pages.row, pages.dtype, pages.row_bytes}), ref.cmax);
+  const double e_block = max_err(ref.same, run(!f32, w.rope.softmax_scale, KvPages{foreign.data(), pages.block_tokens, pages.row, pages.dtype, pages.row_bytes}), ref.cmax);
   CHECK(!(e_block <= kControlFactor * kExactTol), "pos %lld: a foreign block in the table went unseen (%.3g)",
         (long long)query_pos, e_block);
 
-  std::printf("pos %7lld (n_ctx %7lld, %5zu blocks): exact err %.2e, fast err %.2e (tol %.0e); vs float64 rope %.2e "
-              "(bound %.2e, score dev %.2e); controls: no-mscale %.2e, foreign block %g\n",
-              (long long)query_pos, (long long)n_ctx, ptrs.size(), e_exact, e_fast, kExactTol, e_rope, rope_bound,
-              ref.score_dev, e_scale, e_block);
+  if (f32)
+    std::printf("%s pos %7lld (n_ctx %7lld, %5zu blocks): exact err %.2e, fast err %.2e (tol %.0e); vs float64 rope "
+                "%.2e (bound %.2e, score dev %.2e); controls: no-mscale %.2e, foreign block %g\n",
+                dt, (long long)query_pos, (long long)n_ctx, ptrs.size(), e_exact, e_fast, kExactTol, e_rope, rope_bound,
+                ref.score_dev, e_scale, e_block);
+  else
+    std::printf("%s pos %7lld (n_ctx %7lld, %5zu blocks): fast err %.2e over the stored rows (tol %.0e); "
+                "controls: no-mscale %.2e, foreign block %g\n",
+                dt, (long long)query_pos, (long long)n_ctx, ptrs.size(), e_fast, kFastTol, e_scale, e_block);
 }
 
 // 5. the pool's bytes: what it holds is exactly the blocks the sequences and the cache hold.
@@ -408,8 +443,110 @@ int64_t blocks_for(int64_t tokens) { return (tokens + kBlockTokens - 1) / kBlock
 
 }  // namespace
 
+// The whole growth (A, C from A's prefix, C to the full context) on a pool of w.dtype.
+void scenario(World& w) {
+  Status st;
+  // The budget: C's full context, the distractor's blocks, A's partial last block that stays
+  // cached after C copies it, and two spare blocks.
+  const int64_t full = kPosFull + 1;
+  const int64_t need_blocks = blocks_for(full) + blocks_for(full) / kDistractEvery + 1 + 2;
+  const int64_t page = sysconf(_SC_PAGESIZE);
+  const int64_t row_bytes = KK_KV_ROW_BYTES(w.dtype, w.row);
+  const int64_t block_bytes = (int64_t(kLayers) * kBlockTokens * row_bytes + page - 1) / page * page;
+  st = w.pool.init(need_blocks * block_bytes, kLayers, w.row, w.dtype);
+  CHECK(st.ok(), "pool init: %s", st.message().c_str());
+  if (!st.ok()) return;
+  CHECK(w.pool.blocks().block_bytes() == block_bytes, "block bytes %lld, want %lld (layers x tokens x row bytes, pages)",
+        (long long)w.pool.blocks().block_bytes(), (long long)block_bytes);
+  CHECK(w.pool.bytes_per_token() == int64_t(kLayers) * row_bytes, "%s bytes per token %lld", dtype_name(w.dtype),
+        (long long)w.pool.bytes_per_token());
+  CHECK(w.pool.blocks().n_blocks() == need_blocks && w.pool.capacity_bytes() <= need_blocks * block_bytes,
+        "capacity %lld blocks for a budget of %lld", (long long)w.pool.blocks().n_blocks(), (long long)need_blocks);
+
+  ThreadPool threads(kThreads);
+  const int64_t res0 = pool_resident_bytes(w.pool.blocks());
+  CHECK(res0 == 0, "a fresh pool has %lld bytes resident", (long long)res0);
+  int32_t a = -1, c = -1;
+  w.pool.alloc(&w.distract);
+  w.pool.alloc(&a);
+
+  // A: 70,001 tokens, decode at 70,000.
+  if (!grow(w, a, kPosA + 1, kPosA)) return;
+  check_accounting(w, blocks_for(kPosA + 1) + w.distract_blocks, "A at 70,001");
+  check_position(w, a, kPosA, threads);
+
+  // A into the prefix cache; C takes that prefix and grows past it (its first write copies A's
+  // partial last block, which stays cached for A's tokens).
+  w.pool.cache_sequence(a);
+  const std::vector<int32_t> a_ids = w.pool.tokens(a);
+  w.pool.release(a);
+  w.pool.alloc(&c);
+  std::vector<int32_t> c_ids(a_ids);
+  c_ids.push_back(-7);  // C's next token differs from anything cached
+  const int64_t hit = w.pool.attach_prefix(c, c_ids.data(), int64_t(c_ids.size()));
+  CHECK(hit == kPosA + 1, "C's cached prefix %lld tokens, want %lld", (long long)hit, (long long)(kPosA + 1));
+  // The needle at A's query position 70,000 is part of the shared prefix; C's own rows start after.
+  if (!grow(w, c, kPosC + 1, kPosC)) return;
+  check_accounting(w, blocks_for(kPosC + 1) + 1 + w.distract_blocks, "C at 131,073");
+
+  // reference() regenerates each row by position with the needles of the query it checks: row
+  // 70,000 was A's query row (a needle); C's copy of it is rewritten as a plain row.
+  {
+    // The row lives in the block C copied on write: A's cached block must keep A's row.
+    std::vector<int32_t> shared;
+    const int64_t back = w.pool.share_cached(a_ids.data(), int64_t(a_ids.size()), &shared);
+    CHECK(back == kPosA + 1, "A's prefix still cached (%lld)", (long long)back);
+    const KvView cv = w.pool.view(c);
+    CHECK(shared.back() != cv.table[size_t(kPosA / kBlockTokens)], "C's partial block was copied on write");
+    write_plain_row(w, cv, kPosA);
+    // A's cached copy of that row still holds A's needle, byte for byte.
+    const uint8_t* ar = w.pool.blocks().data(shared.back()) + (int64_t(kLayer) * kBlockTokens + kPosA % kBlockTokens) * row_bytes;
+    std::vector<float> want(static_cast<size_t>(w.row)), cs(static_cast<size_t>(w.P / 2)), sn(static_cast<size_t>(w.P / 2));
+    raw_row(kLayer, kPosA, w.P, true, want.data());
+    w.rope.cos_sin(kPosA, cs.data(), sn.data());
+    w.rope.rotate(want.data() + kRank, cs.data(), sn.data());
+    std::vector<kk_u8> wb(static_cast<size_t>(row_bytes));
+    kk_kv_store_row(want.data(), w.row, w.dtype, wb.data());
+    CHECK(std::equal(wb.begin(), wb.end(), ar), "A's cached row 70,000 changed by C's write");
+    w.pool.unref(shared);
+  }
+  check_position(w, c, kPosC, threads);
+
+  // C to K2-Thinking's full 262,144: decode at the last position.
+  if (!grow(w, c, full, kPosFull)) return;
+  const int64_t expect = blocks_for(full) + 1 + w.distract_blocks;
+  check_accounting(w, expect, "C at 262,144");
+  // Row 131,072 was a needle for C's previous query: C's rows now follow kPosFull's needles.
+  write_plain_row(w, w.pool.view(c), kPosC);
+  check_position(w, c, kPosFull, threads);
+
+  // 5. memory: what is resident is the blocks in use; past the budget a reservation is refused.
+  const int64_t res1 = pool_resident_bytes(w.pool.blocks());
+  const double in_use = double(expect) * double(block_bytes);
+  CHECK(double(res1) >= in_use && double(res1) <= in_use + kResidentSlackBytes,
+        "the pool has %.1f MB resident for %.1f MB of blocks in use", res1 / 1e6, in_use / 1e6);
+  const int64_t cap = w.pool.capacity_tokens();
+  st = w.pool.reserve(c, cap + 1);
+  CHECK(!st.ok() && st.message().find("KV pool exhausted") != std::string::npos,
+        "a reservation past the budget: %s", st.ok() ? "accepted" : st.message().c_str());
+  CHECK(w.pool.length(c) == full, "the refused reservation changed C's length (%lld)", (long long)w.pool.length(c));
+  check_accounting(w, expect - 1, "after the refusal (A's copied block evicted trying)");
+
+  w.pool.release(c);
+  w.pool.release(w.distract);
+  w.pool.clear_cache();
+  check_accounting(w, 0, "all released");
+  const int64_t res2 = pool_resident_bytes(w.pool.blocks());
+  CHECK(res2 >= 0 && double(res2) <= kResidentSlackBytes, "after freeing every block %.1f MB stay resident", res2 / 1e6);
+  std::printf("%s pool: %lld blocks of %lld bytes (%lld bytes/token); resident %.1f MB for the %lld blocks in use "
+              "at 262,144 tokens (%.1f MB), %.1f MB after release\n",
+              dtype_name(w.dtype), (long long)need_blocks, (long long)block_bytes, (long long)w.pool.bytes_per_token(), res1 / 1e6,
+              (long long)expect, in_use / 1e6, res2 / 1e6);
+  return;
+}
+
 int main() {
-  World w;
+  World w;  // the config and rope checks; each cache precision then gets a World of its own
   const std::string path = shared_dir() + "/specs/kimi-k2-thinking.config.json";
   std::ifstream f(path);
   CHECK(f.good(), "cannot read %s", path.c_str());
@@ -440,110 +577,15 @@ int main() {
   CHECK(std::fabs(w.rope.attention_factor - w.yarn.attention_factor) <= 1e-7, "attention factor %g, want %g",
         w.rope.attention_factor, w.yarn.attention_factor);
 
-  // The budget: C's full context, the distractor's blocks, A's partial last block that stays
-  // cached after C copies it, and two spare blocks.
-  const int64_t full = kPosFull + 1;
-  const int64_t need_blocks = blocks_for(full) + blocks_for(full) / kDistractEvery + 1 + 2;
-  const int64_t page = sysconf(_SC_PAGESIZE);
-  const int64_t block_bytes = (int64_t(kLayers) * kBlockTokens * w.row * 4 + page - 1) / page * page;
-  st = w.pool.init(need_blocks * block_bytes, kLayers, w.row);
-  CHECK(st.ok(), "pool init: %s", st.message().c_str());
-  if (!st.ok()) return kk_test::finish("test_long_context");
-  CHECK(w.pool.blocks().block_bytes() == block_bytes, "block bytes %lld, want %lld (layers x tokens x row x 4, pages)",
-        (long long)w.pool.blocks().block_bytes(), (long long)block_bytes);
-  CHECK(w.pool.bytes_per_token() == int64_t(kLayers) * w.row * 4, "bytes per token %lld", (long long)w.pool.bytes_per_token());
-  CHECK(w.pool.blocks().n_blocks() == need_blocks && w.pool.capacity_bytes() <= need_blocks * block_bytes,
-        "capacity %lld blocks for a budget of %lld", (long long)w.pool.blocks().n_blocks(), (long long)need_blocks);
-
-  ThreadPool threads(kThreads);
-  const int64_t res0 = pool_resident_bytes(w.pool.blocks());
-  CHECK(res0 == 0, "a fresh pool has %lld bytes resident", (long long)res0);
-  int32_t a = -1, c = -1;
-  w.pool.alloc(&w.distract);
-  w.pool.alloc(&a);
-
-  // A: 70,001 tokens, decode at 70,000.
-  if (!grow(w, a, kPosA + 1, kPosA)) return kk_test::finish("test_long_context");
-  check_accounting(w, blocks_for(kPosA + 1) + w.distract_blocks, "A at 70,001");
-  check_position(w, a, kPosA, threads);
-
-  // A into the prefix cache; C takes that prefix and grows past it (its first write copies A's
-  // partial last block, which stays cached for A's tokens).
-  w.pool.cache_sequence(a);
-  const std::vector<int32_t> a_ids = w.pool.tokens(a);
-  w.pool.release(a);
-  w.pool.alloc(&c);
-  std::vector<int32_t> c_ids(a_ids);
-  c_ids.push_back(-7);  // C's next token differs from anything cached
-  const int64_t hit = w.pool.attach_prefix(c, c_ids.data(), int64_t(c_ids.size()));
-  CHECK(hit == kPosA + 1, "C's cached prefix %lld tokens, want %lld", (long long)hit, (long long)(kPosA + 1));
-  // The needle at A's query position 70,000 is part of the shared prefix; C's own rows start after.
-  if (!grow(w, c, kPosC + 1, kPosC)) return kk_test::finish("test_long_context");
-  check_accounting(w, blocks_for(kPosC + 1) + 1 + w.distract_blocks, "C at 131,073");
-
-  // reference() regenerates each row by position with the needles of the query it checks: row
-  // 70,000 was A's query row (a needle); C's copy of it is rewritten as a plain row.
-  {
-    // The row lives in the block C copied on write: A's cached block must keep A's row.
-    std::vector<int32_t> shared;
-    const int64_t back = w.pool.share_cached(a_ids.data(), int64_t(a_ids.size()), &shared);
-    CHECK(back == kPosA + 1, "A's prefix still cached (%lld)", (long long)back);
-    const KvView cv = w.pool.view(c);
-    CHECK(shared.back() != cv.table[size_t(kPosA / kBlockTokens)], "C's partial block was copied on write");
-    std::vector<float> cs(static_cast<size_t>(w.P / 2)), sn(static_cast<size_t>(w.P / 2));
-    w.rope.cos_sin(kPosA, cs.data(), sn.data());
-    for (int l = 0; l < kLayers; ++l) {
-      float* r = f32_row(cv, l, kPosA);
-      raw_row(l, kPosA, w.P, false, r);
-      w.rope.rotate(r + kRank, cs.data(), sn.data());
-    }
-    // A's cached copy of that row still holds A's needle.
-    const float* ar = reinterpret_cast<const float*>(w.pool.blocks().data(shared.back())) + (int64_t(kLayer) * kBlockTokens + kPosA % kBlockTokens) * w.row;
-    std::vector<float> want(static_cast<size_t>(w.row));
-    raw_row(kLayer, kPosA, w.P, true, want.data());
-    CHECK(std::equal(want.begin(), want.begin() + kRank, ar), "A's cached row 70,000 changed by C's write");
-    w.pool.unref(shared);
+  for (int dtype : {KK_KV_F32, KK_KV_BF16, KK_KV_FP8}) {
+    World d;
+    d.cfg = w.cfg;
+    d.rope = w.rope;
+    d.yarn = w.yarn;
+    d.P = w.P;
+    d.row = w.row;
+    d.dtype = dtype;
+    scenario(d);
   }
-  check_position(w, c, kPosC, threads);
-
-  // C to K2-Thinking's full 262,144: decode at the last position.
-  if (!grow(w, c, full, kPosFull)) return kk_test::finish("test_long_context");
-  const int64_t expect = blocks_for(full) + 1 + w.distract_blocks;
-  check_accounting(w, expect, "C at 262,144");
-  // Row 131,072 was a needle for C's previous query: C's rows now follow kPosFull's needles.
-  {
-    const KvView cv = w.pool.view(c);
-    std::vector<float> cs(static_cast<size_t>(w.P / 2)), sn(static_cast<size_t>(w.P / 2));
-    w.rope.cos_sin(kPosC, cs.data(), sn.data());
-    for (int l = 0; l < kLayers; ++l) {
-      float* r = f32_row(cv, l, kPosC);
-      raw_row(l, kPosC, w.P, false, r);
-      w.rope.rotate(r + kRank, cs.data(), sn.data());
-    }
-  }
-  check_position(w, c, kPosFull, threads);
-
-  // 5. memory: what is resident is the blocks in use; past the budget a reservation is refused.
-  const int64_t res1 = pool_resident_bytes(w.pool.blocks());
-  const double in_use = double(expect) * double(block_bytes);
-  CHECK(double(res1) >= in_use && double(res1) <= in_use + kResidentSlackBytes,
-        "the pool has %.1f MB resident for %.1f MB of blocks in use", res1 / 1e6, in_use / 1e6);
-  const int64_t cap = w.pool.capacity_tokens();
-  st = w.pool.reserve(c, cap + 1);
-  CHECK(!st.ok() && st.message().find("KV pool exhausted") != std::string::npos,
-        "a reservation past the budget: %s", st.ok() ? "accepted" : st.message().c_str());
-  CHECK(w.pool.length(c) == full, "the refused reservation changed C's length (%lld)", (long long)w.pool.length(c));
-  check_accounting(w, expect - 1, "after the refusal (A's copied block evicted trying)");
-
-  w.pool.release(c);
-  w.pool.release(w.distract);
-  w.pool.clear_cache();
-  check_accounting(w, 0, "all released");
-  const int64_t res2 = pool_resident_bytes(w.pool.blocks());
-  CHECK(res2 >= 0 && double(res2) <= kResidentSlackBytes, "after freeing every block %.1f MB stay resident", res2 / 1e6);
-  std::printf("pool: %lld blocks of %lld bytes (%lld bytes/token); resident %.1f MB for the %lld blocks in use "
-              "at 262,144 tokens (%.1f MB), %.1f MB after release\n",
-              (long long)need_blocks, (long long)block_bytes, (long long)w.pool.bytes_per_token(), res1 / 1e6,
-              (long long)expect, in_use / 1e6, res2 / 1e6);
   return kk_test::finish("test_long_context");
 }
