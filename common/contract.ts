@@ -51,6 +51,9 @@ export const SamplingSchema = z.object({
   thinking: z.boolean().optional(),
 });
 export type Sampling = z.infer<typeof SamplingSchema>;
+/** The sampler's own knobs (what an engine or a remote is given): Sampling less `thinking`, which
+ *  picks the prompt in the text layer. */
+export type SamplerSettings = Omit<Sampling, 'thinking'>;
 
 export const FinishReasonSchema = z.enum(['stop', 'length', 'tool_calls', 'cancelled', 'error']);
 

@@ -4,7 +4,8 @@ import { useEffect, useState } from 'react';
 import type { Sampling } from '../contract.ts';
 import { useApp } from '../store/index.ts';
 
-type SamplingKey = 'temperature' | 'topP' | 'topK' | 'minP' | 'repetitionPenalty' | 'maxTokens' | 'seed';
+/** The contract's sampler knobs the panel sets (the two OpenAI-style penalties are for API clients). */
+type SamplingKey = Exclude<keyof Sampling, 'thinking' | 'presencePenalty' | 'frequencyPenalty'>;
 const SAMPLING_FIELDS: Array<{ key: SamplingKey; label: string; id: string; step: number; min: number; max: number; int?: boolean }> = [
   { key: 'temperature', label: 'Temperature', id: 'temperature', step: 0.05, min: 0, max: 5 },
   { key: 'topP', label: 'Top-p', id: 'top-p', step: 0.01, min: 0.01, max: 1 },

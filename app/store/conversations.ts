@@ -67,7 +67,7 @@ export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set, 
       if (!id) return;
       try {
         const c = await api.getConversation({ conversationId: id });
-        // A generation that began meanwhile owns the view; its own finish reloads again.
+        // A generation that began meanwhile owns the view; its finish event brings the stored message.
         if (get().activeId === id && !get().generation) show(c);
       } catch { /* the next event or reload will try again */ }
     },

@@ -1,7 +1,7 @@
 // types.ts — the JavaScript face of the native engine (native/binding/). Token ids in, token ids
 // out: text lives in main/text/. Every method that does real work is async and never blocks the
 // event loop; failures reject with an Error whose message names the file and tensor at fault.
-import type { Sampling } from '../../common/contract.ts';
+import type { SamplerSettings } from '../../common/contract.ts';
 import type { KvDtype } from '../../common/kv-cache.ts';
 
 export interface LoadOptions {
@@ -36,7 +36,7 @@ export interface ModelInfo {
 /** The contract's sampler settings (SamplingSchema, declared once in common/contract.ts; the
  *  addon's C++ parser reads the same names; temperature 0 = greedy) plus the ids that end
  *  generation. `thinking` is not one: it picks the prompt, in the text layer. */
-export type SamplingOptions = Omit<Sampling, 'thinking'> & { stopIds?: number[] };
+export type SamplingOptions = SamplerSettings & { stopIds?: number[] };
 
 export interface GenerateOptions extends SamplingOptions {
   signal?: AbortSignal;

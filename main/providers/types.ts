@@ -5,20 +5,11 @@
 // remote applies its own template and parsers). Both speak the same events, so the recorder,
 // the reasoning view, tool approval and history do not care which one ran.
 import type { ChatMessage, FinishReason, OutputEvent, ToolSpec } from '../../common/chat-types.ts';
+import type { SamplerSettings } from '../../common/contract.ts';
 import type { ProviderCapabilities } from '../../common/providers.ts';
 
-/** Sampling in the provider's terms (absent: the provider's or model's default). */
-export interface ProviderSampling {
-  temperature?: number;
-  topP?: number;
-  topK?: number;
-  minP?: number;
-  repetitionPenalty?: number;
-  presencePenalty?: number;
-  frequencyPenalty?: number;
-  seed?: number;
-  maxTokens?: number;
-}
+/** Sampling as a provider gets it: the contract's sampler knobs (absent: the provider's or model's default). */
+export type ProviderSampling = SamplerSettings;
 
 export interface ProviderRequest {
   messages: ChatMessage[];

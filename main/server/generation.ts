@@ -9,6 +9,7 @@
 // are handled here the same way, and the remote's failures become 502s (its refusal of the
 // request itself a 400) that name it.
 import type { ChatMessage, FinishReason, OutputEvent, ToolSpec } from '../../common/chat-types.ts';
+import type { SamplerSettings } from '../../common/contract.ts';
 import type { GenerateResult, SamplingOptions } from '../engine/types.ts';
 import type { RemoteEndpoint } from '../../common/providers.ts';
 import { gatewayModels, routeModel, runOnRemote } from '../providers/gateway-route.ts';
@@ -28,7 +29,8 @@ export const MAX_STOP_STRINGS = 16;
 
 export type GenEvent = Exclude<OutputEvent, { type: 'finish' }>;
 
-export interface EngineSampling { temperature?: number; topP?: number; topK?: number; seed?: number; presencePenalty?: number; frequencyPenalty?: number }
+/** The sampler knobs the /v1 routes read from a request (the completion budget travels as maxTokens). */
+export type EngineSampling = Pick<SamplerSettings, 'temperature' | 'topP' | 'topK' | 'seed' | 'presencePenalty' | 'frequencyPenalty'>;
 
 export interface GenInput {
   /** A chat rendered with the template, or raw prompt text (legacy completions). */
@@ -213,7 +215,7 @@ export class ServerGeneration {
     try {
       const r = await runOnRemote(provider, {
         messages: p.chat!.messages, tools: p.chat!.tools,
-        sampling: { temperature: s.temperature, topP: s.topP, topK: s.topK, seed: s.seed, presencePenalty: s.presencePenalty, frequencyPenalty: s.frequencyPenalty, maxTokens: p.maxTokens ?? undefined },
+        sampling: { ...s, maxTokens: p.maxTokens ?? undefined },
       }, signal, (e) => deliver([e]));
       return { reason: r.finishReason, finishParse: (x) => x, promptTokens: r.promptTokens ?? 0, cachedTokens: r.cachedTokens, completionTokens: r.completionTokens, firstTokenAt: r.firstTokenAt };
     } catch (e) {

@@ -15,7 +15,7 @@ import {
   type Timings, type ToolCallRecord,
 } from '../../common/contract.ts';
 import type { DocumentPart } from '../../common/attachments.ts';
-import type { ContextCount } from '../../common/contract.ts';
+import type { ContextCount, SamplerSettings } from '../../common/contract.ts';
 import type { GenerateResult, SamplingOptions } from '../engine/types.ts';
 import { measureContext } from './context-meter.ts';
 import type { KvSnapshots } from './kv-snapshots.ts';
@@ -275,10 +275,7 @@ export class ChatService {
       const caps = remote.capabilities();
       const rec = new MessageRecorder(writer, null, base, 0, caps.maxContext ?? 0, (e) => this.emit(e));
       const s = this.resolveSampling(reqSampling, remote);
-      const sampling: ProviderSampling = {
-        temperature: s.temperature, topP: s.topP, topK: s.topK, minP: s.minP, repetitionPenalty: s.repetitionPenalty,
-        presencePenalty: s.presencePenalty, frequencyPenalty: s.frequencyPenalty, seed: s.seed, maxTokens: s.maxTokens,
-      };
+      const sampling: ProviderSampling = samplerOf(s);
       let reason: FinishReason = 'stop';
       let error: string | null = null;
       let result: ProviderResult | null = null;
@@ -327,11 +324,7 @@ export class ChatService {
       return failed(`the conversation (${promptTokens} tokens) does not fit the context window (${contextLength}); start a new one or raise the context length`, 'length');
     }
     const maxTokens = Math.min(sampling.maxTokens ?? DEFAULT_MAX_TOKENS, contextLength - promptTokens);
-    const engineOptions: SamplingOptions = {
-      temperature: sampling.temperature, topP: sampling.topP, topK: sampling.topK, minP: sampling.minP,
-      repetitionPenalty: sampling.repetitionPenalty, presencePenalty: sampling.presencePenalty,
-      frequencyPenalty: sampling.frequencyPenalty, seed: sampling.seed, maxTokens, stopIds: model.text.defaults.stopIds,
-    };
+    const engineOptions: SamplingOptions = { ...samplerOf(sampling), maxTokens, stopIds: model.text.defaults.stopIds };
 
     const rec = new MessageRecorder(writer, model.text.parser(toolNames, { startInReasoning: prompt.startsInReasoning }), base, promptTokens, contextLength, (e) => this.emit(e));
     let engineReason: FinishReason = 'stop';
@@ -408,6 +401,11 @@ export class ChatService {
     }
     return parentId;
   }
+}
+
+/** The sampler's knobs of a message's sampling: `thinking` picked the prompt and goes no further. */
+function samplerOf({ thinking: _thinking, ...knobs }: Sampling): SamplerSettings {
+  return knobs;
 }
 
 /** Calls that never ran end as errors saying why (the one place tool calls are settled). */

@@ -54,6 +54,13 @@ describe('direction inside main/', () => {
       expect(await lint(file, addon(from)), `${file} <- ${from}`).toEqual([]);
     }
   });
+  it('only store/ opens the database', async () => {
+    const sql = "import Database from 'better-sqlite3'; export const d = Database;";
+    for (const file of ['main/services/x.ts', 'main/server/x.ts', 'main/cli/commands/x.ts', 'main/engine/x.ts', 'main/host/engine-process.ts', 'main/text/x.ts', 'main/x.ts']) {
+      expect(await lint(file, sql), file).toEqual([expect.stringMatching(/SQL lives only in main\/store/)]);
+    }
+    expect(await lint('main/store/x.ts', sql)).toEqual([]);
+  });
   it('the checkout paths and the engine types are for everyone', async () => {
     expect(await lint('main/services/x.ts', "import { REPO_ROOT } from '../paths.ts'; import type { NativeModel } from '../engine/types.ts'; export type M = NativeModel; export const r = REPO_ROOT;")).toEqual([]);
   });
