@@ -1,6 +1,9 @@
 // test_loader_malformed.cpp — a corpus of malformed checkpoints generated from tiny-k2: each must
-// fail with a message naming the file and the tensor or field, and the process must survive.
+// fail with a message naming the file and the tensor or field, and the process must survive. Also
+// the inputs the parser fuzzers found (native/tests/fuzz_regressions/), each checked again.
 #include "loader_test_util.h"
+#include <map>
+#include "parser_checks.h"
 
 // ---------------------------------------------------------------------------------------------
 // Malformed checkpoints.
@@ -208,8 +211,42 @@ static void test_malformed(const std::string& tmp) {
   std::printf("malformed checkpoints: %d cases\n", n);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Inputs with which the parser fuzzers (scripts/fuzz-parsers.sh) once broke a parser's promise,
+// one folder per fuzz target (native/fuzz/fuzz_<target>.cpp): each goes through the same check.
+
+static const char* kFuzzRegressions = "native/tests/fuzz_regressions";
+
+static void test_fuzz_regressions(const std::string& tmp) {
+  // The index check looks for shards next to the index: a folder holding the seeds' shard names.
+  const std::string index_dir = tmp + "/fuzz_index";
+  fs::create_directories(index_dir);
+  for (const std::string& s : kk_parser_checks::index_shard_names()) spit(index_dir + "/" + s, "");
+  const std::map<std::string, std::function<std::string(const std::string&)>> targets = {
+      {"safetensors_header", [](const std::string& b) {
+         return kk_parser_checks::safetensors_header(reinterpret_cast<const uint8_t*>(b.data()), b.size()); }},
+      {"config_json", [](const std::string& b) {
+         return kk_parser_checks::config_json(reinterpret_cast<const uint8_t*>(b.data()), b.size()); }},
+      {"safetensors_index", [&](const std::string& b) {
+         return kk_parser_checks::safetensors_index(reinterpret_cast<const uint8_t*>(b.data()), b.size(), index_dir); }},
+  };
+  int n = 0;
+  for (const auto& [target, check] : targets) {
+    const std::string dir = std::string(kFuzzRegressions) + "/" + target;
+    if (!fs::is_directory(dir)) continue;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      const std::string broken = check(slurp(e.path().string()));
+      CHECK(broken.empty(), "[fuzz %s/%s] %s", target.c_str(), e.path().filename().c_str(), broken.c_str());
+      ++n;
+    }
+  }
+  CHECK(n >= 1, "no fuzz regression inputs under %s (run from the repository root)", kFuzzRegressions);
+  std::printf("fuzz regressions: %d inputs\n", n);
+}
+
 int main() {
   const std::string tmp = make_tmp_dir("test_loader_malformed");
   test_malformed(tmp);
+  test_fuzz_regressions(tmp);
   return finish_loader_test("test_loader_malformed", tmp);
 }

@@ -70,8 +70,20 @@ Status SafetensorsFile::open(const std::string& path, std::shared_ptr<Safetensor
     auto mapping = std::make_shared<Mapping>();
     mapping->addr = addr;
     mapping->len = file_size;
-    const uint8_t* base = static_cast<const uint8_t*>(addr);
+    std::shared_ptr<SafetensorsFile> f;
+    KK_RETURN_IF_ERROR(parse(path, static_cast<const uint8_t*>(addr), file_size, &f));
+    f->mapping_ = mapping;
+    *out = std::move(f);
+    return Status::OK();
+  } catch (const std::exception& e) {
+    return err(path, std::string("cannot read: ") + e.what());
+  }
+}
 
+Status SafetensorsFile::parse(const std::string& path, const uint8_t* base, uint64_t file_size,
+                              std::shared_ptr<SafetensorsFile>* out) {
+  try {
+    if (file_size < 8) return err(path, "truncated: " + std::to_string(file_size) + " bytes, a safetensors file needs at least 8");
     uint64_t header_len = 0;
     for (int i = 0; i < 8; i++) header_len |= uint64_t(base[i]) << (8 * i);
     if (header_len > kSafetensorsMaxHeaderBytes)
@@ -86,7 +98,6 @@ Status SafetensorsFile::open(const std::string& path, std::shared_ptr<Safetensor
 
     std::shared_ptr<SafetensorsFile> f(new SafetensorsFile());
     f->path_ = path;
-    f->mapping_ = mapping;
     const uint64_t data_size = file_size - 8 - header_len;
     const uint8_t* data_base = base + 8 + header_len;
 
@@ -222,7 +233,15 @@ Status read_safetensors_index(const std::string& path, SafetensorsIndex* out) {
     if (!in) return err(path, "cannot open");
     std::stringstream ss;
     ss << in.rdbuf();
-    json j = json::parse(ss.str(), nullptr, false);
+    return parse_safetensors_index(ss.str(), path, out);
+  } catch (const std::exception& e) {
+    return err(path, std::string("cannot read: ") + e.what());
+  }
+}
+
+Status parse_safetensors_index(const std::string& json_text, const std::string& path, SafetensorsIndex* out) {
+  try {
+    json j = json::parse(json_text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return err(path, "not a valid JSON object");
     auto wm = j.find("weight_map");
     if (wm == j.end() || !wm->is_object()) return err(path, "missing field 'weight_map'");

@@ -35,6 +35,11 @@ class SafetensorsFile {
   // and <= kSafetensorsMaxHeaderBytes, header a JSON object, known dtypes, non-negative shapes,
   // data_offsets inside the data area, sizes = numel * dtype size, no two tensors overlapping.
   static Status open(const std::string& path, std::shared_ptr<SafetensorsFile>* out);
+  // The same validation over a file image already in memory (`path` only names it in errors);
+  // the tensors point into `bytes`, which must outlive the result. What open() does after mmap,
+  // and what the parser fuzzer (native/fuzz/) drives.
+  static Status parse(const std::string& path, const uint8_t* bytes, uint64_t size,
+                      std::shared_ptr<SafetensorsFile>* out);
   ~SafetensorsFile();
 
   const std::string& path() const { return path_; }
@@ -70,6 +75,8 @@ struct SafetensorsIndex {
 };
 // Parses the index and checks that every shard it names exists next to it.
 Status read_safetensors_index(const std::string& path, SafetensorsIndex* out);
+// The same for index text already read; shards are looked for in `path`'s folder.
+Status parse_safetensors_index(const std::string& json_text, const std::string& path, SafetensorsIndex* out);
 
 // Streaming writer: declare every tensor first (the header needs all sizes), then write() emits
 // the header and asks each tensor's `fill` for its bytes chunk by chunk, so a multi-GB file never

@@ -3,6 +3,7 @@
 // (DeepseekV3Config) take that default when absent. Errors name the file and the field.
 #include "model/config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <regex>
 
@@ -22,6 +23,11 @@ constexpr int kDefaultMaxPos = 4096;
 constexpr const char* kK25ModelType = "kimi_k25";
 constexpr const char* kK25Architecture = "KimiK25ForConditionalGeneration";
 constexpr const char* kK25TensorPrefix = "language_model.";
+// quantization_config.ignore "re:" patterns: std::regex compiles them by recursion (per nesting
+// level and per term), so a long or deeply nested one overflows the stack (a crash the parser
+// fuzzer found: 10,000 nested groups). Real ones are a few dozen characters (".*self_attn.*").
+constexpr size_t kMaxIgnoreRegexChars = 1024;
+constexpr int kMaxIgnoreRegexDepth = 32;
 // YaRN defaults (HF _compute_yarn_parameters).
 constexpr double kDefaultBetaFast = 32.0, kDefaultBetaSlow = 1.0;
 
@@ -123,6 +129,18 @@ Status parse_rope_scaling(const json& j, const std::string& path, RopeScaling* r
   return Status::OK();
 }
 
+// Deepest group nesting of a regex; counts every unescaped '(' (also inside [...], which only
+// over-counts).
+int regex_group_depth(const std::string& re) {
+  int depth = 0, deepest = 0;
+  for (size_t i = 0; i < re.size(); ++i) {
+    if (re[i] == '\\') ++i;
+    else if (re[i] == '(') deepest = std::max(deepest, ++depth);
+    else if (re[i] == ')' && depth > 0) --depth;
+  }
+  return deepest;
+}
+
 Status parse_quant(const json& j, const std::string& path, QuantConfig* q) {
   *q = QuantConfig();
   auto it = j.find("quantization_config");
@@ -163,7 +181,11 @@ Status parse_quant(const json& j, const std::string& path, QuantConfig* q) {
         if (!e.is_string()) return Status::Error(where + ".ignore' holds a non-string");
         std::string s = e.get<std::string>();
         if (s.rfind("re:", 0) == 0) {
-          try { std::regex re(s.substr(3)); } catch (const std::exception&) {
+          const std::string pattern = s.substr(3);
+          if (pattern.size() > kMaxIgnoreRegexChars || regex_group_depth(pattern) > kMaxIgnoreRegexDepth)
+            return Status::Error(where + ".ignore' holds a regex longer than " + std::to_string(kMaxIgnoreRegexChars) +
+                                 " characters or nested deeper than " + std::to_string(kMaxIgnoreRegexDepth) + " groups");
+          try { std::regex re(pattern); } catch (const std::exception&) {
             return Status::Error(where + ".ignore' entry '" + s + "' is not a valid regex");
           }
         }
@@ -294,7 +316,10 @@ Status parse_wrapped(const json& top, const std::string& path, ModelConfig* c) {
   json text = *tc;
   const std::string own = text.value("model_type", std::string());
   if (own != "kimi_k2" && own != "deepseek_v3") text["model_type"] = "kimi_k2";
-  if (!text.contains("architectures")) text["architectures"] = {"DeepseekV3ForCausalLM"};
+  // The backbone is a DeepseekV3ForCausalLM whatever it says, unless it names another class
+  // (a text_config naming the wrapper itself would make the flat config written back a wrapper).
+  auto ta = text.find("architectures");
+  if (ta == text.end() || is_wrapper(json{{"architectures", *ta}})) text["architectures"] = {"DeepseekV3ForCausalLM"};
   for (const char* k : {"quantization_config", "bos_token_id", "eos_token_id", "tie_word_embeddings"}) {
     auto it = text.find(k);
     if ((it == text.end() || it->is_null()) && top.contains(k)) text[k] = top[k];
