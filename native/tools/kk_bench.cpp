@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   if (!a.parse(argc, argv) || (a.has("model") == a.has("synthetic"))) {
     std::fprintf(stderr, "usage: kk_bench --model DIR | --synthetic k2[:layers=N][:experts=N][:vocab=N]|tiny "
                          "[--prompt-len N] [--gen N] [--threads T] [--mode exact|fast] [--kv-dtype fp32|bf16|fp8] [--q4-layout auto|rows]\n"
+                         "       [--layout-cache DIR]\n"
                          "       [--prefix-len N] [--follow-len N] [--concurrency 1,2,4,8]\n");
     return 2;
   }
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   o.mode = a.str("mode", "exact");
   o.kv_dtype = a.str("kv-dtype", "");
   o.q4_layout = a.str("q4-layout", "auto");
+  o.layout_cache_dir = a.str("layout-cache");
   o.prefix_len = int(a.num("prefix-len", 0));
   o.follow_len = int(a.num("follow-len", 32));
   {

@@ -42,6 +42,7 @@ struct BenchOptions {
   std::string mode = "exact";
   std::string q4_layout = "auto";  // "auto": repacked to x16 where the CPU kernels prefer it | "rows"
   std::string kv_dtype;         // latent cache precision (LoadOptions::kv_dtype; "": the mode's default)
+  std::string layout_cache_dir;    // --model only: LoadOptions::layout_cache_dir
   // Engine sessions (0 / empty: not measured): time to first token of a follow_len-token
   // follow-up after a prefix_len-token prefix (fresh, prefix hit, snapshot restore), and the
   // aggregate decode rate of each number of concurrent sequences.

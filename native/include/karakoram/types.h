@@ -25,6 +25,10 @@ struct LoadOptions {
   // CPU backend: repack Q4 matrices into 16-row interleaved blocks (block_q4x16) at load when
   // the CPU kernels run faster on them; false keeps block_q4 rows (for A/B measurements).
   bool repack_q4 = true;
+  // Non-empty (and with the repack above in effect): the repacked routed experts are written
+  // once under this folder, keyed by the checkpoint's files and the layout version, and mapped
+  // read-only on later loads (a damaged or stale file is rebuilt). Empty: no cache.
+  std::string layout_cache_dir;
 };
 
 // stage: "validate" | "weights" | "repack"; fraction in [0, 1]

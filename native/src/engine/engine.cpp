@@ -107,6 +107,13 @@ Status Engine::load(const std::string& dir, const LoadOptions& opts, const Progr
   ModelWeights w;
   LoaderOptions lo;
   lo.requantize = opts.requantize;
+  lo.threads = opts.threads;
+  // The loader writes / maps block_q4x16 experts only where create() would repack them anyway.
+  const Backend* backend = nullptr;
+  if (!opts.layout_cache_dir.empty() && opts.repack_q4 && cpu::kernels_best().q4x16_native &&
+      find_backend(opts.backend, &backend).ok() && backend->supports(Op::MatMul, DType::Q4X16) &&
+      backend->supports(Op::Moe, DType::Q4X16))
+    lo.layout_cache_dir = opts.layout_cache_dir;
   KK_RETURN_IF_ERROR(load_checkpoint(dir, lo, progress, &w));
   std::unique_ptr<EngineImpl> e;
   KK_RETURN_IF_ERROR(EngineImpl::create(std::move(w), opts, &e));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <sys/resource.h>
 #include <nlohmann/json.hpp>
 #include "cpu/membw.h"
 #include "engine/engine_impl.h"
@@ -48,6 +49,7 @@ Status run_bench(const BenchOptions& o, std::string* json_out) {
   if (o.q4_layout != "auto" && o.q4_layout != "rows")
     return Status::Error("bench: unknown --q4-layout '" + o.q4_layout + "' (auto | rows)");
   lo.repack_q4 = o.q4_layout == "auto";
+  lo.layout_cache_dir = o.layout_cache_dir;
   lo.threads = o.threads;
   if (o.prefix_len < 0 || (o.prefix_len > 0 && o.follow_len <= 0))
     return Status::Error("bench: --prefix-len must not be negative and --follow-len must be positive");
@@ -73,6 +75,10 @@ Status run_bench(const BenchOptions& o, std::string* json_out) {
     e.reset(static_cast<EngineImpl*>(base.release()));
   }
   const double load_s = seconds_since(t_load);
+  // Peak resident set so far (the load's, before the bench's own buffers): mapped cache pages
+  // count once touched, as private copies do.
+  struct rusage ru;
+  const double load_peak_rss_mb = getrusage(RUSAGE_SELF, &ru) == 0 ? double(ru.ru_maxrss) / 1024.0 : 0.0;
   const ModelInfo& info = e->info();
   const ModelConfig& c = e->model().config();
 
@@ -130,6 +136,8 @@ Status run_bench(const BenchOptions& o, std::string* json_out) {
   j["prompt_len"] = o.prompt_len;
   j["gen"] = o.gen;
   j["load_s"] = round3(load_s);
+  j["load_peak_rss_mb"] = round3(load_peak_rss_mb);
+  if (!o.layout_cache_dir.empty()) j["layout_cache_dir"] = o.layout_cache_dir;
   j["weights_gb"] = round3(info.bytes_weights / 1e9);
   j["prefill_tok_s"] = round3(o.prompt_len / prefill_s);
   j["decode_tok_s"] = round3(decode_tok_s);

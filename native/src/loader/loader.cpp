@@ -3,7 +3,12 @@
 #include "loader/loader.h"
 
 #include <exception>
+#include <memory>
+
+#include "core/q4x16.h"
+#include "core/thread_pool.h"
 #include "loader/checkpoint.h"
+#include "loader/layout_cache.h"
 #include "loader/linear.h"
 
 namespace kk {
@@ -148,13 +153,32 @@ Status load(const std::string& dir, const LoaderOptions& opts, const ProgressFn&
   }
   int moe_layers = 0, done = 0;
   for (const auto& p : plans) moe_layers += p.moe;
+  const std::string cache = opts.layout_cache_dir.empty()
+                                ? std::string() : layout_cache_folder(opts.layout_cache_dir, dir, opts.requantize);
+  std::unique_ptr<ThreadPool> pool;
   for (size_t l = 0; l < plans.size(); l++) {
     if (!plans[l].moe) continue;
     MoeWeights& m = w.layers[l].moe;
     Tensor* dst[3] = {&m.gate_exps, &m.up_exps, &m.down_exps};
     for (int k = 0; k < 3; k++) {
       const std::string name = "model.layers." + std::to_string(l) + ".mlp.experts." + kProj[k];
+      const LinearSrc& e0 = plans[l].experts[k][0];
+      const std::vector<int64_t> shape = {int64_t(plans[l].experts[k].size()), e0.out, e0.in};
+      const std::string path = cache.empty() ? std::string() : cache + "/" + name + ".q4x16";
+      std::shared_ptr<void> mapping;
+      if (!path.empty() && layout_cache_map(path, name, shape, dst[k], &mapping, nullptr)) {
+        w.mappings.push_back(std::move(mapping));  // the experts' bytes are never read from the checkpoint
+        if (progress) progress("repack", double(done * 3 + k + 1) / double(moe_layers * 3));
+        continue;
+      }
       KK_RETURN_IF_ERROR(stack_experts(plans[l].experts[k], opts.requantize, name, dst[k]));
+      if (!path.empty() && q4x16_eligible(*dst[k])) {
+        // Missing, stale or damaged: rebuilt from the checkpoint and written anew. A cache that
+        // cannot be written (read-only or full disk) is not an error: this load has the bytes.
+        if (!pool) pool.reset(new ThreadPool(opts.threads));
+        KK_RETURN_IF_ERROR(q4x16_repack(dst[k], pool.get()));
+        (void)layout_cache_write(path, *dst[k]);
+      }
       if (progress) progress("repack", double(done * 3 + k + 1) / double(moe_layers * 3));
     }
     done++;

@@ -6,6 +6,7 @@
 
 namespace kk {
 
+// bytes_repacked counts every matrix in block_q4x16 afterwards, those already so included.
 Status Model::repack_q4x16(ThreadPool* pool, int64_t* bytes_repacked) {
   std::vector<Tensor*> mats;
   for (LayerWeights& l : w_.layers) {
@@ -18,6 +19,10 @@ Status Model::repack_q4x16(ThreadPool* pool, int64_t* bytes_repacked) {
   }
   int64_t bytes = 0;
   for (Tensor* t : mats) {
+    if (t->type == DType::Q4X16) {  // experts the loader mapped from its layout cache
+      bytes += int64_t(t->nbytes());
+      continue;
+    }
     if (!q4x16_eligible(*t)) continue;  // not Q4, or rows not a multiple of 16: stays as it is
     KK_RETURN_IF_ERROR(kk::q4x16_repack(t, pool));
     bytes += int64_t(t->nbytes());

@@ -52,6 +52,11 @@ struct ModelWeights {
 
 struct LoaderOptions {
   bool requantize = true;  // routed experts that are not INT4 -> INT4 (group 32, symmetric)
+  // Non-empty: routed INT4 experts are repacked to block_q4x16 by the loader, written once under
+  // this folder (loader/layout_cache.h) and mapped read-only from it on later loads. Set only
+  // when the engine computes on block_q4x16 (it would repack them itself anyway).
+  std::string layout_cache_dir;
+  int threads = 0;  // for the repack (0: all hardware threads)
 };
 
 }  // namespace kk
