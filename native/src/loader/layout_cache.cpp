@@ -119,6 +119,10 @@ bool layout_cache_map(const std::string& path, const std::string& name, const st
   if (addr == MAP_FAILED) return fail(std::string("mmap: ") + std::strerror(errno));
   const size_t len = size_t(st.st_size);
   std::shared_ptr<void> map(addr, [len](void* p) { munmap(p, len); });
+  // Start reading the file in the background: without it the first decode steps fault the
+  // experts in 4 KiB at a time from disk (K2 slice, 2 threads: 0.3 tok/s on the first 2 tokens
+  // after a cold second load, against 4.2 with the experts in private memory). Advice only.
+  (void)madvise(addr, len, MADV_WILLNEED);
   uint8_t* data = static_cast<uint8_t*>(addr) + kHeaderBytes;
   if (sample_hash(data, want_bytes) != hd.sample_hash) return fail("data checksum mismatch");
   t.data = data;  // a mapped view: no owner (the mapping lives in ModelWeights::mappings)
