@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ADDON_DIR, PLUGIN_BUILD_DIR, PLUGIN_FILE, buildCudaPlugin } from './build-cuda-plugin.mjs';
 
 /** Whether the addon is already built under root (either build type). */
 export function engineBuilt(root) {
@@ -18,7 +19,13 @@ export function engineBuilt(root) {
  *   depsScript  the system-package script (default: this repo's)
  */
 export function ensureEngine(root, { env = process.env, log = console.log, depsScript = join(root, 'scripts', 'install-system-deps.sh') } = {}) {
-  if (engineBuilt(root) || env.KARAKORAM_ADDON) return { ok: true };
+  if (env.KARAKORAM_ADDON) return { ok: true };
+  if (engineBuilt(root)) {
+    // Built before the plugin existed (or before nvcc was installed): build it once; a failed
+    // attempt leaves its build folder, so it is not retried on every start.
+    if (!existsSync(join(root, ADDON_DIR, PLUGIN_FILE)) && !existsSync(join(root, PLUGIN_BUILD_DIR))) buildCudaPlugin(root, { env, log });
+    return { ok: true };
+  }
   if (process.platform === 'linux') {
     log('Checking the system packages the engine build needs (scripts/install-system-deps.sh --build)…');
     const deps = spawnSync('bash', [depsScript, '--build'], { cwd: root, env, stdio: 'inherit' });
@@ -34,5 +41,7 @@ export function ensureEngine(root, { env = process.env, log = console.log, depsS
     log(`The engine did not build: ${why}. The app will start and show the error.`);
     return { ok: false, why };
   }
+  // Optional: a plugin that does not build leaves the CPU engine working (it says why).
+  buildCudaPlugin(root, { env, log });
   return { ok: true };
 }
