@@ -353,6 +353,8 @@ export const EngineStatusSchema = z.object({
   pid: z.number().int().nullable(),      // engine process id (tests kill it to check recovery)
   restarts: z.number().int().min(0),
   backend: z.string().nullable(),
+  /** Which backend the loaded model runs on and why, e.g. "CPU: no CUDA driver found (libcuda.so.1 not loadable)". */
+  backendWhy: z.string().nullable(),
 });
 export type EngineStatus = z.infer<typeof EngineStatusSchema>;
 

@@ -57,6 +57,7 @@ export function ModelPanel() {
           {engine.backend ? ` · ${engine.backend}` : ''}{engine.restarts ? ` · ${engine.restarts} restart${engine.restarts > 1 ? 's' : ''}` : ''}
           {engine.error ? <span className="error-text"> — {engine.error}</span> : null}
         </p>
+        {engine.backendWhy ? <p className="backend-why" data-testid="backend-why">{engine.backendWhy}</p> : null}
         {engine.model && isDemo && (
           <p className="demo-note" data-testid="demo-note">
             <strong>{engine.model.label}.</strong> A 12-million-parameter model with Kimi K2's architecture, trained from scratch on

@@ -5,7 +5,7 @@ import type { ModelSlice, SliceCreator } from './types.ts';
 
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-export const INITIAL_ENGINE: EngineStatus = { state: 'idle', model: null, progress: null, error: null, pid: null, restarts: 0, backend: null };
+export const INITIAL_ENGINE: EngineStatus = { state: 'idle', model: null, progress: null, error: null, pid: null, restarts: 0, backend: null, backendWhy: null };
 
 export const createModelSlice: SliceCreator<ModelSlice> = (set, get, api) => {
   async function describeLoaded(st: EngineStatus) {

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../paths.ts';
 import type {
-  CacheStats, EvalSummary, GenerateOptions, GenerateResult, LoadOptions, LoadProgress, MemoryStats, ModelInfo,
+  CacheStats, CudaProbe, EvalSummary, GenerateOptions, GenerateResult, LoadOptions, LoadProgress, MemoryStats, ModelInfo,
   NativeBinding, NativeModel, PrefillProgress,
 } from './types.ts';
 
@@ -38,6 +38,7 @@ interface RawAddon {
   bench(options: object): Promise<string>;
   synth(options: object, onProgress?: (p: LoadProgress) => void): Promise<void>;
   cpuFeatures(): string[];
+  cudaProbe(): CudaProbe;
 }
 
 function wrapModel(raw: RawModel): NativeModel {
@@ -82,6 +83,7 @@ export function loadBinding(): NativeBinding {
     bench: (options) => raw.bench(options),
     synth: (options, onProgress) => raw.synth(options, onProgress),
     cpuFeatures: () => raw.cpuFeatures(),
+    cudaProbe: () => raw.cudaProbe(),
   };
   return cached;
 }

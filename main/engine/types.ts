@@ -18,6 +18,9 @@ export interface LoadOptions {
   kvDtype?: KvDtype;
 }
 
+/** The addon's cudaProbe(): whether the "cuda" backend can run here (karakoram/backends.h). */
+export interface CudaProbe { usable: boolean; deviceCount: number; pluginPath: string; reason: string }
+
 export interface LoadProgress { stage: 'validate' | 'weights' | 'repack' | string; fraction: number }
 
 export interface ModelInfo {
@@ -104,4 +107,5 @@ export interface NativeBinding {
   synth(options: { preset: string; layers?: number; experts?: number; seed?: number; routingSkew?: number; out: string },
         onProgress?: (p: LoadProgress) => void): Promise<void>;
   cpuFeatures(): string[];
+  cudaProbe(): CudaProbe;
 }

@@ -3,7 +3,8 @@
 // process; the supervisor (supervisor.ts) notices and tells the app. Never imports Electron.
 import { loadBinding } from '../engine/native.ts';
 import type { NativeModel } from '../engine/types.ts';
-import type { FromEngine, ToEngine } from './protocol.ts';
+import type { FromEngine, HostLoadOptions, ToEngine } from './protocol.ts';
+import { chooseBackend, cudaLoadFailed } from '../engine/backend-choice.ts';
 
 interface Port { send(msg: FromEngine): void; onMessage(cb: (msg: ToEngine) => void): void }
 
@@ -21,14 +22,23 @@ const port = parentPort();
 let model: NativeModel | null = null;
 const running = new Map<number, AbortController>();
 
-async function load(dir: string, options: Parameters<ReturnType<typeof loadBinding>['loadModel']>[1]): Promise<void> {
+async function load(dir: string, options: HostLoadOptions): Promise<void> {
   try {
     for (const c of running.values()) c.abort();
     model?.dispose();
     model = null;
     const binding = loadBinding();
-    model = await binding.loadModel(dir, options, (progress) => port.send({ type: 'load_progress', progress }));
-    port.send({ type: 'loaded', info: model.info(), dir });
+    const onProgress = (progress: Parameters<NonNullable<Parameters<typeof binding.loadModel>[2]>>[0]) => port.send({ type: 'load_progress', progress });
+    let choice = chooseBackend(options.backend ?? 'auto', () => binding.cudaProbe());
+    try {
+      model = await binding.loadModel(dir, { ...options, backend: choice.backend }, onProgress);
+    } catch (e) {
+      if (choice.backend !== 'cuda') throw e;
+      // The probe found a device but the load failed there: the app still runs, on the CPU.
+      choice = cudaLoadFailed((e as Error).message);
+      model = await binding.loadModel(dir, { ...options, backend: 'cpu' }, onProgress);
+    }
+    port.send({ type: 'loaded', info: model.info(), dir, backendWhy: choice.why });
   } catch (e) {
     port.send({ type: 'load_error', message: (e as Error).message });
   }

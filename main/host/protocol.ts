@@ -1,9 +1,13 @@
 // protocol.ts — messages between the core and the engine process (engine-entry.ts). Plain JSON
 // objects over Node IPC (child_process.fork) or Electron's utilityProcess port.
+import type { BackendPreference } from '../engine/backend-choice.ts';
 import type { GenerateResult, LoadOptions, LoadProgress, ModelInfo, SamplingOptions } from '../engine/types.ts';
 
+/** Load options as the core sends them: the engine process resolves 'auto' (it holds the addon). */
+export type HostLoadOptions = Omit<LoadOptions, 'backend'> & { backend?: BackendPreference };
+
 export type ToEngine =
-  | { type: 'load'; dir: string; options: LoadOptions }
+  | { type: 'load'; dir: string; options: HostLoadOptions }
   | { type: 'generate'; reqId: number; promptIds: number[]; options: SamplingOptions }
   | { type: 'cancel'; reqId: number }
   /** KV snapshots (NativeModel.saveSnapshot / restoreSnapshot); answered by 'snapshot_done'. */
@@ -13,7 +17,8 @@ export type ToEngine =
 export type FromEngine =
   | { type: 'hello'; pid: number }
   | { type: 'load_progress'; progress: LoadProgress }
-  | { type: 'loaded'; info: ModelInfo; dir: string }
+  /** backendWhy: which backend the load chose and why (the model panel shows it). */
+  | { type: 'loaded'; info: ModelInfo; dir: string; backendWhy: string }
   | { type: 'load_error'; message: string }
   /** Prompt processing: prompt tokens done of total, after each prefill chunk. */
   | { type: 'prefill'; reqId: number; done: number; total: number }

@@ -3,9 +3,9 @@
 // generation in flight fails with EngineCrashedError, the status becomes 'crashed', and the host
 // restarts it by itself once (at most once per AUTO_RESTART_WINDOW_MS); further restarts are on
 // request (restart()). A restart reloads the model that was loaded.
-import type { GenerateResult, LoadOptions, LoadProgress, ModelInfo, SamplingOptions } from '../engine/types.ts';
+import type { GenerateResult, LoadProgress, ModelInfo, SamplingOptions } from '../engine/types.ts';
 import type { EngineState } from '../../common/contract.ts';
-import type { FromEngine } from './protocol.ts';
+import type { FromEngine, HostLoadOptions } from './protocol.ts';
 import { forkEngine, type EngineProcess, type EngineSpawner } from './spawn.ts';
 
 /** A second crash within this window after an automatic restart waits for the user. */
@@ -21,6 +21,8 @@ export interface HostStatus {
   state: EngineState;
   modelDir: string | null;
   info: ModelInfo | null;
+  /** Which backend the load chose and why (from the engine process), null before a load. */
+  backendWhy: string | null;
   progress: LoadProgress | null;
   error: string | null;
   pid: number | null;
@@ -50,10 +52,10 @@ export class EngineHost {
   private loading: { resolve(i: ModelInfo): void; reject(e: Error): void } | null = null;
   private listeners = new Set<(s: HostStatus) => void>();
   private lastAutoRestart = -Infinity;
-  private loadOptions: LoadOptions = {};
+  private loadOptions: HostLoadOptions = {};
   private readonly spawner: EngineSpawner;
   private readonly autoRestart: boolean;
-  private st: HostStatus = { state: 'idle', modelDir: null, info: null, progress: null, error: null, pid: null, restarts: 0 };
+  private st: HostStatus = { state: 'idle', modelDir: null, info: null, backendWhy: null, progress: null, error: null, pid: null, restarts: 0 };
 
   constructor(opts: HostOptions = {}) {
     this.spawner = opts.spawner ?? forkEngine;
@@ -91,7 +93,7 @@ export class EngineHost {
       case 'hello': this.set({ pid: m.pid }); break;
       case 'load_progress': this.set({ progress: m.progress }); break;
       case 'loaded':
-        this.set({ state: 'ready', info: m.info, modelDir: m.dir, progress: null, error: null });
+        this.set({ state: 'ready', info: m.info, backendWhy: m.backendWhy, modelDir: m.dir, progress: null, error: null });
         this.loading?.resolve(m.info);
         this.loading = null;
         break;
@@ -146,7 +148,7 @@ export class EngineHost {
   }
 
   /** Loads dir in the engine process (starting it if needed); resolves with the model's info. */
-  load(dir: string, options: LoadOptions = {}): Promise<ModelInfo> {
+  load(dir: string, options: HostLoadOptions = {}): Promise<ModelInfo> {
     this.loadOptions = options;
     const proc = this.ensureProcess();
     if (this.loading) this.loading.reject(new Error('superseded by another load'));

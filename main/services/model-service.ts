@@ -56,6 +56,7 @@ export class ModelService {
     return {
       state: s.state, model: m, progress: s.progress ? { stage: s.progress.stage, fraction: Math.max(0, Math.min(1, s.progress.fraction)) } : null,
       error: s.error, pid: s.pid, restarts: s.restarts, backend: s.info?.backend ?? null,
+      backendWhy: s.state === 'ready' ? s.backendWhy : null,
     };
   }
 

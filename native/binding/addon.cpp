@@ -1,9 +1,10 @@
-// addon.cpp — module entry: loadModel, evaluate, bench, synth, cpuFeatures.
+// addon.cpp — module entry: loadModel, evaluate, bench, synth, cpuFeatures, cudaProbe.
 #include <napi.h>
 #include "async.h"
 #include "cpu/kernels.h"
 #include "model.h"
 #include "options.h"
+#include "karakoram/backends.h"
 #include "karakoram/tools.h"
 
 namespace kkjs {
@@ -107,6 +108,18 @@ static Napi::Value Synth(const Napi::CallbackInfo& info) {
   return run_async(env, work, Resolve(), optional_fn(info, 1));
 }
 
+// cudaProbe() -> { usable, deviceCount, pluginPath, reason }: whether the "cuda" backend can run
+// here (plugin, driver, device), asked by the engine process before a load to choose a backend.
+static Napi::Value CudaProbeJs(const Napi::CallbackInfo& info) {
+  const kk::CudaProbe p = kk::probe_cuda();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("usable", p.usable);
+  o.Set("deviceCount", p.device_count);
+  o.Set("pluginPath", p.plugin_path);
+  o.Set("reason", p.reason);
+  return o;
+}
+
 static Napi::Value CpuFeatures(const Napi::CallbackInfo& info) {
   auto variants = kk::cpu::kernels_available();
   Napi::Array a = Napi::Array::New(info.Env(), variants.size());
@@ -121,6 +134,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bench", Napi::Function::New(env, Bench));
   exports.Set("synth", Napi::Function::New(env, Synth));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeatures));
+  exports.Set("cudaProbe", Napi::Function::New(env, CudaProbeJs));
   return exports;
 }
 

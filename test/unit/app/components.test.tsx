@@ -6,6 +6,7 @@ import { act, cleanup, fireEvent, render, screen } from '@testing-library/react'
 import { afterEach, describe, expect, it } from 'vitest';
 import { CrashBanner } from '../../../app/components/Banners.tsx';
 import { HelpDialog } from '../../../app/components/HelpDialog.tsx';
+import { ModelPanel } from '../../../app/components/ModelPanel.tsx';
 import { AssistantTurn } from '../../../app/components/MessageItem.tsx';
 import { SHORTCUTS } from '../../../app/shortcuts.ts';
 import { createAppStore, StoreProvider, type AppStore } from '../../../app/store/index.ts';
@@ -108,7 +109,7 @@ describe('tool call card', () => {
 describe('banners and help', () => {
   it('the crash banner appears on a crash, Restart calls restartEngine, then a dismissable note remains', async () => {
     const { f, store } = await setup();
-    const ready: EngineStatus = { state: 'ready', model: null, progress: null, error: null, pid: 42, restarts: 1, backend: 'cpu' };
+    const ready: EngineStatus = { state: 'ready', model: null, progress: null, error: null, pid: 42, restarts: 1, backend: 'cpu', backendWhy: 'CPU: no CUDA driver found (libcuda.so.1 not loadable)' };
     f.handle('restartEngine', async () => ready);
     render(<StoreProvider store={store}><CrashBanner /></StoreProvider>);
     expect(screen.queryByTestId('crash-banner')).toBeNull();
@@ -134,5 +135,17 @@ describe('banners and help', () => {
     const text = screen.getByTestId('help-dialog').textContent ?? '';
     for (const s of SHORTCUTS) expect(text).toContain(s.does);
     expect(text).toContain('Ctrl+K');
+  });
+});
+
+describe('model panel', () => {
+  it('says which backend the loaded model runs on and why', async () => {
+    const { f, store } = await setup();
+    render(<StoreProvider store={store}><ModelPanel /></StoreProvider>);
+    expect(screen.queryByTestId('backend-why')).toBeNull();
+    const why = 'CPU: no CUDA driver found (libcuda.so.1 not loadable)';
+    act(() => f.emit('engineStatus', { state: 'ready', model: null, progress: null, error: null, pid: 7, restarts: 0, backend: 'cpu', backendWhy: why }));
+    expect(screen.getByTestId('engine-line').textContent).toContain('cpu');
+    expect(screen.getByTestId('backend-why').textContent).toBe(why);
   });
 });

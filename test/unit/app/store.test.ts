@@ -153,7 +153,7 @@ describe('generation events → state', () => {
     await store.getState().send('Who are you?');
     g(f, { type: 'started', ...base, messageId: 'a1', parentId: 'u1', model: null });
     g(f, { type: 'content', ...base, messageId: 'a1', delta: 'I am' });
-    f.emit('engineStatus', { state: 'crashed', model: null, progress: null, error: 'engine exited (signal SIGKILL)', pid: null, restarts: 0, backend: null });
+    f.emit('engineStatus', { state: 'crashed', model: null, progress: null, error: 'engine exited (signal SIGKILL)', pid: null, restarts: 0, backend: null, backendWhy: null });
     const s = store.getState();
     expect(s.engine.state).toBe('crashed');
     expect(s.generation).toBeNull();

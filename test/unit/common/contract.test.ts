@@ -56,7 +56,7 @@ describe('contract', () => {
     }).success).toBe(true);
     // A finish without the stored message is not one the renderer can show.
     expect(GenerationEventSchema.safeParse({ type: 'finish', conversationId: 'c', messageId: 'm', reason: 'stop', error: null, continuedBy: null, timings: null }).success).toBe(false);
-    expect(EngineStatusSchema.safeParse({ state: 'crashed', model: null, progress: null, error: 'signal SIGKILL', pid: null, restarts: 0, backend: null }).success).toBe(true);
-    expect(EngineStatusSchema.safeParse({ state: 'exploded', model: null, progress: null, error: null, pid: null, restarts: 0, backend: null }).success).toBe(false);
+    expect(EngineStatusSchema.safeParse({ state: 'crashed', model: null, progress: null, error: 'signal SIGKILL', pid: null, restarts: 0, backend: null, backendWhy: null }).success).toBe(true);
+    expect(EngineStatusSchema.safeParse({ state: 'exploded', model: null, progress: null, error: null, pid: null, restarts: 0, backend: null, backendWhy: null }).success).toBe(false);
   });
 });

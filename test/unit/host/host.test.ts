@@ -51,6 +51,9 @@ describe('engine host', () => {
     const host = new EngineHost({ autoRestart: true });
     hosts.push(host);
     await host.load(DEMO, { threads: 1 });
+    // The engine process chose the backend ('auto') and says which and why.
+    const st = host.status();
+    expect(st.backendWhy).toMatch(st.info?.backend === 'cuda' ? /^CUDA: / : /^CPU: \S/);
     const pid = host.status().pid!;
     let tokens = 0;
     const gen = host.generate([2144, 100, 200, 300], { maxTokens: 100_000, temperature: 1, seed: 1, stopIds: [] }, (ids) => {
