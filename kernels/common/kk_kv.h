@@ -9,8 +9,9 @@
 //   KK_KV_FP8:  float scale; kk_u8 q[D]      e4m3fn (OCP FP8), v[i] = e4m3(q[i]) · scale,
 //                                           scale = max_i |v[i]| / KK_KV_FP8_MAX (0 for a zero row)
 // padded to a multiple of 4 bytes (so the fp8 scale of the next row stays aligned).
-// One scale per row (not per part): e4m3 keeps 3 mantissa bits down to 2^-6 of its maximum and
-// c_kv and k_pe differ in magnitude by far less than that, so a second scale buys nothing.
+// One scale per row (not per part): e4m3 keeps its 3 mantissa bits from 448 down to 2^-6, a range
+// of ~2^15 below the row's maximum, and c_kv and k_pe differ in magnitude by far less than that,
+// so a second scale buys nothing.
 // A block holds block_tokens tokens of every layer: [layer][token][row], each layer's rows
 // contiguous; a sequence is a table of block ids, row t of layer l at
 //   base + table[t / block_tokens] · block_stride + (l · block_tokens + t % block_tokens) · row_bytes.
@@ -96,7 +97,7 @@ KK_KV_HD kk_u8 kk_kv_f32_to_e4m3(float x) {
     if (rem > 0.5f || (rem == 0.5f && (q & 1u))) ++q;
     return (kk_u8)(sign | q);        // q = 8 is 0x08, the smallest normal
   }
-  int e = (int)(a >> 23) - 127;      // -6 .. 
+  int e = (int)(a >> 23) - 127;      // -6 .. 8 (larger saturates below)
   kk_u32 m = (a >> 20) & 7u;
   const kk_u32 rem = a & 0xFFFFFu, half = 0x80000u;
   if (rem > half || (rem == half && (m & 1u))) ++m;
@@ -114,15 +115,15 @@ KK_KV_HD void kk_kv_store_row(const float* v, int D, int dtype, kk_u8* row) {
     for (i = 0; i < D; ++i) ((kk_u16*)row)[i] = kk_kv_f32_to_bf16(v[i]);
     for (i = 2 * D; i < KK_KV_PAD4(2 * D); ++i) row[i] = 0;
   } else {
-    float amax = 0.0f, scale, inv;
+    float amax = 0.0f, scale;
     for (i = 0; i < D; ++i) {
       const float a = v[i] < 0 ? -v[i] : v[i];
       if (!(a <= amax)) amax = a;  // a NaN becomes the max: the row reads back as NaN, never silently
     }
     scale = amax / KK_KV_FP8_MAX;
-    inv = scale > 0.0f ? 1.0f / scale : 0.0f;
     ((float*)row)[0] = scale;
-    for (i = 0; i < D; ++i) row[4 + i] = kk_kv_f32_to_e4m3(v[i] * inv);
+    // Divided, not multiplied by 1/scale: that reciprocal overflows for a row of tiny values.
+    for (i = 0; i < D; ++i) row[4 + i] = scale > 0.0f ? kk_kv_f32_to_e4m3(v[i] / scale) : (kk_u8)0;
     for (i = 4 + D; i < 4 + KK_KV_PAD4(D); ++i) row[i] = 0;
   }
 }
