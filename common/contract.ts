@@ -247,6 +247,10 @@ export const SettingsSchema = z.object({
   hubEndpoint: z.string().url().max(2000).nullable(),
   /** Bandwidth limit over all downloads, MB/s (2^20 bytes); 0: none. */
   downloadLimitMBps: z.number().min(0).max(100_000),
+  /** Compute backend: 'auto' uses CUDA when the plugin, a driver and a device are found. */
+  backend: z.enum(['auto', 'cpu', 'cuda']),
+  /** GPU memory for the hot routed experts, GiB (2^30 bytes); 0: automatic (half the free memory less 1 GiB). */
+  gpuExpertBudgetGiB: z.number().min(0).max(65_536),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
@@ -260,6 +264,8 @@ export const SettingsPatchSchema = z.object({
   maxToolSteps: SettingsSchema.shape.maxToolSteps.optional(),
   hubEndpoint: SettingsSchema.shape.hubEndpoint.optional(),
   downloadLimitMBps: SettingsSchema.shape.downloadLimitMBps.optional(),
+  backend: SettingsSchema.shape.backend.optional(),
+  gpuExpertBudgetGiB: SettingsSchema.shape.gpuExpertBudgetGiB.optional(),
 });
 export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
 

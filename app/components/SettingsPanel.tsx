@@ -1,5 +1,5 @@
 // SettingsPanel.tsx — sampling (empty = the model's generation_config default, shown as the
-// placeholder), context length, threads and the system prompt.
+// placeholder), context length, threads, backend, GPU expert memory and the system prompt.
 import { useEffect, useState } from 'react';
 import type { Sampling } from '../contract.ts';
 import { useApp } from '../store/index.ts';
@@ -48,7 +48,18 @@ export function SettingsPanel() {
           step={512} min={256} max={1_048_576} int onChange={(v) => void update({ contextLength: v })} />
         <Num label="Threads (0 = all cores)" id="threads" value={settings.threads} step={1} min={0} max={1024} int
           onChange={(v) => void update({ threads: v ?? 0 })} />
-        <p className="muted small">Context length and threads apply the next time the model loads.</p>
+        <label className="field">
+          <span>Backend</span>
+          <select className="input" data-testid="setting-backend" value={settings.backend}
+            onChange={(e) => void update({ backend: e.target.value as typeof settings.backend })}>
+            <option value="auto">Automatic (CUDA when a GPU is found)</option>
+            <option value="cpu">CPU</option>
+            <option value="cuda">CUDA</option>
+          </select>
+        </label>
+        <Num label="GPU memory for hot experts, GiB (0 = automatic)" id="gpu-expert-budget" value={settings.gpuExpertBudgetGiB} step={1} min={0} max={65_536}
+          onChange={(v) => void update({ gpuExpertBudgetGiB: v ?? 0 })} />
+        <p className="muted small">Context length, threads, backend and GPU memory apply the next time the model loads (a loaded model reloads).</p>
         <h3>System prompt</h3>
         <textarea className="input" data-testid="setting-system-prompt" rows={5} value={system} placeholder="Empty: the chat template's default"
           onChange={(e) => setSystem(e.target.value)} onBlur={() => { if (system !== settings.systemPrompt) void update({ systemPrompt: system }); }} />

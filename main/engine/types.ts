@@ -16,6 +16,8 @@ export interface LoadOptions {
   /** Latent KV cache precision (kernels/common/kk_kv.h): exact mode takes only fp32; undefined picks
    *  fp32 in exact mode and the measured fast-mode default (docs/engine-sessions.md). */
   kvDtype?: KvDtype;
+  /** "cuda" backend: device bytes for the hot routed experts' slots (0 / undefined: automatic). */
+  gpuExpertBudgetBytes?: number;
 }
 
 /** The addon's cudaProbe(): whether the "cuda" backend can run here (karakoram/backends.h). */

@@ -73,7 +73,9 @@ export class Core {
     this.store = openStore(options.dataDir);
     this.host = new EngineHost({ spawner: options.spawner, autoRestart: options.autoRestart });
     const s = this.store.settings.get();
-    this.models = new ModelService(this.host, this.bus, { threads: s.threads, contextLength: s.contextLength, prefillChunk: options.prefillChunk });
+    this.models = new ModelService(this.host, this.bus, {
+      threads: s.threads, contextLength: s.contextLength, prefillChunk: options.prefillChunk, backend: s.backend, gpuExpertBudgetGiB: s.gpuExpertBudgetGiB,
+    });
     this.providers = new ProviderService(new RemoteStore(this.store.db), this.bus);
     this.snapshots = new KvSnapshots(join(options.dataDir, SNAPSHOT_DIR), this.host);
     this.tools = new ToolService(this.store.settings);
@@ -219,11 +221,12 @@ export class Core {
         if (patch.defaultTools) this.chat.checkTools(patch.defaultTools);
         const before = this.store.settings.get();
         const s = this.store.settings.update(patch);
-        this.models.setOptions({ threads: s.threads, contextLength: s.contextLength });
+        this.models.setOptions({ threads: s.threads, contextLength: s.contextLength, backend: s.backend, gpuExpertBudgetGiB: s.gpuExpertBudgetGiB });
         this.downloads.setLimit(s.downloadLimitMBps * MB);
-        // Threads and context size are fixed at load: reload the model when they change.
+        // Threads, context size, backend and GPU budget are fixed at load: reload when they change.
         const loaded = this.models.loaded;
-        if (loaded && (s.threads !== before.threads || s.contextLength !== before.contextLength)) {
+        const atLoad = ['threads', 'contextLength', 'backend', 'gpuExpertBudgetGiB'] as const;
+        if (loaded && atLoad.some((k) => s[k] !== before[k])) {
           void (async () => {
             await Promise.all(chats.listConversations().map((c) => this.chat.stop(c.id)));
             await this.models.load(loaded.dir);

@@ -6,6 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import type { EngineStatus, LocalModel } from '../../common/contract.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { EngineCrashedError, type EngineHost, type HostStatus } from '../host/supervisor.ts';
+import type { BackendPreference } from '../engine/backend-choice.ts';
 import type { EventBus } from './events.ts';
 import { DEFAULT_CONTEXT_LENGTH, inspectModel, modelLabel, readConfig, weightsSize } from './model-inspect.ts';
 import { loadModelText, type ModelText } from './text-port.ts';
@@ -24,7 +25,13 @@ function isModelDir(dir: string): boolean {
 
 export interface LoadedModel { dir: string; name: string; label: string; text: ModelText; maxPosition: number }
 
-export interface ModelServiceOptions { threads?: number; contextLength?: number | null; prefillChunk?: number }
+export interface ModelServiceOptions {
+  threads?: number; contextLength?: number | null; prefillChunk?: number;
+  /** The settings' backend and GPU expert budget (GiB; 0: automatic). */
+  backend?: BackendPreference; gpuExpertBudgetGiB?: number;
+}
+
+const GIB = 2 ** 30;
 
 export class ModelService {
   private current: LoadedModel | null = null;
@@ -98,7 +105,11 @@ export class ModelService {
   private async loadEngine(dir: string, maxPosition: number): Promise<void> {
     const maxContext = Math.min(this.options.contextLength ?? DEFAULT_CONTEXT_LENGTH, maxPosition);
     try {
-      await this.host.load(dir, { threads: this.options.threads || undefined, maxContext, prefillChunk: this.options.prefillChunk });
+      await this.host.load(dir, {
+        threads: this.options.threads || undefined, maxContext, prefillChunk: this.options.prefillChunk,
+        backend: this.options.backend ?? 'auto',
+        gpuExpertBudgetBytes: this.options.gpuExpertBudgetGiB ? Math.round(this.options.gpuExpertBudgetGiB * GIB) : undefined,
+      });
     } catch (e) {
       if (!(e instanceof EngineCrashedError)) throw e;
       const s = await this.settled();

@@ -14,6 +14,8 @@ export const DEFAULT_SETTINGS: Settings = {
   maxToolSteps: DEFAULT_TOOL_STEPS,
   hubEndpoint: null,
   downloadLimitMBps: 0,
+  backend: 'auto',
+  gpuExpertBudgetGiB: 0,
 };
 
 const PUT_SQL = 'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value';

@@ -20,6 +20,8 @@ inline kk::LoadOptions load_options(const Napi::Value& v) {
   o.max_context = static_cast<int>(num_opt(js, "maxContext", o.max_context));
   o.kv_budget_bytes = static_cast<int64_t>(num_opt(js, "kvBudgetBytes", static_cast<double>(o.kv_budget_bytes)));
   o.prefill_chunk = static_cast<int>(num_opt(js, "prefillChunk", o.prefill_chunk));
+  o.gpu_expert_budget_bytes = static_cast<int64_t>(num_opt(js, "gpuExpertBudgetBytes", 0));
+  if (o.gpu_expert_budget_bytes < 0) throw Napi::RangeError::New(v.Env(), "option 'gpuExpertBudgetBytes' must not be negative");
   o.kv_dtype = str_opt(js, "kvDtype", o.kv_dtype);
   if (!o.kv_dtype.empty() && o.kv_dtype != "fp32" && o.kv_dtype != "bf16" && o.kv_dtype != "fp8")
     throw Napi::TypeError::New(v.Env(), "option 'kvDtype' must be 'fp32', 'bf16' or 'fp8'");

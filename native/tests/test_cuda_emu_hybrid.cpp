@@ -1,5 +1,5 @@
 // test_cuda_emu_hybrid.cpp — the hybrid MoE step (cuda_hybrid_moe.h) end to end on the emulated
-// plugin: a VRAM budget of 20 expert slots for tiny-k2's 3 x 16 experts forces every mode at once
+// plugin: a VRAM budget (LoadOptions::gpu_expert_budget_bytes) of 20 expert slots for tiny-k2's 3 x 16 experts forces every mode at once
 // (a layer all on the GPU, one split between GPU and CPU, one all on the CPU). Logits must still
 // match the HF reference at the exact-mode tolerance; then re-placement from the routing statistics
 // of the prompt moves experts, and decoding through the new hot set must match too.
@@ -19,11 +19,10 @@ constexpr long long kExpertBytes = 3LL * 64 * 256 / 32 * 18;  // tiny-k2: moe_in
 int main() {
   if (!have_tiny_k2()) { std::printf("skip: no %s\n", tiny_k2_dir().c_str()); return KK_TEST_SKIP; }
   setenv("KK_CUDA_PLUGIN", KK_CUDA_EMU_PLUGIN, 1);
-  setenv("KK_CUDA_EXPERT_BUDGET_BYTES", std::to_string(kSlots * kExpertBytes).c_str(), 1);
   Reference ref;
   const kk::Status st = load_reference(&ref);
   CHECK(st.ok(), "reference: %s", st.message().c_str());
-  auto e = load_cuda_engine();
+  auto e = load_cuda_engine(kSlots * kExpertBytes);
   if (!st.ok() || !e) return kk_test::finish("test_cuda_emu_hybrid");
 
   kk::SeqId s = -1;
@@ -55,5 +54,19 @@ int main() {
   std::printf("decode after re-placement err %.3g: MoE pairs on the GPU %lld, on the CPU %lld\n", derr,
               (long long)(c3.moe_gpu_pairs - c.moe_gpu_pairs), (long long)(c3.moe_cpu_pairs - c.moe_cpu_pairs));
   e->free_sequence(s);
+
+  // Another load with a smaller budget rebuilds the slab at that size (the option, not the
+  // environment), and the forward through it is still exact.
+  constexpr int kSmallSlots = 10;
+  auto e2 = load_cuda_engine(kSmallSlots * kExpertBytes);
+  if (!e2) return kk_test::finish("test_cuda_emu_hybrid");
+  kk::SeqId s2 = -1;
+  const double perr2 = prefill(*e2, ref, &s2);
+  CHECK(perr2 <= kExactLogitTol, "prefill after the budget change max |logit err| %.3g", perr2);
+  const kk::CudaBackendCounts c4 = kk::cuda_backend_counts();
+  CHECK(c4.expert_slots == kSmallSlots, "slots after a load with a %d-slot budget: %lld", kSmallSlots,
+        (long long)c4.expert_slots);
+  std::printf("budget %d slots: err %.3g, slots %lld\n", kSmallSlots, perr2, (long long)c4.expert_slots);
+  e2->free_sequence(s2);
   return kk_test::finish("test_cuda_emu_hybrid");
 }

@@ -75,9 +75,11 @@ inline double decode(kk::Engine& e, const Reference& r, kk::SeqId seq, int first
 }
 
 // Loads tiny-k2 on the "cuda" backend.
-inline std::unique_ptr<kk::Engine> load_cuda_engine() {
+// gpu_expert_budget_bytes: LoadOptions' VRAM budget for expert slots (0: automatic).
+inline std::unique_ptr<kk::Engine> load_cuda_engine(int64_t gpu_expert_budget_bytes = 0) {
   kk::LoadOptions lo;
   lo.backend = "cuda";
+  lo.gpu_expert_budget_bytes = gpu_expert_budget_bytes;
   lo.threads = 2;
   std::unique_ptr<kk::Engine> e;
   const kk::Status st = kk::Engine::load(tiny_k2_dir(), lo, nullptr, &e);

@@ -29,6 +29,10 @@ struct LoadOptions {
   // once under this folder, keyed by the checkpoint's files and the layout version, and mapped
   // read-only on later loads (a damaged or stale file is rebuilt). Empty: no cache.
   std::string layout_cache_dir;
+  // "cuda" backend: device memory for the hot routed experts' slots (the hybrid MoE's slab).
+  // 0: automatic — KK_CUDA_EXPERT_BUDGET_BYTES if set, else half the device's free memory at the
+  // first MoE call minus 1 GiB. The slab is one per process: a load with another budget rebuilds it.
+  int64_t gpu_expert_budget_bytes = 0;
 };
 
 // stage: "validate" | "weights" | "repack"; fraction in [0, 1]

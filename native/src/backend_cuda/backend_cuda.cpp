@@ -238,6 +238,12 @@ CudaBackendCounts cuda_backend_counts() {
   return c;
 }
 
+void cuda_backend_set_expert_budget(int64_t bytes) {
+  if (!g_cuda) return;
+  std::lock_guard<std::mutex> lock(g_cuda->mu);
+  g_cuda->hybrid.set_budget(bytes);
+}
+
 Status cuda_backend_replace_experts() {
   if (!g_cuda) return Status::OK();
   std::lock_guard<std::mutex> lock(g_cuda->mu);

@@ -29,6 +29,11 @@ struct CudaBackendCounts {
 };
 CudaBackendCounts cuda_backend_counts();
 
+// The VRAM budget of the hot-expert slab (LoadOptions::gpu_expert_budget_bytes; 0: automatic).
+// Called by the engine at load; a budget other than the current slab's frees the slab, and the
+// next MoE call rebuilds it (layers re-register and re-upload, so live engines stay correct).
+void cuda_backend_set_expert_budget(int64_t bytes);
+
 // Moves the GPU's hot expert set towards the routing statistics collected so far (placement
 // policy with hysteresis); the engine calls it between requests. No-op before the first MoE call.
 Status cuda_backend_replace_experts();

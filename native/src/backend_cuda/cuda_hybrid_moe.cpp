@@ -14,7 +14,8 @@ namespace {
 
 // Default share of the device's free memory (at the first MoE call) given to expert slots, and
 // what is kept back for everything else that still has to come (activations, later weights).
-// KK_CUDA_EXPERT_BUDGET_BYTES overrides (tests use it to force a hybrid split on a tiny model).
+// LoadOptions::gpu_expert_budget_bytes sets it; KK_CUDA_EXPERT_BUDGET_BYTES is the fallback when
+// that is 0 (the GPU test binaries use it to force a hybrid split on a tiny model).
 constexpr double kDefaultBudgetShare = 0.5;
 constexpr int64_t kReserveBytes = int64_t(1) << 30;
 
@@ -30,7 +31,7 @@ uint64_t weights_fingerprint(const void* g, const void* u, const void* d, size_t
   return h;
 }
 
-int64_t expert_budget_bytes(const kk_cuda_plugin* api) {
+int64_t auto_budget_bytes(const kk_cuda_plugin* api) {
   if (const char* env = std::getenv("KK_CUDA_EXPERT_BUDGET_BYTES"); env && *env)
     return std::max<int64_t>(0, std::atoll(env));
   kk_cuda_device_info info;
@@ -41,9 +42,28 @@ int64_t expert_budget_bytes(const kk_cuda_plugin* api) {
 }  // namespace
 
 HybridMoe::~HybridMoe() {
+  free_slab();
+  for (auto& b : scratch_) api_->dev_free(b.d);
+}
+
+void HybridMoe::free_slab() {
   for (auto& l : layers_) api_->dev_free(l.d_slot_of);
   for (void* p : {(void*)gate_slab_, (void*)up_slab_, (void*)down_slab_}) api_->dev_free(p);
-  for (auto& b : scratch_) api_->dev_free(b.d);
+  gate_slab_ = up_slab_ = down_slab_ = nullptr;
+  layers_.clear();
+  layer_of_.clear();
+  free_slots_.clear();
+  counts_.slots = 0;
+  slab_ready_ = slab_failed_ = false;
+}
+
+int64_t HybridMoe::budget_bytes() const { return budget_ > 0 ? budget_ : auto_budget_bytes(api_); }
+
+void HybridMoe::set_budget(int64_t bytes) {
+  bytes = std::max<int64_t>(0, bytes);
+  if (bytes == budget_) return;
+  budget_ = bytes;
+  if (slab_ready_ || slab_failed_) free_slab();
 }
 
 void* HybridMoe::scratch(int i, size_t bytes) {
@@ -58,7 +78,7 @@ bool HybridMoe::init_slab(const Tensor& gate) {
   hidden_ = int(gate.shape[2]);
   if (E_ <= 0 || inter_ % KK_Q4_GROUP || hidden_ % KK_Q4_GROUP) return false;
   proj_bytes_ = size_t(inter_) * hidden_ / KK_Q4_GROUP * sizeof(block_q4);
-  int64_t slots = std::min<int64_t>(expert_budget_bytes(api_) / int64_t(3 * proj_bytes_), int64_t(kMaxLayers) * E_);
+  int64_t slots = std::min<int64_t>(budget_bytes() / int64_t(3 * proj_bytes_), int64_t(kMaxLayers) * E_);
   // Shrink until the three slabs can be had.
   for (; slots > 0; slots /= 2) {
     gate_slab_ = static_cast<block_q4*>(api_->dev_alloc(proj_bytes_ * slots));

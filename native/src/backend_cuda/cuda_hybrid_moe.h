@@ -46,6 +46,10 @@ class HybridMoe {
   bool run(const OpContext& ctx, const Tensor& gate, const Tensor& up, const Tensor& down, const float* x, int64_t n,
            int top_k, const int32_t* ids, const float* weights, float* y, const uint8_t* mask);
 
+  // Bytes of device memory for expert slots (0: automatic, see LoadOptions::gpu_expert_budget_bytes).
+  // A change after the slab exists frees it; the next run() rebuilds it at the new size.
+  void set_budget(int64_t bytes);
+
   // Re-placement from the statistics recorded so far (call between requests).
   Status replace(const placement::ReplaceOptions& opts = {});
 
@@ -67,10 +71,13 @@ class HybridMoe {
   bool sync_slot_table(int layer);
   void forget(int layer);
   void* scratch(int i, size_t bytes);
+  int64_t budget_bytes() const;
+  void free_slab();
 
   const kk_cuda_plugin* api_;
   kk_cuda_stream stream_;
   bool slab_ready_ = false, slab_failed_ = false;
+  int64_t budget_ = 0;                      // asked for (0: automatic)
   int E_ = 0, inter_ = 0, hidden_ = 0;
   size_t proj_bytes_ = 0;                   // one projection of one expert
   block_q4 *gate_slab_ = nullptr, *up_slab_ = nullptr, *down_slab_ = nullptr;

@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <future>
 #include "backend/registry.h"
+#include "backend_cuda/backend_cuda.h"
 #include "engine/snapshot.h"
 #include "loader/loader.h"
 #include "sample/sampler.h"
@@ -133,8 +134,10 @@ Status EngineImpl::create(ModelWeights&& w, const LoadOptions& opts, std::unique
     return Status::Error("unknown kv_dtype '" + opts.kv_dtype + "' (fp32 | bf16 | fp8)");
   if (opts.mode == "exact" && kv_dtype != KK_KV_F32)
     return Status::Error("kv_dtype " + kv_name + " is a fast-mode cache: exact mode keeps the KV cache in fp32");
+  if (opts.gpu_expert_budget_bytes < 0) return Status::Error("load: the GPU expert budget must not be negative");
   const Backend* backend = nullptr;
   KK_RETURN_IF_ERROR(find_backend(opts.backend, &backend));
+  if (std::string(backend->name) == "cuda") cuda_backend_set_expert_budget(opts.gpu_expert_budget_bytes);
   std::unique_ptr<EngineImpl> e(new EngineImpl());
   fill_info(w, &e->info_);
   e->fingerprint_ = model_fingerprint(w, opts.mode);

@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CrashBanner } from '../../../app/components/Banners.tsx';
 import { HelpDialog } from '../../../app/components/HelpDialog.tsx';
 import { ModelPanel } from '../../../app/components/ModelPanel.tsx';
+import { SettingsPanel } from '../../../app/components/SettingsPanel.tsx';
+import { DEFAULT_SETTINGS } from '../../../main/store/settings-store.ts';
 import { AssistantTurn } from '../../../app/components/MessageItem.tsx';
 import { SHORTCUTS } from '../../../app/shortcuts.ts';
 import { createAppStore, StoreProvider, type AppStore } from '../../../app/store/index.ts';
@@ -147,5 +149,24 @@ describe('model panel', () => {
     act(() => f.emit('engineStatus', { state: 'ready', model: null, progress: null, error: null, pid: 7, restarts: 0, backend: 'cpu', backendWhy: why }));
     expect(screen.getByTestId('engine-line').textContent).toContain('cpu');
     expect(screen.getByTestId('backend-why').textContent).toBe(why);
+  });
+});
+
+describe('settings panel: backend and GPU memory', () => {
+  it('saves the backend choice and the GPU expert budget', async () => {
+    const { f, store } = await setup();
+    const settings = { ...DEFAULT_SETTINGS };
+    f.handle('getSettings', async () => ({ settings, modelDefaults: { sampling: {}, contextLength: 4096 } }));
+    f.handle('updateSettings', async (patch) => ({ settings: Object.assign(settings, patch), modelDefaults: { sampling: {}, contextLength: 4096 } }));
+    await store.getState().loadSettings();
+    render(<StoreProvider store={store}><SettingsPanel /></StoreProvider>);
+    const select = screen.getByTestId('setting-backend') as HTMLSelectElement;
+    expect(select.value).toBe('auto');
+    await act(async () => { fireEvent.change(select, { target: { value: 'cpu' } }); });
+    const budget = screen.getByTestId('setting-gpu-expert-budget');
+    await act(async () => { fireEvent.change(budget, { target: { value: '12' } }); fireEvent.blur(budget); });
+    const patches = f.calls.filter((c) => c.method === 'updateSettings').map((c) => c.params);
+    expect(patches).toEqual([{ backend: 'cpu' }, { gpuExpertBudgetGiB: 12 }]);
+    expect(store.getState().settingsView?.settings.backend).toBe('cpu');
   });
 });

@@ -126,6 +126,10 @@ describe('native binding', () => {
     await expect(loadBinding().loadModel(join(dir, 'nope'), {})).rejects.toThrow(/config\.json/);
   });
 
+  it('rejects a negative GPU expert budget with an Error naming the option', async () => {
+    await expect(loadBinding().loadModel(DEMO, { gpuExpertBudgetBytes: -1 })).rejects.toThrow(/gpuExpertBudgetBytes/);
+  });
+
   it('refuses use after dispose', async () => {
     model.dispose();
     expect(() => model.info()).toThrow(/disposed/);
