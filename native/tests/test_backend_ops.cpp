@@ -214,7 +214,8 @@ void test_kernels(const std::vector<const Kernels*>& variants) {
   std::printf("kernels: %d (variant, shape) dense cases with odd widths\n", dense_cases);
 }
 
-// --- dense prefill GEMM on packed panels (gemm_panel_avx512.cpp: from kPanelMinTokens tokens) --
+// --- dense prefill GEMM on packed panels (gemm_panel_avx512.cpp: from kPanelMinTokens = 17 tokens;
+// fewer take the small-batch kernel) --
 // Ragged everything: rows that do not fill a 32-row panel, widths that are not a multiple of a
 // 16-column transpose or of a 256-column panel, token counts that leave a partial 12-token tile,
 // and row ranges split at odd rows, for bf16 and f32 weights, every variant against fp64.

@@ -21,6 +21,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
+#include <memory>
 #include <utility>
 
 #include "core/tensor.h"
@@ -561,52 +563,90 @@ inline void dense_row2(const Wt* ra, const Wt* rb, int64_t cols, const float* x,
   *out_b = hsum(_mm512_add_ps(b0, b1));
 }
 
+// The row kernel over 4-token tiles (no buffer): where the small-batch kernel cannot get one.
+template <class Wt>
+void dense_row_tokens_fallback(const Wt* W, int64_t cols, int64_t r0, int64_t r1, const float* x, int64_t ldx,
+                               int64_t n, float* y, int64_t ldy) {
+  gemm_tiles(r0, r1, n, cols, y, ldy, no_tile_setup,
+             [&](int64_t r, int64_t t0, int64_t tn, int64_t c0, int64_t c1, float* out) {
+    const Wt* row = W + r * cols + c0;
+    const float* xt = x + t0 * ldx + c0;
+    switch (tn) {
+      case 1: dense_row<Wt, 1>(row, c1 - c0, xt, ldx, out); break;
+      case 2: dense_row<Wt, 2>(row, c1 - c0, xt, ldx, out); break;
+      case 3: dense_row<Wt, 3>(row, c1 - c0, xt, ldx, out); break;
+      default: dense_row<Wt, 4>(row, c1 - c0, xt, ldx, out); break;
+    }
+  });
+}
+
 // Small batches (2 .. kSmallBatchMax tokens: batched decode, short follow-ups): a GEMV over T
 // activation rows. R weight rows from R parts of the range are streamed once, in step, from
 // DRAM with software prefetch (as dense_row2); each 32-column piece of them is widened once
-// and multiplied into all T tokens, whose activations (T x cols fp32, at most 16 x 72 KiB)
-// stay in L2. The GEMM paths read the weights in short strided pieces (gemm_tiles: 2 KiB per
-// row) or repack 32-row panels per call (the panel kernel): at 2-8 tokens they read the weights
-// 3.7-14x slower than the GEMV (K2's bf16 lm_head, 2 threads: 73 ms at 1 token, 270 at 2,
-// 1052 at 8; docs/bench/k2-layers2-t2-sessions-concurrency.json).
-// R x T accumulators + 2R weight registers + 2 activation registers fit the 32 zmm.
+// and multiplied into all T tokens. The GEMM paths read the weights in short strided pieces
+// (gemm_tiles: 2 KiB per row) or repack 32-row panels per call (the panel kernel): at 2-8
+// tokens they read the weights 3.7-14x slower than the GEMV (K2's bf16 lm_head, 2 threads:
+// 73 ms at 1 token, 270 at 2, 1052 at 8; docs/bench/k2-layers2-t2-sessions-concurrency.json).
+//
+// The activations are first interleaved per 32-column piece (xp[piece][t][32], zero-padded),
+// so a step reads T x 128 contiguous bytes: K2's rows are 7168 floats = 7 x 4 KiB apart, and
+// the same columns of 8+ tokens otherwise share one L1 set. Measured on one Zen 5 core (bf16,
+// 7168 columns, best of 5): 8-16 tokens 57-80 -> 76-100 GFLOP/s; 4 tokens ~210-240 either way.
+// What still bounds 8+ tokens: every FMA takes a full activation vector, 64/R bytes per FMA
+// from L2 (T x 128 B per step); weights packed at load so that activations can be broadcast
+// (as the panel GEMM does) would need ~2 B per FMA. Not done yet.
+// R x T accumulators + 2R weight registers + 2 activation registers fit the 32 zmm; every loop
+// over R and T is unrolled, or the accumulators would live in memory.
 template <class Wt, int R, int T>
-inline void dense_rows_tokens(const Wt* const* rows_in, int64_t cols, const float* x, int64_t ldx,
-                              float* const* outs, int64_t ldy) {
+inline void dense_rows_tokens(const Wt* const* rows_in, int64_t cols, const float* xp, float* const* outs,
+                              int64_t ldy) {
   auto load_w = [](const Wt* p) { if constexpr (sizeof(Wt) == 2) return load_bf16x16(p); else return load_f32x16(p); };
   auto load_w_tail = [](const Wt* p, int m) { if constexpr (sizeof(Wt) == 2) return load_bf16_tail(p, m); else return load_f32_tail(p, m); };
   const Wt* rows[R];  // locals: stores to acc could otherwise alias them (see groups_q8)
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r) rows[r] = rows_in[r];
   __m512 acc[R][T];
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  auto step = [&](const __m512* w0, const __m512* w1, const float* xt) {
+#pragma GCC unroll 16
+    for (int t = 0; t < T; ++t) {
+      const __m512 x0 = _mm512_load_ps(xt + 32 * t), x1 = _mm512_load_ps(xt + 32 * t + 16);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+        acc[r][t] = _mm512_fmadd_ps(w0[r], x0, acc[r][t]);
+        acc[r][t] = _mm512_fmadd_ps(w1[r], x1, acc[r][t]);
+      }
+    }
+  };
   int64_t c = 0;
-  for (; c + 32 <= cols; c += 32) {
+  const float* xt = xp;
+  for (; c + 32 <= cols; c += 32, xt += 32 * T) {
     __m512 w0[R], w1[R];
+#pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
       for (int l = 0; l < int(32 * sizeof(Wt) / 64); ++l)
         pf(reinterpret_cast<const char*>(rows[r] + c) + kPrefetchBytes + 64 * l);
       w0[r] = load_w(rows[r] + c);
       w1[r] = load_w(rows[r] + c + 16);
     }
-    for (int t = 0; t < T; ++t) {
-      const __m512 x0 = _mm512_loadu_ps(x + t * ldx + c), x1 = _mm512_loadu_ps(x + t * ldx + c + 16);
-      for (int r = 0; r < R; ++r) {
-        acc[r][t] = _mm512_fmadd_ps(w0[r], x0, acc[r][t]);
-        acc[r][t] = _mm512_fmadd_ps(w1[r], x1, acc[r][t]);
-      }
-    }
+    step(w0, w1, xt);
   }
-  for (; c < cols; c += 16) {
-    const int m = int(cols - c < 16 ? cols - c : 16);
-    __m512 w[R];
-    for (int r = 0; r < R; ++r) w[r] = load_w_tail(rows[r] + c, m);
-    for (int t = 0; t < T; ++t) {
-      const __m512 xx = load_f32_tail(x + t * ldx + c, m);
-      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(w[r], xx, acc[r][t]);
+  if (c < cols) {  // the last partial piece: masked weights, zero-padded activations
+    const int m = int(cols - c);
+    __m512 w0[R], w1[R];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      w0[r] = load_w_tail(rows[r] + c, m < 16 ? m : 16);
+      w1[r] = m > 16 ? load_w_tail(rows[r] + c + 16, m - 16) : _mm512_setzero_ps();
     }
+    step(w0, w1, xt);
   }
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
     for (int t = 0; t < T; ++t) outs[r][t * ldy] = hsum(acc[r][t]);
 }
 
@@ -614,32 +654,39 @@ inline void dense_rows_tokens(const Wt* const* rows_in, int64_t cols, const floa
 // also holds 2R weights and 2 activations, and wider R gains nothing once memory is the limit).
 template <int T>
 constexpr int small_batch_rows() { return T <= 4 ? 4 : (T <= 8 ? 2 : 1); }
-constexpr int64_t kSmallBatchMax = 16;  // above it the panel GEMM (weights reused per token tile)
+constexpr int64_t kSmallBatchMax = kPanelMinTokens - 1;  // above it the panel GEMM
+static_assert(kSmallBatchMax >= 2, "the small-batch path starts at 2 tokens");
 constexpr int kSmallTokenTile = 8;      // tokens per pass; later passes find the rows in L2
 
+// xp: the tile's T tokens interleaved (see dense_rows_tokens).
 template <class Wt, int T>
-void dense_small_tile(const Wt* W, int64_t cols, int64_t r0, int64_t r1, const float* x, int64_t ldx,
-                      float* y, int64_t ldy) {
+void dense_small_tile(const Wt* W, int64_t cols, int64_t r0, int64_t r1, const float* xp, float* y, int64_t ldy) {
   constexpr int R = small_batch_rows<T>();
   const int64_t q = (r1 - r0) / R;
   for (int64_t i = 0; i < q; ++i) {
     const Wt* rows[R];
     float* outs[R];
     for (int k = 0; k < R; ++k) { rows[k] = W + (r0 + k * q + i) * cols; outs[k] = y + r0 + k * q + i; }
-    dense_rows_tokens<Wt, R, T>(rows, cols, x, ldx, outs, ldy);
+    dense_rows_tokens<Wt, R, T>(rows, cols, xp, outs, ldy);
   }
   for (int64_t r = r0 + R * q; r < r1; ++r) {
     const Wt* rows[1] = {W + r * cols};
     float* outs[1] = {y + r};
-    dense_rows_tokens<Wt, 1, T>(rows, cols, x, ldx, outs, ldy);
+    dense_rows_tokens<Wt, 1, T>(rows, cols, xp, outs, ldy);
   }
 }
 
 template <class Wt, std::size_t... I>
 constexpr auto dense_small_table(std::index_sequence<I...>) {
-  using Fn = void (*)(const Wt*, int64_t, int64_t, int64_t, const float*, int64_t, float*, int64_t);
+  using Fn = void (*)(const Wt*, int64_t, int64_t, int64_t, const float*, float*, int64_t);
   return std::array<Fn, sizeof...(I)>{&dense_small_tile<Wt, int(I) + 1>...};
 }
+
+// The interleaved activations of every token tile (kernels never allocate per call: the buffer
+// is the calling thread's and only grows; at most 16 x 18432 floats for K2).
+struct AlignedFree { void operator()(float* p) const { std::free(p); } };
+thread_local std::unique_ptr<float, AlignedFree> tls_small_x;
+thread_local int64_t tls_small_x_floats = 0;
 
 // Tokens in tiles of kSmallTokenTile over the same rows: the first tile streams them from DRAM,
 // the next ones (n > 8) find them in L2 when the row range is a thread's grain-sized share.
@@ -647,7 +694,29 @@ template <class Wt>
 void dense_small_batch(const Wt* W, int64_t cols, int64_t r0, int64_t r1, const float* x, int64_t ldx,
                        int64_t n, float* y, int64_t ldy) {
   static constexpr auto table = dense_small_table<Wt>(std::make_index_sequence<kSmallTokenTile>());
-  // Row blocks small enough that a block's rows (x cols) stay in L2 for the later tiles.
+  const int64_t pieces = (cols + 31) / 32;
+  const int64_t need = pieces * 32 * n;
+  if (tls_small_x_floats < need) {
+    float* p = static_cast<float*>(std::aligned_alloc(64, size_t(need) * sizeof(float)));
+    if (!p) {  // out of memory: the row kernel needs no buffer
+      dense_row_tokens_fallback(W, cols, r0, r1, x, ldx, n, y, ldy);
+      return;
+    }
+    tls_small_x.reset(p);
+    tls_small_x_floats = need;
+  }
+  float* xp = tls_small_x.get();
+  for (int64_t t0 = 0; t0 < n; t0 += kSmallTokenTile) {
+    const int64_t tn = std::min<int64_t>(kSmallTokenTile, n - t0);
+    float* dst = xp + t0 * pieces * 32;
+    for (int64_t p = 0; p < pieces; ++p)
+      for (int64_t t = 0; t < tn; ++t) {
+        const int64_t c0 = p * 32, m = std::min<int64_t>(32, cols - c0);
+        const float* src = x + (t0 + t) * ldx + c0;
+        float* d = dst + (p * tn + t) * 32;
+        for (int64_t j = 0; j < 32; ++j) d[j] = j < m ? src[j] : 0.f;
+      }
+  }
   // One tile (n <= 8): the whole range, so that each of the R streams is as long as it can be.
   constexpr int64_t kBlockBytes = 256 * 1024;
   const int64_t block = n <= kSmallTokenTile ? r1 - r0
@@ -656,7 +725,7 @@ void dense_small_batch(const Wt* W, int64_t cols, int64_t r0, int64_t r1, const 
     const int64_t re = std::min(r1, rb + block);
     for (int64_t t0 = 0; t0 < n; t0 += kSmallTokenTile) {
       const int64_t tn = std::min<int64_t>(kSmallTokenTile, n - t0);
-      table[tn - 1](W, cols, rb, re, x + t0 * ldx, ldx, y + t0 * ldy, ldy);
+      table[tn - 1](W, cols, rb, re, xp + t0 * pieces * 32, y + t0 * ldy, ldy);
     }
   }
 }

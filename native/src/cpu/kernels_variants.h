@@ -32,11 +32,12 @@ void bf16_bf16_plain(const uint16_t* W, int64_t cols, int64_t r0, int64_t r1, co
                      int64_t ldx, int64_t n, float* y, int64_t ldy);
 
 // Prefill GEMM for dense weights on packed fp32 panels (gemm_panel_avx512.cpp): any shape;
-// the AVX-512 dense kernels call it from kPanelMinTokens tokens.
+// the AVX-512 dense kernels call it from kPanelMinTokens tokens (below, the small-batch GEMV
+// over T activation rows in kernels_avx512.cpp reads the weights once, streamed).
 template <class Wt>
 void dense_gemm_panel_avx512(const Wt* W, int64_t cols, int64_t r0, int64_t r1, const float* x,
                              int64_t ldx, int64_t n, float* y, int64_t ldy);
-constexpr int64_t kPanelMinTokens = 8;
+constexpr int64_t kPanelMinTokens = 17;
 
 const Kernels* kernels_avx2();
 const Kernels* kernels_avx512();       // AVX-512 F/BW/VL, fp32 FMA; q4_q8 via vpmaddubsw
