@@ -18,6 +18,9 @@ export interface LoadOptions {
   kvDtype?: KvDtype;
   /** "cuda" backend: device bytes for the hot routed experts' slots (0 / undefined: automatic). */
   gpuExpertBudgetBytes?: number;
+  /** "cuda" backend: the folder for this model's routing statistics (read at load for the hot set,
+   *  written at unload); undefined keeps none. */
+  routingStatsDir?: string;
 }
 
 /** The addon's cudaProbe(): whether the "cuda" backend can run here (karakoram/backends.h). */

@@ -2,7 +2,7 @@
 // the text side (tokenizer, template, parser) together. Publishes engine status as contract
 // events. The bundled demo model is the default on first start.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import type { EngineStatus, LocalModel } from '../../common/contract.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { EngineCrashedError, type EngineHost, type HostStatus } from '../host/supervisor.ts';
@@ -32,6 +32,13 @@ export interface ModelServiceOptions {
 }
 
 const GIB = 2 ** 30;
+
+/** Routing statistics live next to the model (the CUDA hot set at the next load follows them),
+ *  except for the models bundled in the repository, whose folders stay as checked in. */
+export function routingStatsDir(dir: string): string | undefined {
+  const rel = relative(BUNDLED_MODELS_DIR, dir);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel)) ? undefined : dir;
+}
 
 export class ModelService {
   private current: LoadedModel | null = null;
@@ -109,6 +116,7 @@ export class ModelService {
         threads: this.options.threads || undefined, maxContext, prefillChunk: this.options.prefillChunk,
         backend: this.options.backend ?? 'auto',
         gpuExpertBudgetBytes: this.options.gpuExpertBudgetGiB ? Math.round(this.options.gpuExpertBudgetGiB * GIB) : undefined,
+        routingStatsDir: routingStatsDir(dir),
       });
     } catch (e) {
       if (!(e instanceof EngineCrashedError)) throw e;

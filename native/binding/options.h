@@ -22,6 +22,7 @@ inline kk::LoadOptions load_options(const Napi::Value& v) {
   o.prefill_chunk = static_cast<int>(num_opt(js, "prefillChunk", o.prefill_chunk));
   o.gpu_expert_budget_bytes = static_cast<int64_t>(num_opt(js, "gpuExpertBudgetBytes", 0));
   if (o.gpu_expert_budget_bytes < 0) throw Napi::RangeError::New(v.Env(), "option 'gpuExpertBudgetBytes' must not be negative");
+  o.routing_stats_dir = str_opt(js, "routingStatsDir", o.routing_stats_dir);
   o.kv_dtype = str_opt(js, "kvDtype", o.kv_dtype);
   if (!o.kv_dtype.empty() && o.kv_dtype != "fp32" && o.kv_dtype != "bf16" && o.kv_dtype != "fp8")
     throw Napi::TypeError::New(v.Env(), "option 'kvDtype' must be 'fp32', 'bf16' or 'fp8'");

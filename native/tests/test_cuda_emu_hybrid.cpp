@@ -1,7 +1,7 @@
 // test_cuda_emu_hybrid.cpp — the hybrid MoE step (cuda_hybrid_moe.h) end to end on the emulated
-// plugin: a VRAM budget (LoadOptions::gpu_expert_budget_bytes) of 20 expert slots for tiny-k2's 3 x 16 experts forces every mode at once
-// (a layer all on the GPU, one split between GPU and CPU, one all on the CPU). Logits must still
-// match the HF reference at the exact-mode tolerance; then re-placement from the routing statistics
+// plugin: a VRAM budget (LoadOptions::gpu_expert_budget_bytes) of 20 expert slots for tiny-k2's
+// 3 x 16 experts, spread over the layers at load, splits every layer between GPU and CPU. Logits
+// must still match the HF reference at the exact-mode tolerance; then re-placement from the routing statistics
 // of the prompt moves experts, and decoding through the new hot set must match too.
 #include <cstdlib>
 #include <string>
@@ -29,7 +29,7 @@ int main() {
   const double perr = prefill(*e, ref, &s);
   CHECK(perr <= kExactLogitTol, "hybrid prefill max |logit err| %.3g", perr);
   kk::CudaBackendCounts c = kk::cuda_backend_counts();
-  // New layers fill free slots only: 16 for layer 1, 4 for layer 2, none for layer 3, no churn.
+  // The hot set at load (no saved statistics): the 20 slots spread over the 3 MoE layers, no churn.
   CHECK(c.expert_slots == kSlots && c.expert_uploads == kSlots && c.expert_evictions == 0,
         "slots %lld, uploads %lld, evictions %lld", (long long)c.expert_slots, (long long)c.expert_uploads,
         (long long)c.expert_evictions);
@@ -38,7 +38,7 @@ int main() {
   std::printf("prefill (hybrid) err %.3g: MoE pairs on the GPU %lld, on the CPU %lld\n", perr,
               (long long)c.moe_gpu_pairs, (long long)c.moe_cpu_pairs);
 
-  // Layer 3 got no slot at first; its used experts are now far hotter than layer 1's idle ones.
+  // The even spread ignored use; the prompt's used experts are now far hotter than idle residents.
   const kk::Status rs = kk::cuda_backend_replace_experts();
   CHECK(rs.ok(), "replace: %s", rs.message().c_str());
   const kk::CudaBackendCounts c2 = kk::cuda_backend_counts();

@@ -328,7 +328,47 @@ static void test_routing_stats() {
   CHECK(!plan_placement(small_model(), 1 << 20, st, {}, &p).ok());
 }
 
+// The hot set at load (what the CUDA backend uploads first): from statistics saved for the model
+// and read back from the file, the used experts of every layer; from none, spread evenly over the
+// MoE layers; never any expert of a layer past the MoE ones.
+static void test_hot_set() {
+  constexpr int kLayers = 8, kExperts = 16, kMoe = 3;
+  constexpr int64_t kBytes = 300;
+  RoutingStats saved(kLayers, kExperts);
+  route(&saved, 0, {3, 7}, 10);
+  route(&saved, 1, {5}, 10);
+  route(&saved, 2, {1, 2, 9}, 10);
+  char path[] = "/tmp/kk-hotset-XXXXXX";
+  const int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  if (fd >= 0) close(fd);
+  CHECK_OK(saved.save(path, "model-a"));
+  RoutingStats loaded;
+  CHECK_OK(RoutingStats::load(path, "model-a", &loaded));
+  RoutingStats other;
+  CHECK(!RoutingStats::load(path, "model-b", &other).ok());  // another model's file: refused
+  unlink(path);
+
+  Plan p;
+  CHECK_OK(plan_hot_set(kMoe, kBytes, 6 * kBytes, loaded, &p));
+  const std::vector<std::pair<int, int>> want = {{0, 3}, {0, 7}, {1, 5}, {2, 1}, {2, 2}, {2, 9}};
+  CHECK(p.count() == 6);
+  for (auto [l, e] : want) CHECK(p.resident(l, e));
+  // A short budget keeps the most used: layer 1's expert 5 (all of its layer's decisions) first.
+  CHECK_OK(plan_hot_set(kMoe, kBytes, 1 * kBytes, loaded, &p));
+  CHECK(p.count() == 1 && p.resident(1, 5));
+
+  RoutingStats none(kLayers, kExperts);
+  CHECK_OK(plan_hot_set(kMoe, kBytes, 7 * kBytes + kBytes / 2, none, &p));
+  CHECK(p.count() == 7);
+  for (int l = 0; l < kMoe; ++l) CHECK(p.count_layer(l) == 2 || p.count_layer(l) == 3);
+  for (int l = kMoe; l < kLayers; ++l) CHECK(p.count_layer(l) == 0);
+  CHECK(!plan_hot_set(kLayers + 1, kBytes, kBytes, none, &p).ok());
+  CHECK(!plan_hot_set(kMoe, 0, kBytes, none, &p).ok());
+}
+
 int main() {
+  test_hot_set();
   test_budget_edges();
   test_flat_statistics();
   test_skewed_statistics();

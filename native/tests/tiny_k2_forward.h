@@ -75,11 +75,14 @@ inline double decode(kk::Engine& e, const Reference& r, kk::SeqId seq, int first
 }
 
 // Loads tiny-k2 on the "cuda" backend.
-// gpu_expert_budget_bytes: LoadOptions' VRAM budget for expert slots (0: automatic).
-inline std::unique_ptr<kk::Engine> load_cuda_engine(int64_t gpu_expert_budget_bytes = 0) {
+// gpu_expert_budget_bytes: LoadOptions' VRAM budget for expert slots (0: automatic);
+// routing_stats_dir: where the routing statistics are kept ("" none; never the shared fixture).
+inline std::unique_ptr<kk::Engine> load_cuda_engine(int64_t gpu_expert_budget_bytes = 0,
+                                                   const std::string& routing_stats_dir = "") {
   kk::LoadOptions lo;
   lo.backend = "cuda";
   lo.gpu_expert_budget_bytes = gpu_expert_budget_bytes;
+  lo.routing_stats_dir = routing_stats_dir;
   lo.threads = 2;
   std::unique_ptr<kk::Engine> e;
   const kk::Status st = kk::Engine::load(tiny_k2_dir(), lo, nullptr, &e);

@@ -33,6 +33,10 @@ struct LoadOptions {
   // 0: automatic — KK_CUDA_EXPERT_BUDGET_BYTES if set, else half the device's free memory at the
   // first MoE call minus 1 GiB. The slab is one per process: a load with another budget rebuilds it.
   int64_t gpu_expert_budget_bytes = 0;
+  // "cuda" backend: the folder holding this model's routing statistics (the app passes the model's
+  // own folder): read when the hot-expert slab is built, so the hot set at load follows saved use,
+  // and written at unload. Empty: none kept (the hot set is spread evenly over the MoE layers).
+  std::string routing_stats_dir;
 };
 
 // stage: "validate" | "weights" | "repack"; fraction in [0, 1]

@@ -235,6 +235,7 @@ CudaBackendCounts cuda_backend_counts() {
   c.expert_uploads = h.uploads;
   c.expert_evictions = h.evictions;
   c.expert_slots = h.slots;
+  c.routing_stats_loaded = h.stats_loaded;
   return c;
 }
 
@@ -242,6 +243,18 @@ void cuda_backend_set_expert_budget(int64_t bytes) {
   if (!g_cuda) return;
   std::lock_guard<std::mutex> lock(g_cuda->mu);
   g_cuda->hybrid.set_budget(bytes);
+}
+
+void cuda_backend_begin_model(int n_moe_layers, const std::string& stats_path, const std::string& model_key) {
+  if (!g_cuda) return;
+  std::lock_guard<std::mutex> lock(g_cuda->mu);
+  g_cuda->hybrid.begin_model(n_moe_layers, stats_path, model_key);
+}
+
+Status cuda_backend_save_routing_stats() {
+  if (!g_cuda) return Status::OK();
+  std::lock_guard<std::mutex> lock(g_cuda->mu);
+  return g_cuda->hybrid.save_stats();
 }
 
 Status cuda_backend_replace_experts() {

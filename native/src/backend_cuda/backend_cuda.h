@@ -11,6 +11,7 @@
 // activations and placement-driven residency come next (docs/cuda.md).
 #pragma once
 #include "backend/backend.h"
+#include <string>
 #include "core/status.h"
 
 namespace kk {
@@ -26,6 +27,7 @@ struct CudaBackendCounts {
   int64_t device_ops = 0, cpu_fallbacks = 0;
   int64_t moe_gpu_pairs = 0, moe_cpu_pairs = 0;  // (token, expert) pairs computed on each side
   int64_t expert_uploads = 0, expert_evictions = 0, expert_slots = 0;
+  int64_t routing_stats_loaded = 0;  // slabs whose hot set came from a saved statistics file
 };
 CudaBackendCounts cuda_backend_counts();
 
@@ -33,6 +35,12 @@ CudaBackendCounts cuda_backend_counts();
 // Called by the engine at load; a budget other than the current slab's frees the slab, and the
 // next MoE call rebuilds it (layers re-register and re-upload, so live engines stay correct).
 void cuda_backend_set_expert_budget(int64_t bytes);
+
+// The engine at load: the model's MoE layer count and its routing-statistics file (next to the
+// model; read when the slab is built, so the hot set at load follows the saved use) — and at
+// unload, saving the statistics to that file. See HybridMoe::begin_model.
+void cuda_backend_begin_model(int n_moe_layers, const std::string& stats_path, const std::string& model_key);
+Status cuda_backend_save_routing_stats();
 
 // Moves the GPU's hot expert set towards the routing statistics collected so far (placement
 // policy with hysteresis); the engine calls it between requests. No-op before the first MoE call.

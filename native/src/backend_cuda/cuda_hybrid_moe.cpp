@@ -54,7 +54,19 @@ void HybridMoe::free_slab() {
   layer_of_.clear();
   free_slots_.clear();
   counts_.slots = 0;
-  slab_ready_ = slab_failed_ = false;
+  slab_ready_ = slab_failed_ = target_ready_ = false;
+}
+
+void HybridMoe::begin_model(int n_moe_layers, const std::string& stats_path, const std::string& model_key) {
+  expected_layers_ = std::clamp(n_moe_layers, 0, kMaxLayers);
+  stats_path_ = stats_path;
+  stats_key_ = model_key;
+  if (slab_ready_ || slab_failed_) free_slab();
+}
+
+Status HybridMoe::save_stats() const {
+  if (stats_path_.empty() || !slab_ready_) return Status::OK();
+  return stats_.save(stats_path_, stats_key_);
 }
 
 int64_t HybridMoe::budget_bytes() const { return budget_ > 0 ? budget_ : auto_budget_bytes(api_); }
@@ -92,6 +104,17 @@ bool HybridMoe::init_slab(const Tensor& gate) {
   for (int64_t s = slots - 1; s >= 0; --s) free_slots_.push_back(int(s));
   counts_.slots = std::max<int64_t>(slots, 0);
   stats_ = placement::RoutingStats(kMaxLayers, E_);
+  // Statistics saved for this model (same shape: they were recorded by this class) seed the live
+  // ones, so the hot set at load is the one use has shown; a missing or foreign file: none.
+  placement::RoutingStats saved;
+  if (!stats_path_.empty() && placement::RoutingStats::load(stats_path_, stats_key_, &saved).ok() &&
+      saved.n_layers() == kMaxLayers && saved.n_experts() == E_) {
+    stats_ = std::move(saved);
+    ++counts_.stats_loaded;
+  }
+  target_ready_ = expected_layers_ > 0 && slots > 0 &&
+                  placement::plan_hot_set(expected_layers_, int64_t(3 * proj_bytes_), slots * int64_t(3 * proj_bytes_),
+                                          stats_, &target_).ok();
   plan_ = placement::Plan();
   plan_.n_layers = kMaxLayers;
   plan_.n_experts = E_;
@@ -160,7 +183,21 @@ int HybridMoe::layer_index(const Tensor& gate, const Tensor& up, const Tensor& d
   const int l = int(layers_.size()) - 1;
   layer_of_[gate.data] = l;
   if (!sync_slot_table(l)) return -1;
-  // A new layer only takes slots that are free (no statistics yet: its first experts); displacing
+  if (target_ready_ && l < target_.n_layers) {
+    // The model's MoE layer count is known: this layer gets its part of the hot set planned at
+    // load (from saved statistics, else an even spread), so the first layers do not take it all.
+    for (int e = 0; e < E_ && !free_slots_.empty(); ++e) {
+      if (!target_.resident(l, e)) continue;
+      const int s = free_slots_.back();
+      if (!upload(l, e, s)) return -1;
+      free_slots_.pop_back();
+      layers_[l].slot_of[e] = s;
+      plan_.on_gpu[size_t(l) * E_ + e] = 1;
+      ++counts_.uploads;
+    }
+    return sync_slot_table(l) ? l : -1;
+  }
+  // Unknown model shape: a new layer only takes slots that are free (its first experts); displacing
   // other layers' experts waits for replace() between requests, so a first forward does not churn.
   placement::ReplaceOptions fill_only;
   fill_only.hysteresis = std::numeric_limits<double>::infinity();

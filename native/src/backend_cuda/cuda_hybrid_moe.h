@@ -14,6 +14,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -31,6 +32,7 @@ struct HybridMoeCounts {
   int64_t cpu_pairs = 0;     // ... and on the CPU
   int64_t uploads = 0, evictions = 0;  // experts moved by placement
   int64_t slots = 0;         // expert slots in the device slab
+  int64_t stats_loaded = 0;  // slabs whose hot set came from a saved routing-statistics file
 };
 
 class HybridMoe {
@@ -45,6 +47,14 @@ class HybridMoe {
   // computes it on the CPU). `mask` as in cpu::moe (null = all experts).
   bool run(const OpContext& ctx, const Tensor& gate, const Tensor& up, const Tensor& down, const float* x, int64_t n,
            int top_k, const int32_t* ids, const float* weights, float* y, const uint8_t* mask);
+
+  // The model being loaded: its MoE layer count (the hot set is planned over all of them) and the
+  // routing statistics saved for it (stats_path "" or no file: none). An existing slab is freed, so
+  // the next MoE call builds it for this model: hot set from the statistics
+  // (placement::plan_hot_set), else spread evenly over the layers.
+  void begin_model(int n_moe_layers, const std::string& stats_path, const std::string& model_key);
+  // Saves the routing statistics recorded so far to the file begin_model named (for the next load).
+  Status save_stats() const;
 
   // Bytes of device memory for expert slots (0: automatic, see LoadOptions::gpu_expert_budget_bytes).
   // A change after the slab exists frees it; the next run() rebuilds it at the new size.
@@ -78,6 +88,10 @@ class HybridMoe {
   kk_cuda_stream stream_;
   bool slab_ready_ = false, slab_failed_ = false;
   int64_t budget_ = 0;                      // asked for (0: automatic)
+  int expected_layers_ = 0;                 // MoE layers of the model (0: unknown, fill as they come)
+  std::string stats_path_, stats_key_;      // saved routing statistics of the model
+  placement::Plan target_;                  // the hot set at load (valid when target_ready_)
+  bool target_ready_ = false;
   int E_ = 0, inter_ = 0, hidden_ = 0;
   size_t proj_bytes_ = 0;                   // one projection of one expert
   block_q4 *gate_slab_ = nullptr, *up_slab_ = nullptr, *down_slab_ = nullptr;

@@ -11,6 +11,7 @@
 #include "backend_cuda/backend_cuda.h"
 #include "engine/snapshot.h"
 #include "loader/loader.h"
+#include "placement/routing_stats.h"
 #include "sample/sampler.h"
 
 namespace kk {
@@ -118,6 +119,7 @@ Status Engine::load(const std::string& dir, const LoadOptions& opts, const Progr
   KK_RETURN_IF_ERROR(load_checkpoint(dir, lo, progress, &w));
   std::unique_ptr<EngineImpl> e;
   KK_RETURN_IF_ERROR(EngineImpl::create(std::move(w), opts, &e));
+  if (e->on_cuda()) e->use_routing_stats_in(opts.routing_stats_dir);
   *out = std::move(e);
   return Status::OK();
 }
@@ -139,6 +141,7 @@ Status EngineImpl::create(ModelWeights&& w, const LoadOptions& opts, std::unique
   KK_RETURN_IF_ERROR(find_backend(opts.backend, &backend));
   if (std::string(backend->name) == "cuda") cuda_backend_set_expert_budget(opts.gpu_expert_budget_bytes);
   std::unique_ptr<EngineImpl> e(new EngineImpl());
+  e->on_cuda_ = std::string(backend->name) == "cuda";
   fill_info(w, &e->info_);
   e->fingerprint_ = model_fingerprint(w, opts.mode);
   try {
@@ -177,7 +180,19 @@ Status EngineImpl::create(ModelWeights&& w, const LoadOptions& opts, std::unique
   return Status::OK();
 }
 
-EngineImpl::~EngineImpl() { scheduler_.reset(); }
+EngineImpl::~EngineImpl() {
+  scheduler_.reset();
+  // Best effort: a read-only model folder keeps no statistics (the next load spreads evenly).
+  if (save_routing_stats_) (void)cuda_backend_save_routing_stats();
+}
+
+void EngineImpl::use_routing_stats_in(const std::string& dir) {
+  char key[17];
+  std::snprintf(key, sizeof key, "%016llx", static_cast<unsigned long long>(fingerprint_));
+  const std::string path = dir.empty() ? "" : dir + "/" + placement::RoutingStats::file_name_for(key);
+  cuda_backend_begin_model(info_.n_layers - info_.n_dense_layers, path, key);
+  save_routing_stats_ = !path.empty();
+}
 
 Status EngineImpl::new_sequence(SeqId* out) {
   std::lock_guard<std::mutex> g(pool_mu_);

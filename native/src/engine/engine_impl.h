@@ -52,6 +52,11 @@ class EngineImpl : public Engine {
   template <class F> auto with_pool(F f) { std::lock_guard<std::mutex> g(pool_mu_); return f(pool_); }
   // A 64-bit identity of the model: its config and a sample of every weight tensor's bytes.
   uint64_t fingerprint() const { return fingerprint_; }
+  // "cuda" backend: the model's MoE layer count, and its routing statistics in `dir` (a per-model
+  // file name, RoutingStats::file_name_for; "" none), read when the hot-expert slab is built and
+  // saved at unload.
+  void use_routing_stats_in(const std::string& dir);
+  bool on_cuda() const { return on_cuda_; }
 
   // forward() with model-level options (profile, forced absorbed attention); on_chunk sees the
   // tokens done after each prefill chunk.
@@ -81,6 +86,7 @@ class EngineImpl : public Engine {
   KvPool pool_;
   int64_t max_context_ = 0;
   uint64_t fingerprint_ = 0;
+  bool on_cuda_ = false, save_routing_stats_ = false;
   std::atomic<int64_t> hit_tokens_{0}, prompt_tokens_{0};
   mutable std::mutex run_mu_;   // one forward at a time (the thread pool is not re-entrant)
   mutable std::mutex pool_mu_;  // sequences and blocks

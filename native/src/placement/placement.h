@@ -62,6 +62,13 @@ struct Plan {
 Status plan_placement(const ModelSizes& sizes, int64_t budget_bytes, const RoutingStats& stats,
                       const Options& opts, Plan* out);
 
+// The hot set at load, for a slab of expert slots alone (nothing else claims this budget): the
+// first n_moe_layers of `stats`' layers are MoE layers whose experts take expert_bytes each. With
+// statistics saved for this model the most used experts over all layers; with none (no
+// observations) spread evenly over the layers, never "the first experts".
+Status plan_hot_set(int n_moe_layers, int64_t expert_bytes, int64_t budget_bytes, const RoutingStats& stats,
+                    Plan* out);
+
 // Re-placement between requests: moves from `current` towards the plan the new statistics ask
 // for, under the same (or a new) budget, without churn.
 struct ReplaceOptions {

@@ -1,5 +1,6 @@
 // plan.cpp — the placement greedy: non-experts first, then experts by traffic saved per byte.
 #include <algorithm>
+#include <string>
 
 #include "placement/placement.h"
 #include "placement/ranking.h"
@@ -41,6 +42,18 @@ Status plan_placement(const ModelSizes& sizes, int64_t budget_bytes, const Routi
   detail::account(sizes, stats, &p);
   *out = std::move(p);
   return Status::OK();
+}
+
+Status plan_hot_set(int n_moe_layers, int64_t expert_bytes, int64_t budget_bytes, const RoutingStats& stats,
+                    Plan* out) {
+  if (n_moe_layers < 0 || n_moe_layers > stats.n_layers() || expert_bytes <= 0)
+    return Status::Error("placement: hot set for " + std::to_string(n_moe_layers) + " MoE layers of " +
+                         std::to_string(stats.n_layers()) + " (expert bytes " + std::to_string(expert_bytes) + ")");
+  ModelSizes sizes;
+  sizes.n_experts = stats.n_experts();
+  sizes.expert_bytes.assign(size_t(stats.n_layers()), 0);
+  for (int l = 0; l < n_moe_layers; ++l) sizes.expert_bytes[size_t(l)] = expert_bytes;
+  return plan_placement(sizes, budget_bytes, stats, {}, out);
 }
 
 }  // namespace kk::placement

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { EngineHost, HostStatus } from '../../../main/host/supervisor.ts';
 import type { HostLoadOptions } from '../../../main/host/protocol.ts';
 import { EventBus } from '../../../main/services/events.ts';
-import { DEMO_MODEL_DIR, ModelService, type ModelServiceOptions } from '../../../main/services/model-service.ts';
+import { BUNDLED_MODELS_DIR, DEMO_MODEL_DIR, ModelService, routingStatsDir, type ModelServiceOptions } from '../../../main/services/model-service.ts';
 
 function fakeHost() {
   const loads: HostLoadOptions[] = [];
@@ -41,5 +41,12 @@ describe('load options from the settings', () => {
     const { loads } = await loadWith({ backend: 'cuda', gpuExpertBudgetGiB: 1.5 });
     expect(loads[0].backend).toBe('cuda');
     expect(loads[0].gpuExpertBudgetBytes).toBe(1.5 * 2 ** 30);
+  });
+  it('routing statistics next to the model, except in the bundled models of the repository', async () => {
+    const { loads } = await loadWith({});
+    expect(loads[0].routingStatsDir).toBeUndefined();  // the demo model is bundled
+    expect(routingStatsDir('/models/Kimi-K2')).toBe('/models/Kimi-K2');
+    expect(routingStatsDir(BUNDLED_MODELS_DIR)).toBeUndefined();
+    expect(routingStatsDir(`${BUNDLED_MODELS_DIR}-other/x`)).toBe(`${BUNDLED_MODELS_DIR}-other/x`);
   });
 });
