@@ -295,6 +295,7 @@ export const MemoryPlanSchema = z.object({
   weightsBytes: z.number().min(0),
   kvBytesPerToken: z.number().min(0),
   contextLength: z.number().int().min(0),    // the context the plan is for
+  contextWhy: z.string(),                    // where that context came from: "context 131,072: …"
   ramNeededBytes: z.number().min(0),
   vramNeededBytes: z.number().min(0),        // 0 on a CPU-only plan
   ramTotalBytes: z.number().min(0),

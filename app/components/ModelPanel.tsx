@@ -136,6 +136,7 @@ export function PlanView({ plan }: { plan: MemoryPlan }) {
   return (
     <div className="plan" data-testid="memory-plan" data-fits={plan.fits ? 'true' : 'false'}>
       <div className="plan-title">Memory plan for {fmtCount(plan.contextLength)} tokens of context</div>
+      <p className="muted small" data-testid="context-why">{plan.contextWhy}</p>
       <MemBar label="RAM" need={plan.ramNeededBytes} have={plan.ramAvailableBytes} total={plan.ramTotalBytes} />
       {plan.vramTotalBytes !== null
         ? <MemBar label="VRAM" need={plan.vramNeededBytes} have={plan.vramTotalBytes} total={plan.vramTotalBytes} hint={plan.gpuName ?? undefined} />

@@ -2,10 +2,10 @@
 // dispatcher that validates a request's params against common/contract.ts, runs it and returns
 // a wire response. Electron IPC and the WebSocket server both call `handle`.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ZodError } from 'zod';
 import {
-  ContractError, isRequestName, McpServerConfigSchema, requests, type ErrorCode, type RequestName, type RequestParams, type RequestResult,
+  ContractError, isRequestName, McpServerConfigSchema, requests, SettingsSchema, type ErrorCode, type RequestName, type RequestParams, type RequestResult,
   type SettingsView, type WireResponse,
 } from '../../common/contract.ts';
 import { EngineHost } from '../host/supervisor.ts';
@@ -51,6 +51,9 @@ export interface CoreOptions {
   checkResults?: boolean;
   /** Prompt tokens the engine reads per scheduler step (serve --prefill-chunk; default: the engine's). */
   prefillChunk?: number;
+  /** Sets the context-length setting before the start-up load (serve --context-length; tests that
+   *  depend on a window fix it this way). Kept in the settings, as if set on the Settings page. */
+  contextLength?: number;
 }
 
 type Handlers = { [N in RequestName]: (p: RequestParams<N>) => Promise<RequestResult<N>> | RequestResult<N> };
@@ -70,8 +73,12 @@ export class Core {
   private readonly handlers: Handlers;
 
   constructor(readonly options: CoreOptions) {
+    if (options.contextLength !== undefined && !SettingsSchema.shape.contextLength.safeParse(options.contextLength).success) {
+      throw new Error(`the context length must be a whole number of tokens from 256 to 1,048,576, got ${options.contextLength}`);
+    }
     this.store = openStore(options.dataDir);
     this.host = new EngineHost({ spawner: options.spawner, autoRestart: options.autoRestart });
+    if (options.contextLength !== undefined) this.store.settings.update({ contextLength: options.contextLength });
     const s = this.store.settings.get();
     this.models = new ModelService(this.host, this.bus, {
       threads: s.threads, contextLength: s.contextLength, prefillChunk: options.prefillChunk, backend: s.backend, gpuExpertBudgetGiB: s.gpuExpertBudgetGiB,
@@ -131,7 +138,7 @@ export class Core {
       settings: this.store.settings.get(),
       modelDefaults: {
         sampling: d ? defaultSampling(d) : {},
-        contextLength: Math.min(this.models.model?.maxPosition ?? DEFAULT_CONTEXT_LENGTH, DEFAULT_CONTEXT_LENGTH),
+        contextLength: this.models.model?.defaultContext.tokens ?? DEFAULT_CONTEXT_LENGTH,
       },
     };
   }
@@ -238,7 +245,9 @@ export class Core {
       listLocalModels: () => this.models.listLocal(),
       getStarterModel: () => starterModel(this.store.settings.get().contextLength),
       inspectModel: ({ dir }) => {
-        try { return inspectModel(dir, this.store.settings.get().contextLength); } catch (e) { throw new ContractError('bad_request', (e as Error).message); }
+        const loaded = this.models.model;
+        const loadedWith = loaded && loaded.dir === resolve(dir) ? loaded.context : undefined;
+        try { return inspectModel(dir, this.store.settings.get().contextLength, loadedWith); } catch (e) { throw new ContractError('bad_request', (e as Error).message); }
       },
       loadModel: async ({ dir }) => {
         await Promise.all([...chats.listConversations()].map((c) => this.chat.stop(c.id)));

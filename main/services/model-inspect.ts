@@ -10,8 +10,10 @@ import { textModelConfig } from '../models/config.ts';
 import { fitPlan, GPU_WORKSPACE_BYTES } from '../models/fit.ts';
 import { defaultKvDtype } from '../../common/kv-cache.ts';
 import { kvBytesPerTokenOf, sizesFromConfig } from '../models/sizes.ts';
+import { chooseContext, modelMaxContext, type ContextChoice } from '../models/default-context.ts';
 
-/** Context the plan assumes when the user has not set one (the model's maximum may be huge). */
+/** Context assumed where no model here is sized by resolveContext: before one is loaded, and the
+ *  model library's fit plan for a model not downloaded yet. */
 export const DEFAULT_CONTEXT_LENGTH = 8192;
 /** The cache precision the app's engine loads with: it runs exact mode (LoadOptions.mode unset). */
 const APP_KV_DTYPE = defaultKvDtype('exact');
@@ -161,7 +163,18 @@ function vramNeeded(cfg: Config | undefined, contextLength: number, gpu: { total
   } catch { return 0; }
 }
 
-export function memoryPlan(weightsBytes: number, kvPerToken: number, contextLength: number, cfg?: Config): MemoryPlan {
+/** The context a model runs with here: the user's setting, else what this machine's free RAM
+ *  allows of the model's maximum (default-context.ts). `top` is the config.json as read. */
+export function resolveContext(top: Config, weightsBytes: number, setting: number | null | undefined): ContextChoice {
+  const text = textModelConfig(top).text;
+  return chooseContext({
+    setting: setting ?? null, maxContext: modelMaxContext(text), kvBytesPerToken: kvBytesPerToken(top),
+    weightsBytes, overheadBytes: RUNTIME_OVERHEAD_BYTES, ramAvailableBytes: availableMemory(),
+  });
+}
+
+export function memoryPlan(weightsBytes: number, kvPerToken: number, context: ContextChoice, cfg?: Config): MemoryPlan {
+  const contextLength = context.tokens;
   const gpu = detectGpu();
   const ramNeeded = weightsBytes + kvPerToken * contextLength + RUNTIME_OVERHEAD_BYTES;
   const ramTotal = totalmem();
@@ -176,7 +189,7 @@ export function memoryPlan(weightsBytes: number, kvPerToken: number, contextLeng
   notes.push('The CPU engine runs from RAM; weights are memory-mapped.');
   if (gpu) notes.push(`GPU found (${gpu.name}); the CPU engine does not use it yet.`);
   return {
-    weightsBytes, kvBytesPerToken: kvPerToken, contextLength, ramNeededBytes: ramNeeded, vramNeededBytes: vramNeeded(cfg, contextLength, gpu),
+    weightsBytes, kvBytesPerToken: kvPerToken, contextLength, contextWhy: context.why, ramNeededBytes: ramNeeded, vramNeededBytes: vramNeeded(cfg, contextLength, gpu),
     ramTotalBytes: ramTotal, ramAvailableBytes: ramAvail, vramTotalBytes: gpu?.totalBytes ?? null, gpuName: gpu?.name ?? null,
     fits, notes,
   };
@@ -195,7 +208,9 @@ export function modelLabel(dir: string, cfg: Config, totalParams: number): strin
   return `${basename(dir)} (${size}, ${kind})`;
 }
 
-export function inspectModel(dir: string, contextLength?: number | null): ModelInspection {
+/** `loadedWith`: the context the engine holds this model with now (the plan shows that one, not
+ *  a fresh choice from the memory free after its load). */
+export function inspectModel(dir: string, contextLength?: number | null, loadedWith?: ContextChoice): ModelInspection {
   const top = readConfig(dir);
   const cfg = textModelConfig(top).text;  // K2.5 / K2.6 nest the language model under text_config
   const acc: TensorCount = { total: 0, routedExperts: 0, bytes: 0 };
@@ -203,8 +218,8 @@ export function inspectModel(dir: string, contextLength?: number | null): ModelI
   const routed = num(cfg, 'n_routed_experts');
   const perTok = num(cfg, 'num_experts_per_tok');
   const active = routed ? acc.total - acc.routedExperts * (1 - perTok / routed) : acc.total;
-  const maxCtx = num(cfg, 'max_position_embeddings', DEFAULT_CONTEXT_LENGTH);
-  const ctx = Math.min(contextLength ?? DEFAULT_CONTEXT_LENGTH, maxCtx);
+  const maxCtx = modelMaxContext(cfg);
+  const ctx = loadedWith ?? resolveContext(top, acc.bytes, contextLength);
   return {
     dir, name: basename(dir), label: modelLabel(dir, top, acc.total),
     modelType: textModelConfig(top).modelType,

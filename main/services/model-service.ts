@@ -8,7 +8,8 @@ import { REPO_ROOT } from '../paths.ts';
 import { EngineCrashedError, type EngineHost, type HostStatus } from '../host/supervisor.ts';
 import type { BackendPreference } from '../engine/backend-choice.ts';
 import type { EventBus } from './events.ts';
-import { DEFAULT_CONTEXT_LENGTH, inspectModel, modelLabel, readConfig, weightsSize } from './model-inspect.ts';
+import { DEFAULT_CONTEXT_LENGTH, inspectModel, modelLabel, readConfig, resolveContext, weightsSize } from './model-inspect.ts';
+import type { ContextChoice } from '../models/default-context.ts';
 import { loadModelText, type ModelText } from './text-port.ts';
 import { userModelsDir } from '../models/paths.ts';
 
@@ -23,7 +24,13 @@ function isModelDir(dir: string): boolean {
   return existsSync(join(dir, 'config.json')) && readdirSync(dir).some((f) => f.endsWith('.safetensors'));
 }
 
-export interface LoadedModel { dir: string; name: string; label: string; text: ModelText; maxPosition: number }
+export interface LoadedModel {
+  dir: string; name: string; label: string; text: ModelText; maxPosition: number;
+  /** The context it was loaded with, and where that came from (setting or this machine's memory). */
+  context: ContextChoice;
+  /** What it would run with without a setting (the settings page's placeholder). */
+  defaultContext: ContextChoice;
+}
 
 export interface ModelServiceOptions {
   threads?: number; contextLength?: number | null; prefillChunk?: number;
@@ -57,10 +64,9 @@ export class ModelService {
   get loaded(): LoadedModel | null { return this.host.status().state === 'ready' ? this.current : null; }
   get model(): LoadedModel | null { return this.current; }
 
-  /** The context window used for generation. */
+  /** The context window used for generation: the one the loaded model was loaded with. */
   contextLength(): number {
-    const max = this.current?.maxPosition ?? DEFAULT_CONTEXT_LENGTH;
-    return Math.min(this.options.contextLength ?? DEFAULT_CONTEXT_LENGTH, max);
+    return this.current?.context.tokens ?? this.options.contextLength ?? DEFAULT_CONTEXT_LENGTH;
   }
 
   private toContract(s: HostStatus): EngineStatus {
@@ -96,10 +102,13 @@ export class ModelService {
     const cfg = readConfig(dir);
     const insp = inspectModel(dir, this.options.contextLength);
     const ident = { dir, name: basename(dir), label: modelLabel(dir, cfg, insp.params.total) };
+    // Fixed for this load (the engine's window cannot change without a reload).
+    const context = resolveContext(cfg, insp.memory.weightsBytes, this.options.contextLength);
+    const defaultContext = resolveContext(cfg, insp.memory.weightsBytes, null);
     this.pendingLabel = ident;
     try {
-      const [text] = await Promise.all([loadModelText(dir), this.loadEngine(dir, insp.contextLength)]);
-      this.current = { ...ident, text, maxPosition: insp.contextLength };
+      const [text] = await Promise.all([loadModelText(dir), this.loadEngine(dir, context.tokens)]);
+      this.current = { ...ident, text, maxPosition: insp.contextLength, context, defaultContext };
       this.pendingLabel = null;
       return this.current;
     } finally {
@@ -109,8 +118,7 @@ export class ModelService {
 
   /** Loads the weights in the engine; a crash during load counts as failure only if the
    *  host's automatic restart does not bring the same model up. */
-  private async loadEngine(dir: string, maxPosition: number): Promise<void> {
-    const maxContext = Math.min(this.options.contextLength ?? DEFAULT_CONTEXT_LENGTH, maxPosition);
+  private async loadEngine(dir: string, maxContext: number): Promise<void> {
     try {
       await this.host.load(dir, {
         threads: this.options.threads || undefined, maxContext, prefillChunk: this.options.prefillChunk,

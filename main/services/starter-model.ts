@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import type { StarterModel } from '../../common/contract.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { hubCacheDir } from '../models/hf-cache.ts';
-import { DEFAULT_CONTEXT_LENGTH, kvBytesPerToken, memoryPlan } from './model-inspect.ts';
+import { kvBytesPerToken, memoryPlan, resolveContext } from './model-inspect.ts';
 
 export const STARTER_REPO = 'moonshotai/Kimi-K2-Thinking';
 export const STARTER_CONFIG = join(REPO_ROOT, 'assets', 'catalog', 'kimi-k2-thinking.config.json');
@@ -67,7 +67,7 @@ export function starterModel(contextLength: number | null): StarterModel {
   const cfg = JSON.parse(readFileSync(STARTER_CONFIG, 'utf8')) as Config;
   const w = countWeights(cfg);
   const modelsDir = hubCacheDir();   // where `karakoram pull` puts it (the Hugging Face hub cache)
-  const ctx = Math.min(contextLength ?? DEFAULT_CONTEXT_LENGTH, num(cfg, 'max_position_embeddings'));
+  const ctx = resolveContext(cfg, w.bytes, contextLength);
   return {
     repo: STARTER_REPO, label: 'Kimi K2 Thinking', params: w.params, downloadBytes: w.bytes,
     pullCommand: `karakoram pull ${STARTER_REPO}`, modelsDir, diskFreeBytes: diskFree(modelsDir),

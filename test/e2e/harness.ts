@@ -33,10 +33,16 @@ export function authHeaders(url: string): Record<string, string> {
   return { authorization: `Bearer ${ownerKeyFor(url)}` };
 }
 
+/** The context the e2e tests' over-long prompts and meter figures are sized against. The app's
+ *  default follows the machine's free RAM, so serve gets it as a setting unless a test passes
+ *  its own --context-length or opts.defaultContext (the computed default). */
+export const E2E_CONTEXT_LENGTH = 8192;
+
 /** Starts `karakoram serve`; with opts.dataDir it serves an existing data directory (a restart). */
-export async function startServe(extra: string[] = [], opts: { dataDir?: string } = {}): Promise<Served> {
+export async function startServe(extra: string[] = [], opts: { dataDir?: string; defaultContext?: boolean } = {}): Promise<Served> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'kk-e2e-'));
-  const proc = spawn(process.execPath, [join(ROOT, 'bin', 'karakoram.js'), 'serve', '--port', '0', '--data-dir', dataDir, '--no-build', ...extra], {
+  const context = opts.defaultContext || extra.includes('--context-length') ? [] : ['--context-length', String(E2E_CONTEXT_LENGTH)];
+  const proc = spawn(process.execPath, [join(ROOT, 'bin', 'karakoram.js'), 'serve', '--port', '0', '--data-dir', dataDir, '--no-build', ...context, ...extra], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env },
   });
   let out = '';

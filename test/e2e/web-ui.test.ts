@@ -128,6 +128,8 @@ describe('web mode: conversations, shortcuts, settings, model panel', () => {
     const plan = page.getByTestId('model-inspection').getByTestId('memory-plan');
     expect(await plan.getAttribute('data-fits')).toBe('true');
     expect(await plan.textContent()).toMatch(/RAM.*of/);
+    // The harness serves with --context-length 8192: the plan says the setting is what it runs with.
+    expect(await plan.getByTestId('context-why').textContent()).toBe('context 8,192: your setting');
     await shot(page, '05-model-panel');
 
     await page.getByTestId('model-dir-input').fill('/nonexistent/model');

@@ -28,7 +28,8 @@ export interface ScriptedModel {
 
 export async function scriptedModel(): Promise<ScriptedModel> {
   const text = await loadModelText(DEMO_MODEL_DIR);
-  const model: LoadedModel = { dir: DEMO_MODEL_DIR, name: 'demo-k2', label: 'Demo model', text, maxPosition: 1 << 20 };
+  const model: LoadedModel = { dir: DEMO_MODEL_DIR, name: 'demo-k2', label: 'Demo model', text, maxPosition: 1 << 20,
+    context: { tokens: 1 << 20, source: 'setting', why: 'context 1,048,576: scripted' }, defaultContext: { tokens: 1 << 20, source: 'model', why: 'context 1,048,576: scripted' } };
   const self: ScriptedModel = {
     model,
     models: null as unknown as ModelService,

@@ -1,6 +1,7 @@
 // karakoram serve [--host 127.0.0.1 | --lan] [--port N] [--model DIR] [--data-dir DIR] [--no-build] [--no-model]
 //                 [--tls-cert FILE --tls-key FILE] [--max-body-mb N] [--max-running N] [--max-queue N] [--queue-timeout-s N]
 //                 [--prefill-chunk N]   (prompt tokens the engine reads per scheduler step; default 512)
+//                 [--context-length N]  (sets the context setting; default: what free RAM allows)
 // karakoram serve --create-key NAME [--key-models a,b] [--key-concurrency N] [--key-tpm N] [--key-admin]
 // karakoram serve --list-keys | --revoke-key ID
 // Web mode and the office server: the renderer over HTTP(S), the contract over a WebSocket and
@@ -93,6 +94,7 @@ export async function run(argv: string[]): Promise<number> {
     'max-queue': { type: 'string' },
     'queue-timeout-s': { type: 'string' },
     'prefill-chunk': { type: 'string' },
+    'context-length': { type: 'string' },
     'create-key': { type: 'string' },
     'key-models': { type: 'string' },
     'key-concurrency': { type: 'string' },
@@ -118,12 +120,13 @@ export async function run(argv: string[]): Promise<number> {
     queueTimeoutMs: positive(values['queue-timeout-s'], 'queue-timeout-s', DEFAULT_QUEUE_LIMITS.queueTimeoutMs / 1000)! * 1000,
   };
   const prefillChunk = positive(values['prefill-chunk'], 'prefill-chunk', null) ?? undefined;
+  const contextLength = positive(values['context-length'], 'context-length', null) ?? undefined;
   const log = (s: string) => process.stderr.write(`${s}\n`);
   if (!values['no-build']) ensureRendererBuilt(log);
 
   // A bug in one request must not take the server (and everyone's chats) down: log and go on.
   process.on('unhandledRejection', (e) => log(`karakoram serve: unhandled rejection: ${(e as Error)?.stack ?? String(e)}`));
-  const core = new Core({ dataDir, modelDir: values.model, noModel: values['no-model'], prefillChunk });
+  const core = new Core({ dataDir, modelDir: values.model, noModel: values['no-model'], prefillChunk, contextLength });
   const access = new Access(core.store.keys, dataDir);
   try {
     checkBind(host, access);

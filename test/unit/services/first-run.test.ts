@@ -10,6 +10,7 @@ import type { RequestName, RequestParams, RequestResult } from '../../../common/
 import { requireAddon } from '../../support/engine.ts';
 import { Core } from '../../../main/services/core.ts';
 import { DEMO_MODEL_DIR } from '../../../main/services/model-service.ts';
+import { CONTEXT_BLOCK_TOKENS, CONTEXT_FLOOR_TOKENS } from '../../../main/models/default-context.ts';
 
 requireAddon('the first-run tests (they load the demo model)');
 
@@ -86,5 +87,33 @@ describe('first run', () => {
     expect(s.plan.weightsBytes).toBe(s.downloadBytes);
     expect(s.plan.ramNeededBytes).toBeGreaterThan(s.downloadBytes);
     expect(s.plan.kvBytesPerToken).toBe(61 * (512 + 64) * 4);
+    expect(s.plan.contextWhy).toMatch(new RegExp(`^context ${s.plan.contextLength.toLocaleString('en-US')}: `));
   });
+
+  it('without a context setting the demo model runs with the default from this machine\'s memory; a setting then wins', async () => {
+    expect((await call(demo, 'getSettings', {})).settings.contextLength).toBeNull();
+    const loaded = demo.models.model!;
+    const ctx = loaded.context;
+    expect(ctx).toEqual(loaded.defaultContext);
+    expect(ctx.source).not.toBe('setting');
+    // The demo's cache is 1,280 bytes a token: unless this machine is nearly out of RAM, its whole
+    // 131,072 window fits in the share; a memory-bound default is in whole blocks.
+    if (ctx.source === 'model') expect(ctx.tokens).toBe(131_072);
+    else expect(ctx.tokens % CONTEXT_BLOCK_TOKENS).toBe(0);
+    expect(ctx.tokens).toBeGreaterThanOrEqual(CONTEXT_FLOOR_TOKENS);
+    expect(ctx.tokens).not.toBe(8192);
+    expect(ctx.why).toMatch(new RegExp(`^context ${ctx.tokens.toLocaleString('en-US')}: `));
+    // Generation, the settings page's placeholder, the model panel and the meter all use it.
+    expect(demo.models.contextLength()).toBe(ctx.tokens);
+    expect((await call(demo, 'getSettings', {})).modelDefaults.contextLength).toBe(ctx.tokens);
+    const insp = await call(demo, 'inspectModel', { dir: DEMO_MODEL_DIR });
+    expect(insp.memory).toMatchObject({ contextLength: ctx.tokens, contextWhy: ctx.why });
+    expect((await call(demo, 'measureContext', { conversationId: null, question: 'hi', attachments: [] })).contextLength).toBe(ctx.tokens);
+
+    await call(demo, 'updateSettings', { contextLength: 8192 });
+    await expect.poll(() => demo.models.loaded?.context.source, { timeout: 60_000 }).toBe('setting');
+    expect(demo.models.contextLength()).toBe(8192);
+    expect((await call(demo, 'getSettings', {})).modelDefaults.contextLength).toBe(ctx.tokens);
+    expect((await call(demo, 'inspectModel', { dir: DEMO_MODEL_DIR })).memory.contextWhy).toBe('context 8,192: your setting');
+  }, 90_000);
 });

@@ -43,7 +43,9 @@ function finished(messageId: string, timeoutMs = 120_000): Promise<GenerationEve
 beforeAll(async () => {
   requireAddon('the long-document tests');
   dir = mkdtempSync(join(tmpdir(), 'kk-docs-'));
-  core = new Core({ dataDir: dir, noModel: true, checkResults: true });
+  // The over-long cases below size their documents against an 8,192-token window: fix it (the
+  // default follows this machine's free RAM).
+  core = new Core({ dataDir: dir, noModel: true, checkResults: true, contextLength: 8192 });
   core.store.settings.update({ sampling: { temperature: 0, maxTokens: 24 }, threads: 1, demoTools: false });
   core.models.setOptions({ threads: 1 });
   core.bus.subscribe((ev, p) => { if (ev === 'generation') events.push(p as GenerationEvent); });
