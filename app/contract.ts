@@ -7,7 +7,7 @@ export type {
   ToolCallStatus, ToolInfo,
 } from '../common/contract.ts';
 export type { FinishReason } from '../common/chat-types.ts';
-export type { ContextCount, McpServerConfig, McpServerView, TimingFigure } from '../common/contract.ts';
+export type { ContextCount, ExpertHeat, McpServerConfig, McpServerView, TimingFigure } from '../common/contract.ts';
 export type { Policy } from '../common/tool-policy.ts';
 export { DEFAULT_TOOL_STEPS, MAX_TOOL_STEPS } from '../common/tool-policy.ts';
 export type { Attachment } from '../common/attachments.ts';

@@ -365,6 +365,14 @@ export const EngineStatusSchema = z.object({
 });
 export type EngineStatus = z.infer<typeof EngineStatusSchema>;
 
+/** The model panel's expert heat map: routing counts (decayed) per MoE layer x routed expert, and
+ *  which experts sit on the GPU. Empty layers on the CPU backend, which records no routing. */
+export const ExpertHeatSchema = z.object({
+  backend: z.string().nullable(),
+  layers: z.array(z.object({ counts: z.array(z.number().min(0)), onGpu: z.array(z.boolean()) })),
+});
+export type ExpertHeat = z.infer<typeof ExpertHeatSchema>;
+
 // Context meter --------------------------------------------------------------------------------
 
 /** The next prompt's exact token count by part, against the window and the KV memory it needs. */
@@ -512,6 +520,7 @@ export const requests = {
   getSettings: { params: empty, result: SettingsViewSchema },
   updateSettings: { params: SettingsPatchSchema, result: SettingsViewSchema },
   getModelStatus: { params: empty, result: EngineStatusSchema },
+  getExpertHeat: { params: empty, result: ExpertHeatSchema },
   listLocalModels: { params: empty, result: z.array(LocalModelSchema) },
   getStarterModel: { params: empty, result: StarterModelSchema },
   inspectModel: { params: z.object({ dir: z.string().min(1).max(4096) }), result: ModelInspectionSchema },

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import type { MemoryPlan, ModelInspection } from '../contract.ts';
 import { fmtBytes, fmtCount } from '../format.ts';
 import { useApp, type AppState } from '../store/index.ts';
+import { ExpertHeatMap } from './ExpertHeatMap.tsx';
 import { selectEffectiveRemote } from '../store/providers.ts';
 import { RemotePanel } from './RemotePanel.tsx';
 
@@ -58,6 +59,7 @@ export function ModelPanel() {
           {engine.error ? <span className="error-text"> — {engine.error}</span> : null}
         </p>
         {engine.backendWhy ? <p className="backend-why" data-testid="backend-why">{engine.backendWhy}</p> : null}
+        <ExpertHeatMap />
         {engine.model && isDemo && (
           <p className="demo-note" data-testid="demo-note">
             <strong>{engine.model.label}.</strong> A 12-million-parameter model with Kimi K2's architecture, trained from scratch on

@@ -25,6 +25,12 @@ export const createModelSlice: SliceCreator<ModelSlice> = (set, get, api) => {
     crashNotice: null,
     starter: null,
     starterError: null,
+    expertHeat: null,
+
+    async loadExpertHeat() {
+      try { set({ expertHeat: await api.getExpertHeat({}) }); }
+      catch (e) { get().showToast(`Could not read the expert heat map: ${msg(e)}`); }
+    },
 
     async loadStarter() {
       set({ starterError: null });

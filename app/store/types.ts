@@ -4,7 +4,7 @@ import type {
   Conversation, ConversationEvent, ConversationSummary, EngineStatus, GenerationEvent, KarakoramApi, LocalModel,
   Message, ModelInspection, SearchHit, SettingsPatch, SettingsView, StarterModel, ToolInfo,
 } from '../contract.ts';
-import type { ConversionEvent, DownloadView, HubHit, LibraryView, RepoView } from '../contract.ts';
+import type { ConversionEvent, DownloadView, ExpertHeat, HubHit, LibraryView, RepoView } from '../contract.ts';
 import type { Attachment, ContextCount, McpServerConfig, McpServerView, Policy, ProvidersView, RemoteCheck, RemoteEndpointInput, TimingFigure } from '../contract.ts';
 
 export interface ConversationsSlice {
@@ -113,6 +113,9 @@ export interface ModelSlice {
   /** Kimi K2 Thinking: its size, the download command and the plan for this machine. */
   starter: StarterModel | null;
   starterError: string | null;
+  /** The loaded model's expert heat map (routing counts per MoE layer x expert, GPU residency). */
+  expertHeat: ExpertHeat | null;
+  loadExpertHeat(): Promise<void>;
   loadStarter(): Promise<void>;
   dismissCrashNotice(): void;
   refreshModel(): Promise<void>;

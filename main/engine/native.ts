@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../paths.ts';
 import type {
-  CacheStats, CudaProbe, EvalSummary, GenerateOptions, GenerateResult, LoadOptions, LoadProgress, MemoryStats, ModelInfo,
+  CacheStats, CudaProbe, EvalSummary, NativeExpertHeat, GenerateOptions, GenerateResult, LoadOptions, LoadProgress, MemoryStats, ModelInfo,
   NativeBinding, NativeModel, PrefillProgress,
 } from './types.ts';
 
@@ -39,6 +39,7 @@ interface RawAddon {
   synth(options: object, onProgress?: (p: LoadProgress) => void): Promise<void>;
   cpuFeatures(): string[];
   cudaProbe(): CudaProbe;
+  expertHeat(): NativeExpertHeat;
 }
 
 function wrapModel(raw: RawModel): NativeModel {
@@ -84,6 +85,7 @@ export function loadBinding(): NativeBinding {
     synth: (options, onProgress) => raw.synth(options, onProgress),
     cpuFeatures: () => raw.cpuFeatures(),
     cudaProbe: () => raw.cudaProbe(),
+    expertHeat: () => raw.expertHeat(),
   };
   return cached;
 }

@@ -26,6 +26,10 @@ export interface LoadOptions {
 /** The addon's cudaProbe(): whether the "cuda" backend can run here (karakoram/backends.h). */
 export interface CudaProbe { usable: boolean; deviceCount: number; pluginPath: string; reason: string }
 
+/** The addon's expertHeat(): routing counts and GPU residency per MoE layer x expert, flat
+ *  (layer-major); empty on the CPU backend (karakoram/backends.h). */
+export interface NativeExpertHeat { nLayers: number; nExperts: number; counts: number[]; onGpu: boolean[] }
+
 export interface LoadProgress { stage: 'validate' | 'weights' | 'repack' | string; fraction: number }
 
 export interface ModelInfo {
@@ -113,4 +117,5 @@ export interface NativeBinding {
         onProgress?: (p: LoadProgress) => void): Promise<void>;
   cpuFeatures(): string[];
   cudaProbe(): CudaProbe;
+  expertHeat(): NativeExpertHeat;
 }

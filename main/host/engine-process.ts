@@ -85,6 +85,10 @@ port.onMessage((msg) => {
     case 'generate': void generate(msg.reqId, msg.promptIds, msg); break;
     case 'cancel': running.get(msg.reqId)?.abort(); break;
     case 'snapshot': void snapshot(msg); break;
+    case 'heat':
+      try { port.send({ type: 'heat_done', reqId: msg.reqId, heat: loadBinding().expertHeat(), error: null }); }
+      catch (e) { port.send({ type: 'heat_done', reqId: msg.reqId, heat: null, error: (e as Error).message }); }
+      break;
     case 'shutdown': for (const c of running.values()) c.abort(); model?.dispose(); process.exit(0);
   }
 });

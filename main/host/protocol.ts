@@ -1,7 +1,7 @@
 // protocol.ts — messages between the core and the engine process (engine-entry.ts). Plain JSON
 // objects over Node IPC (child_process.fork) or Electron's utilityProcess port.
 import type { BackendPreference } from '../engine/backend-choice.ts';
-import type { GenerateResult, LoadOptions, LoadProgress, ModelInfo, SamplingOptions } from '../engine/types.ts';
+import type { GenerateResult, LoadOptions, LoadProgress, ModelInfo, NativeExpertHeat, SamplingOptions } from '../engine/types.ts';
 
 /** Load options as the core sends them: the engine process resolves 'auto' (it holds the addon). */
 export type HostLoadOptions = Omit<LoadOptions, 'backend'> & { backend?: BackendPreference };
@@ -12,6 +12,8 @@ export type ToEngine =
   | { type: 'cancel'; reqId: number }
   /** KV snapshots (NativeModel.saveSnapshot / restoreSnapshot); answered by 'snapshot_done'. */
   | { type: 'snapshot'; reqId: number; op: 'save' | 'restore'; promptIds: number[]; path: string }
+  /** The expert heat map (NativeBinding.expertHeat); answered by 'heat_done'. */
+  | { type: 'heat'; reqId: number }
   | { type: 'shutdown' };
 
 export type FromEngine =
@@ -27,4 +29,5 @@ export type FromEngine =
   | { type: 'done'; reqId: number; result: GenerateResult }
   | { type: 'gen_error'; reqId: number; message: string }
   /** A snapshot request ended: tokens saved / restored, or why not. */
-  | { type: 'snapshot_done'; reqId: number; tokens: number; error: string | null };
+  | { type: 'snapshot_done'; reqId: number; tokens: number; error: string | null }
+  | { type: 'heat_done'; reqId: number; heat: NativeExpertHeat | null; error: string | null };

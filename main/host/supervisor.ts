@@ -3,7 +3,7 @@
 // generation in flight fails with EngineCrashedError, the status becomes 'crashed', and the host
 // restarts it by itself once (at most once per AUTO_RESTART_WINDOW_MS); further restarts are on
 // request (restart()). A restart reloads the model that was loaded.
-import type { GenerateResult, LoadProgress, ModelInfo, SamplingOptions } from '../engine/types.ts';
+import type { GenerateResult, LoadProgress, ModelInfo, NativeExpertHeat, SamplingOptions } from '../engine/types.ts';
 import type { EngineState } from '../../common/contract.ts';
 import type { FromEngine, HostLoadOptions } from './protocol.ts';
 import { forkEngine, type EngineProcess, type EngineSpawner } from './spawn.ts';
@@ -49,6 +49,7 @@ export class EngineHost {
   private nextReq = 1;
   private gens = new Map<number, Gen>();
   private snapshots = new Map<number, { resolve(tokens: number): void; reject(e: Error): void }>();
+  private heats = new Map<number, { resolve(h: NativeExpertHeat): void; reject(e: Error): void }>();
   private loading: { resolve(i: ModelInfo): void; reject(e: Error): void } | null = null;
   private listeners = new Set<(s: HostStatus) => void>();
   private lastAutoRestart = -Infinity;
@@ -106,6 +107,12 @@ export class EngineHost {
       case 'tokens': this.gens.get(m.reqId)?.onTokens(m.ids); break;
       case 'done': { const g = this.gens.get(m.reqId); if (g) { this.gens.delete(m.reqId); g.cleanup(); g.resolve(m.result); } break; }
       case 'gen_error': { const g = this.gens.get(m.reqId); if (g) { this.gens.delete(m.reqId); g.cleanup(); g.reject(new Error(m.message)); } break; }
+      case 'heat_done': {
+        const h = this.heats.get(m.reqId);
+        this.heats.delete(m.reqId);
+        if (h) { if (m.heat) h.resolve(m.heat); else h.reject(new Error(m.error ?? 'no heat map')); }
+        break;
+      }
       case 'snapshot_done': {
         const s = this.snapshots.get(m.reqId);
         this.snapshots.delete(m.reqId);
@@ -134,6 +141,8 @@ export class EngineHost {
     this.gens.clear();
     for (const [, s] of this.snapshots) s.reject(err);
     this.snapshots.clear();
+    for (const [, h] of this.heats) h.reject(err);
+    this.heats.clear();
     if (this.loading) { this.loading.reject(err); this.loading = null; }
   }
 
@@ -188,6 +197,17 @@ export class EngineHost {
     return new Promise((resolve, reject) => {
       this.snapshots.set(reqId, { resolve, reject });
       proc.send({ type: 'snapshot', reqId, op, promptIds, path });
+    });
+  }
+
+  /** The loaded model's expert heat map (routing counts, GPU residency; empty on the CPU). */
+  expertHeat(): Promise<NativeExpertHeat> {
+    if (this.st.state !== 'ready' || !this.proc) return Promise.reject(new Error(`the engine is not ready (${this.st.state})`));
+    const proc = this.proc;
+    const reqId = this.nextReq++;
+    return new Promise((resolve, reject) => {
+      this.heats.set(reqId, { resolve, reject });
+      proc.send({ type: 'heat', reqId });
     });
   }
 

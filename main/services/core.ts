@@ -242,6 +242,7 @@ export class Core {
         return this.settingsView();
       },
       getModelStatus: () => this.models.status(),
+      getExpertHeat: () => this.models.expertHeat(),
       listLocalModels: () => this.models.listLocal(),
       getStarterModel: () => starterModel(this.store.settings.get().contextLength),
       inspectModel: ({ dir }) => {

@@ -3,7 +3,8 @@
 // events. The bundled demo model is the default on first start.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import type { EngineStatus, LocalModel } from '../../common/contract.ts';
+import type { EngineStatus, ExpertHeat, LocalModel } from '../../common/contract.ts';
+import type { NativeExpertHeat } from '../engine/types.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { EngineCrashedError, type EngineHost, type HostStatus } from '../host/supervisor.ts';
 import type { BackendPreference } from '../engine/backend-choice.ts';
@@ -39,6 +40,16 @@ export interface ModelServiceOptions {
 }
 
 const GIB = 2 ** 30;
+
+/** The addon's flat, layer-major heat map as contract rows. */
+export function toExpertHeat(backend: string | null, h: NativeExpertHeat): ExpertHeat {
+  const layers: ExpertHeat['layers'] = [];
+  for (let l = 0; l < h.nLayers; l++) {
+    const at = l * h.nExperts;
+    layers.push({ counts: h.counts.slice(at, at + h.nExperts), onGpu: h.onGpu.slice(at, at + h.nExperts) });
+  }
+  return { backend, layers };
+}
 
 /** Routing statistics live next to the model (the CUDA hot set at the next load follows them),
  *  except for the models bundled in the repository, whose folders stay as checked in. */
@@ -81,6 +92,14 @@ export class ModelService {
   }
 
   status(): EngineStatus { return this.toContract(this.host.status()); }
+
+  /** The expert heat map for the model panel: one row per MoE layer (layers without routing
+   *  statistics — the CPU backend — give none). */
+  async expertHeat(): Promise<ExpertHeat> {
+    const s = this.host.status();
+    if (s.state !== 'ready') return { backend: null, layers: [] };
+    return toExpertHeat(s.info?.backend ?? null, await this.host.expertHeat());
+  }
 
   /** Loads a model directory: the text layer here, the weights in the engine process. */
   /** Counts load requests; a load that is no longer the latest was superseded. */

@@ -1,4 +1,4 @@
-// addon.cpp — module entry: loadModel, evaluate, bench, synth, cpuFeatures, cudaProbe.
+// addon.cpp — module entry: loadModel, evaluate, bench, synth, cpuFeatures, cudaProbe, expertHeat.
 #include <napi.h>
 #include "async.h"
 #include "cpu/kernels.h"
@@ -120,6 +120,22 @@ static Napi::Value CudaProbeJs(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// expertHeat() -> { nLayers, nExperts, counts: number[], onGpu: boolean[] } (flat, layer-major):
+// the CUDA backend's routing counts and GPU residency (empty on the CPU backend).
+static Napi::Value ExpertHeatJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const kk::ExpertHeat h = kk::expert_heat();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("nLayers", h.n_layers);
+  o.Set("nExperts", h.n_experts);
+  Napi::Array counts = Napi::Array::New(env, h.counts.size()), on_gpu = Napi::Array::New(env, h.on_gpu.size());
+  for (size_t i = 0; i < h.counts.size(); ++i) counts.Set(uint32_t(i), h.counts[i]);
+  for (size_t i = 0; i < h.on_gpu.size(); ++i) on_gpu.Set(uint32_t(i), h.on_gpu[i] != 0);
+  o.Set("counts", counts);
+  o.Set("onGpu", on_gpu);
+  return o;
+}
+
 static Napi::Value CpuFeatures(const Napi::CallbackInfo& info) {
   auto variants = kk::cpu::kernels_available();
   Napi::Array a = Napi::Array::New(info.Env(), variants.size());
@@ -135,6 +151,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("synth", Napi::Function::New(env, Synth));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeatures));
   exports.Set("cudaProbe", Napi::Function::New(env, CudaProbeJs));
+  exports.Set("expertHeat", Napi::Function::New(env, ExpertHeatJs));
   return exports;
 }
 

@@ -3,12 +3,14 @@
 // experts); the statistics are written next to the model (LoadOptions::routing_stats_dir) when the
 // engine is unloaded; the next load reads that file and puts the experts this prompt used on the
 // GPU, so more of the same prompt's (token, expert) pairs run there — logits exact both times.
+#include <algorithm>
 #include <cstdlib>
 #include <dirent.h>
 #include <string>
 #include <unistd.h>
 
 #include "backend_cuda/backend_cuda.h"
+#include "karakoram/backends.h"
 #include "tiny_k2_forward.h"
 
 using namespace tiny_k2_forward;
@@ -74,6 +76,22 @@ int main() {
     CHECK(gpu + cpu == flat_gpu + flat_cpu, "pairs %lld vs %lld", gpu + cpu, flat_gpu + flat_cpu);
     CHECK(gpu > flat_gpu, "hot set from statistics: %lld pairs on the GPU, even spread %lld", gpu, flat_gpu);
     std::printf("from saved statistics: err %.3g, MoE pairs on the GPU %lld, on the CPU %lld\n", err, gpu, cpu);
+    // The heat map (karakoram/backends.h): 3 MoE layers x 16 experts, 12 resident, and those are
+    // the most used (every layer sees the same number of routing decisions per token).
+    const kk::ExpertHeat h = kk::expert_heat();
+    CHECK(h.n_layers == 3 && h.n_experts == 16 && h.counts.size() == 48 && h.on_gpu.size() == 48, "heat %dx%d",
+          h.n_layers, h.n_experts);
+    int resident = 0;
+    double min_hot = 1e300, max_cold = 0;
+    for (size_t i = 0; i < h.counts.size() && i < h.on_gpu.size(); ++i) {
+      resident += h.on_gpu[i];
+      if (h.on_gpu[i]) min_hot = std::min(min_hot, h.counts[i]);
+      else max_cold = std::max(max_cold, h.counts[i]);
+    }
+    CHECK(resident == kSlots, "heat map: %d resident experts", resident);
+    CHECK(min_hot >= max_cold && max_cold >= 0, "resident counts from %.3g, non-resident up to %.3g", min_hot, max_cold);
+    std::printf("heat map: %dx%d, %d on the GPU, least used resident %.3g >= most used cold %.3g\n", h.n_layers,
+                h.n_experts, resident, min_hot, max_cold);
     e->free_sequence(s);
   }
   // Clean up the temporary folder.

@@ -251,6 +251,15 @@ void cuda_backend_begin_model(int n_moe_layers, const std::string& stats_path, c
   g_cuda->hybrid.begin_model(n_moe_layers, stats_path, model_key);
 }
 
+void cuda_backend_expert_heat(int* n_layers, int* n_experts, std::vector<double>* counts, std::vector<uint8_t>* on_gpu) {
+  *n_layers = *n_experts = 0;
+  counts->clear();
+  on_gpu->clear();
+  if (!g_cuda) return;
+  std::lock_guard<std::mutex> lock(g_cuda->mu);
+  g_cuda->hybrid.heat(n_layers, n_experts, counts, on_gpu);
+}
+
 Status cuda_backend_save_routing_stats() {
   if (!g_cuda) return Status::OK();
   std::lock_guard<std::mutex> lock(g_cuda->mu);

@@ -11,7 +11,9 @@
 // activations and placement-driven residency come next (docs/cuda.md).
 #pragma once
 #include "backend/backend.h"
+#include <cstdint>
 #include <string>
+#include <vector>
 #include "core/status.h"
 
 namespace kk {
@@ -41,6 +43,9 @@ void cuda_backend_set_expert_budget(int64_t bytes);
 // unload, saving the statistics to that file. See HybridMoe::begin_model.
 void cuda_backend_begin_model(int n_moe_layers, const std::string& stats_path, const std::string& model_key);
 Status cuda_backend_save_routing_stats();
+
+// The hybrid MoE's heat map (HybridMoe::heat); all empty when the backend was never opened.
+void cuda_backend_expert_heat(int* n_layers, int* n_experts, std::vector<double>* counts, std::vector<uint8_t>* on_gpu);
 
 // Moves the GPU's hot expert set towards the routing statistics collected so far (placement
 // policy with hysteresis); the engine calls it between requests. No-op before the first MoE call.

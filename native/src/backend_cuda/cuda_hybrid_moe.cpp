@@ -69,6 +69,19 @@ Status HybridMoe::save_stats() const {
   return stats_.save(stats_path_, stats_key_);
 }
 
+void HybridMoe::heat(int* n_layers, int* n_experts, std::vector<double>* counts, std::vector<uint8_t>* on_gpu) const {
+  const int L = slab_ready_ ? int(layers_.size()) : 0;
+  *n_layers = L;
+  *n_experts = L ? E_ : 0;
+  counts->assign(size_t(L) * (L ? E_ : 0), 0.0);
+  on_gpu->assign(counts->size(), 0);
+  for (int l = 0; l < L; ++l)
+    for (int e = 0; e < E_; ++e) {
+      (*counts)[size_t(l) * E_ + e] = stats_.count(l, e);
+      (*on_gpu)[size_t(l) * E_ + e] = layers_[size_t(l)].slot_of[size_t(e)] >= 0;
+    }
+}
+
 int64_t HybridMoe::budget_bytes() const { return budget_ > 0 ? budget_ : auto_budget_bytes(api_); }
 
 void HybridMoe::set_budget(int64_t bytes) {

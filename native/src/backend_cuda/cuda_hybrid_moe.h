@@ -64,6 +64,8 @@ class HybridMoe {
   Status replace(const placement::ReplaceOptions& opts = {});
 
   const HybridMoeCounts& counts() const { return counts_; }
+  // Routing counts and residency of the layers seen so far ([layer * E + expert]).
+  void heat(int* n_layers, int* n_experts, std::vector<double>* counts, std::vector<uint8_t>* on_gpu) const;
   const placement::RoutingStats& stats() const { return stats_; }
 
  private:

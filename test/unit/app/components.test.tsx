@@ -170,3 +170,29 @@ describe('settings panel: backend and GPU memory', () => {
     expect(store.getState().settingsView?.settings.backend).toBe('cpu');
   });
 });
+
+describe('model panel: expert heat map', () => {
+  it('fetches the heat map and draws one row per MoE layer, GPU-resident experts marked', async () => {
+    const { f, store } = await setup();
+    f.handle('getExpertHeat', async () => ({
+      backend: 'cuda',
+      layers: [{ counts: [5, 0, 1], onGpu: [true, false, false] }, { counts: [0, 2, 2], onGpu: [false, true, true] }],
+    }));
+    render(<StoreProvider store={store}><ModelPanel /></StoreProvider>);
+    expect(screen.queryByTestId('expert-heat')).toBeNull();  // no model ready
+    act(() => f.emit('engineStatus', { state: 'ready', model: null, progress: null, error: null, pid: 7, restarts: 0, backend: 'cuda', backendWhy: 'CUDA: 1 CUDA device found (/x)' }));
+    await act(async () => { fireEvent.click(screen.getByTestId('expert-heat-refresh')); });
+    expect(screen.getAllByTestId('expert-heat-row')).toHaveLength(2);
+    expect(screen.getByTestId('expert-heat-summary').textContent).toContain('2 MoE layers × 3 experts; 3 of 6 on the GPU');
+    expect(document.querySelectorAll('.heat-cell[data-gpu="1"]')).toHaveLength(3);
+  });
+
+  it('on the CPU backend says there are no routing statistics', async () => {
+    const { f, store } = await setup();
+    f.handle('getExpertHeat', async () => ({ backend: 'cpu', layers: [] }));
+    render(<StoreProvider store={store}><ModelPanel /></StoreProvider>);
+    act(() => f.emit('engineStatus', { state: 'ready', model: null, progress: null, error: null, pid: 7, restarts: 0, backend: 'cpu', backendWhy: 'CPU: chosen in the settings' }));
+    await act(async () => { fireEvent.click(screen.getByTestId('expert-heat-refresh')); });
+    expect(screen.getByTestId('expert-heat-empty').textContent).toContain('the CPU backend does not record them');
+  });
+});

@@ -54,6 +54,8 @@ describe('engine host', () => {
     // The engine process chose the backend ('auto') and says which and why.
     const st = host.status();
     expect(st.backendWhy).toMatch(st.info?.backend === 'cuda' ? /^CUDA: / : /^CPU: \S/);
+    // The heat map through the engine process: nothing recorded before a forward (or ever, on the CPU).
+    expect(await host.expertHeat()).toEqual({ nLayers: 0, nExperts: 0, counts: [], onGpu: [] });
     const pid = host.status().pid!;
     let tokens = 0;
     const gen = host.generate([2144, 100, 200, 300], { maxTokens: 100_000, temperature: 1, seed: 1, stopIds: [] }, (ids) => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { EngineHost, HostStatus } from '../../../main/host/supervisor.ts';
 import type { HostLoadOptions } from '../../../main/host/protocol.ts';
 import { EventBus } from '../../../main/services/events.ts';
-import { BUNDLED_MODELS_DIR, DEMO_MODEL_DIR, ModelService, routingStatsDir, type ModelServiceOptions } from '../../../main/services/model-service.ts';
+import { BUNDLED_MODELS_DIR, DEMO_MODEL_DIR, ModelService, routingStatsDir, toExpertHeat, type ModelServiceOptions } from '../../../main/services/model-service.ts';
 
 function fakeHost() {
   const loads: HostLoadOptions[] = [];
@@ -48,5 +48,13 @@ describe('load options from the settings', () => {
     expect(routingStatsDir('/models/Kimi-K2')).toBe('/models/Kimi-K2');
     expect(routingStatsDir(BUNDLED_MODELS_DIR)).toBeUndefined();
     expect(routingStatsDir(`${BUNDLED_MODELS_DIR}-other/x`)).toBe(`${BUNDLED_MODELS_DIR}-other/x`);
+  });
+});
+
+describe('the expert heat map for the contract', () => {
+  it('splits the addon\'s flat layer-major arrays into one row per MoE layer', () => {
+    const h = toExpertHeat('cuda', { nLayers: 2, nExperts: 3, counts: [1, 2, 3, 4, 5, 6], onGpu: [true, false, false, false, false, true] });
+    expect(h).toEqual({ backend: 'cuda', layers: [{ counts: [1, 2, 3], onGpu: [true, false, false] }, { counts: [4, 5, 6], onGpu: [false, false, true] }] });
+    expect(toExpertHeat('cpu', { nLayers: 0, nExperts: 0, counts: [], onGpu: [] })).toEqual({ backend: 'cpu', layers: [] });
   });
 });
