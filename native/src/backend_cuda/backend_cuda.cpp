@@ -266,10 +266,12 @@ Status cuda_backend_save_routing_stats() {
   return g_cuda->hybrid.save_stats();
 }
 
-Status cuda_backend_replace_experts() {
+Status cuda_backend_replace_experts(int64_t max_upload_bytes) {
   if (!g_cuda) return Status::OK();
   std::lock_guard<std::mutex> lock(g_cuda->mu);
-  return g_cuda->hybrid.replace();
+  placement::ReplaceOptions opts;
+  opts.max_upload_bytes = max_upload_bytes;
+  return g_cuda->hybrid.replace(opts);
 }
 
 Status backend_cuda(const Backend** out) {

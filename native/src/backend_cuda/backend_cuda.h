@@ -49,6 +49,7 @@ void cuda_backend_expert_heat(int* n_layers, int* n_experts, std::vector<double>
 
 // Moves the GPU's hot expert set towards the routing statistics collected so far (placement
 // policy with hysteresis); the engine calls it between requests. No-op before the first MoE call.
-Status cuda_backend_replace_experts();
+// max_upload_bytes caps the bytes copied by this call (0: no cap).
+Status cuda_backend_replace_experts(int64_t max_upload_bytes = 0);
 
 }  // namespace kk

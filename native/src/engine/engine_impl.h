@@ -57,6 +57,10 @@ class EngineImpl : public Engine {
   // saved at unload.
   void use_routing_stats_in(const std::string& dir);
   bool on_cuda() const { return on_cuda_; }
+  // Called by the scheduler's thread when the last running request has ended and none waits:
+  // on the CUDA backend, one bounded re-placement of the hot experts towards the live statistics.
+  void between_requests();
+  int64_t replacements() const { return replacements_.load(); }  // re-placements run (tests)
 
   // forward() with model-level options (profile, forced absorbed attention); on_chunk sees the
   // tokens done after each prefill chunk.
@@ -87,6 +91,7 @@ class EngineImpl : public Engine {
   int64_t max_context_ = 0;
   uint64_t fingerprint_ = 0;
   bool on_cuda_ = false, save_routing_stats_ = false;
+  std::atomic<int64_t> replacements_{0};
   std::atomic<int64_t> hit_tokens_{0}, prompt_tokens_{0};
   mutable std::mutex run_mu_;   // one forward at a time (the thread pool is not re-entrant)
   mutable std::mutex pool_mu_;  // sequences and blocks

@@ -91,6 +91,12 @@ void Scheduler::loop() {
       if (stop_) return;
     }
     step();
+    // Nothing running or waiting after requests ended: the engine's between-requests work
+    // (the CUDA backend's expert re-placement) runs here, never inside a step.
+    if (finished_since_idle_ && n_running_.load() == 0 && waiting() == 0) {
+      finished_since_idle_ = false;
+      engine_->between_requests();
+    }
   }
 }
 
@@ -128,6 +134,7 @@ void Scheduler::finish(Active* a, const Status& st, const char* reason) {
   a->seq = -1;
   a->decoding = false;
   a->cancelled = true;  // done: nothing more happens to it
+  finished_since_idle_ = true;
   if (a->cb.on_done) a->cb.on_done(st, a->res);
   a->cb = Engine::Callbacks();
 }

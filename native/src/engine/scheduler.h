@@ -66,6 +66,7 @@ class Scheduler {
   Engine::RequestId next_id_ = 1;
   uint64_t order_ = 0;
   bool stop_ = false, threaded_ = false;
+  bool finished_since_idle_ = false;  // a request ended since the engine's last idle hook (stepping thread)
   std::thread thread_;
   std::mutex step_mu_;  // one step at a time
 };
