@@ -11,6 +11,9 @@ export function ExpertHeatMap() {
   const max = Math.max(0, ...(heat?.layers.flatMap((l) => l.counts) ?? []));
   const resident = heat?.layers.reduce((n, l) => n + l.onGpu.filter(Boolean).length, 0) ?? 0;
   const experts = heat?.layers.reduce((n, l) => n + l.counts.length, 0) ?? 0;
+  // The hot-expert share: of the (decayed) routing decisions, those that went to GPU-resident experts.
+  const total = heat?.layers.reduce((n, l) => n + l.counts.reduce((a, c) => a + c, 0), 0) ?? 0;
+  const onGpu = heat?.layers.reduce((n, l) => n + l.counts.reduce((a, c, e) => a + (l.onGpu[e] ? c : 0), 0), 0) ?? 0;
   return (
     <div className="expert-heat" data-testid="expert-heat">
       <h3>Expert heat map</h3>
@@ -25,7 +28,8 @@ export function ExpertHeatMap() {
       {heat && heat.layers.length > 0 && (
         <>
           <p className="muted small" data-testid="expert-heat-summary">
-            {heat.layers.length} MoE layers × {heat.layers[0].counts.length} experts; {resident} of {experts} on the GPU (outlined).
+            {heat.layers.length} MoE layers × {heat.layers[0].counts.length} experts; {resident} of {experts} on the GPU (outlined)
+            {total > 0 ? `, serving ${Math.round((100 * onGpu) / total)}% of routing decisions` : ''}.
           </p>
           <div className="heat-grid" role="img" aria-label="Routing counts per layer and expert">
             {heat.layers.map((l, li) => (

@@ -184,6 +184,8 @@ describe('model panel: expert heat map', () => {
     await act(async () => { fireEvent.click(screen.getByTestId('expert-heat-refresh')); });
     expect(screen.getAllByTestId('expert-heat-row')).toHaveLength(2);
     expect(screen.getByTestId('expert-heat-summary').textContent).toContain('2 MoE layers × 3 experts; 3 of 6 on the GPU');
+    // counts 5+0+1+0+2+2 = 10; on the GPU 5+2+2 = 9
+    expect(screen.getByTestId('expert-heat-summary').textContent).toContain('serving 90% of routing decisions');
     expect(document.querySelectorAll('.heat-cell[data-gpu="1"]')).toHaveLength(3);
   });
 
