@@ -163,7 +163,9 @@ export const createChatSlice: SliceCreator<ChatSlice> = (set, get, api) => {
       const docs = content === undefined ? get().attachments : [];
       if ((!question && !docs.length) || get().generation) return;
       const text = composeMessage(question, docs.map((a) => ({ name: a.name, text: a.text })));
-      let convId = get().activeId;
+      // Sent right after New chat, before the core has created it: the question goes there.
+      const pending = get().pendingNewConversation();
+      let convId = pending ? await pending : get().activeId;
       if (!convId) convId = await get().newConversation();
       if (!convId) return;
       const path = get().messages;

@@ -5,6 +5,7 @@ import { DEMO_SOURCE, type ConversationsSlice, type SliceCreator } from './types
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set, get, api) => {
+  let creating: Promise<string | null> | null = null;
   function show(c: Conversation) {
     // A generation streaming into this conversation keeps its live messages.
     const gen = get().generation;
@@ -72,21 +73,32 @@ export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set, 
       } catch { /* the next event or reload will try again */ }
     },
 
-    async newConversation() {
+    // The draft is cleared at the click, not when the core answers: what is typed meanwhile belongs
+    // to the new conversation and is kept, and a send() in that gap waits for it (pendingNewConversation)
+    // instead of going to the conversation being left. A second click in the gap gets the same one.
+    newConversation() {
+      if (creating) return creating;
       const left = get().activeId;
       if (left) api.leaveConversation({ conversationId: left }).catch(() => { /* best effort */ });
-      try {
-        const c = await api.createConversation({});
-        const { messages: _m, headId: _h, tools: _t, systemPrompt: _s, provider: _p, ...summary } = c;
-        set({ list: [summary, ...get().list.filter((x) => x.id !== c.id)], draft: '', sidebarOpen: false });
-        show(c);
-        get().focusComposer();
-        return c.id;
-      } catch (e) {
-        get().showToast(`Could not create a conversation: ${msg(e)}`);
-        return null;
-      }
+      set({ draft: '' });
+      const p = (async () => {
+        try {
+          const c = await api.createConversation({});
+          const { messages: _m, headId: _h, tools: _t, systemPrompt: _s, provider: _p, ...summary } = c;
+          set({ list: [summary, ...get().list.filter((x) => x.id !== c.id)], sidebarOpen: false });
+          show(c);
+          get().focusComposer();
+          return c.id;
+        } catch (e) {
+          get().showToast(`Could not create a conversation: ${msg(e)}`);
+          return null;
+        }
+      })();
+      creating = p.finally(() => { creating = null; });
+      return creating;
     },
+
+    pendingNewConversation() { return creating; },
 
     async renameConversation(id, title) {
       const t = title.trim();

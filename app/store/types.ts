@@ -21,6 +21,8 @@ export interface ConversationsSlice {
   openConversation(id: string | null): Promise<void>;
   reloadConversation(): Promise<void>;
   newConversation(): Promise<string | null>;
+  /** The conversation being created (a click on New chat not yet answered by the core), if any. */
+  pendingNewConversation(): Promise<string | null> | null;
   renameConversation(id: string, title: string): Promise<void>;
   deleteConversation(id: string): Promise<void>;
   setDemoTools(on: boolean): Promise<void>;

@@ -186,6 +186,29 @@ describe('conversations', () => {
     expect(s.messages).toEqual([]);
   });
 
+  it('typed and sent right after New chat, before the core has created it: kept, and sent to the new one', async () => {
+    const { f, store } = await openStore();
+    let created!: () => void;
+    f.handle('leaveConversation', () => ({}));
+    f.handle('createConversation', () => new Promise((r) => { created = () => r(conv('c2', [])); }));
+    f.handle('sendMessage', () => ({ userMessageId: 'u9', assistantMessageId: 'a9' }));
+    store.getState().setDraft('left in c1');
+    const click = store.getState().newConversation();
+    expect(store.getState().draft).toBe('');          // cleared at the click
+    store.getState().setDraft('Who are you?');        // typed while the core creates it
+    const sent = store.getState().send();
+    await flush();
+    expect(f.calls.filter((c) => c.method === 'sendMessage')).toEqual([]);   // waits for the new one
+    expect(store.getState().newConversation()).toBe(store.getState().pendingNewConversation()); // a second click: the same
+    created();
+    expect(await click).toBe('c2');
+    await sent;
+    expect(f.calls.filter((c) => c.method === 'createConversation')).toHaveLength(1);
+    expect(f.calls.find((c) => c.method === 'sendMessage')?.params).toMatchObject({ conversationId: 'c2', content: 'Who are you?' });
+    expect(store.getState().activeId).toBe('c2');
+    expect(store.getState().pendingNewConversation()).toBeNull();
+  });
+
   it('search asks the core and shows hits; clearing it shows the list again', async () => {
     const { f, store } = await openStore();
     const hit = { conversation: { id: 'c1', title: 'Paris', createdAt: 0, updatedAt: 0, messageCount: 2, preview: '', generating: false }, messageId: 'a0', snippet: 'weather in Paris' };
