@@ -19,8 +19,10 @@
 #include <unistd.h>
 #include "engine/engine_impl.h"
 #include "test_util.h"
+#include "engine_test_util.h"
 
 using namespace kk;
+using namespace kk_test;
 
 namespace {
 
@@ -31,62 +33,6 @@ constexpr double kExactLogitTol = 2e-3;
 constexpr int kSchedulerSteps = 220;
 constexpr int kMaxPrompt = 150;
 constexpr double kCancelChance = 0.2;  // per step: cancel a random request (if not done)
-
-std::string shared_dir() {
-  if (const char* s = std::getenv("KK_SHARED")) return s;
-  return "../shared";
-}
-bool exists(const std::string& p) { struct stat st; return stat(p.c_str(), &st) == 0; }
-
-std::unique_ptr<EngineImpl> load(const std::string& dir, const LoadOptions& lo) {
-  std::unique_ptr<Engine> e;
-  const Status st = Engine::load(dir, lo, nullptr, &e);
-  CHECK(st.ok(), "load %s: %s", dir.c_str(), st.message().c_str());
-  if (!st.ok()) std::exit(1);
-  return std::unique_ptr<EngineImpl>(static_cast<EngineImpl*>(e.release()));
-}
-
-std::vector<int32_t> random_ids(std::mt19937& rng, int n, int vocab) {
-  std::uniform_int_distribution<int32_t> d(3, vocab - 1);
-  std::vector<int32_t> v(static_cast<size_t>(n));
-  for (auto& x : v) x = d(rng);
-  return v;
-}
-std::vector<int32_t> cat(std::vector<int32_t> a, const std::vector<int32_t>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-double max_abs(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size() || a.empty()) return INFINITY;
-  double m = 0;
-  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(double(a[i]) - double(b[i])));
-  return m;
-}
-
-// The last token's logits of `ids` prefilled on a new sequence that does not touch the cache.
-std::vector<float> fresh_logits(EngineImpl& e, const std::vector<int32_t>& ids) {
-  SeqId s = -1;
-  CHECK(e.new_sequence(&s).ok(), "new_sequence");
-  ForwardResult r;
-  const Status st = e.forward(s, ids.data(), int(ids.size()), ForwardRequest(), &r);
-  CHECK(st.ok(), "fresh forward: %s", st.message().c_str());
-  e.free_sequence(s);
-  return r.logits;
-}
-
-// The same through the prefix cache: the sequence starts from the longest cached prefix of ids,
-// prefills the rest, and its tokens are cached afterwards (as a finished request's are).
-std::vector<float> cached_logits(EngineImpl& e, const std::vector<int32_t>& ids, int64_t* cached) {
-  SeqId s = -1;
-  CHECK(e.open_sequence(ids, &s, cached).ok(), "open_sequence");
-  ForwardResult r;
-  const int64_t rest = int64_t(ids.size()) - *cached;
-  const Status st = e.forward(s, ids.data() + *cached, int(rest), ForwardRequest(), &r);
-  CHECK(st.ok(), "forward after the hit: %s", st.message().c_str());
-  e.close_sequence(s, true);
-  return r.logits;
-}
 
 void check_hit(const char* what, EngineImpl& e, const std::vector<int32_t>& ids, int64_t want_cached) {
   int64_t cached = -1;
@@ -173,7 +119,7 @@ void test_snapshots(const std::string& dir, const LoadOptions& lo, std::mt19937&
   char tmpl[] = "/tmp/kk_snapshot_XXXXXX";
   const std::string tmp = mkdtemp(tmpl);
   const std::string path = tmp + "/conv.kvsnap";
-  auto e1 = load(dir, lo);
+  auto e1 = load_engine(dir, lo);
   const int V = e1->info().vocab;
   const auto prefix = random_ids(rng, 180, V);  // 2 whole blocks and a partial one
   const auto prompt = cat(prefix, random_ids(rng, 20, V));
@@ -183,7 +129,7 @@ void test_snapshots(const std::string& dir, const LoadOptions& lo, std::mt19937&
         "save: %lld tokens", (long long)saved);
   e1.reset();  // the app restarts
 
-  auto e2 = load(dir, lo);
+  auto e2 = load_engine(dir, lo);
   int64_t restored = -1;
   const Status st = e2->restore_snapshot(path, prompt, &restored);
   CHECK(st.ok() && restored == saved, "restore: %s (%lld tokens)", st.message().c_str(), (long long)restored);
@@ -209,12 +155,12 @@ void test_snapshots(const std::string& dir, const LoadOptions& lo, std::mt19937&
   // model (another checkpoint) both refuse it by fingerprint.
   LoadOptions fast = lo;
   fast.mode = "fast";
-  auto ef = load(dir, fast);
+  auto ef = load_engine(dir, fast);
   check_refused("another mode", *ef, path, prompt, "another model");
   ef.reset();
   const std::string demo = shared_dir() + "/models/demo-k2";
   if (exists(demo + "/config.json")) {
-    auto ed = load(demo, lo);
+    auto ed = load_engine(demo, lo);
     CHECK(ed->info().vocab >= V, "the demo model's vocabulary holds tiny-k2's ids");
     check_refused("another model", *ed, path, prompt, "another model");
   }
@@ -236,8 +182,8 @@ void test_scheduler(const std::string& dir, const LoadOptions& lo, std::mt19937&
   LoadOptions so = lo;
   so.max_sequences = 4;  // more requests than room: some wait
   so.prefill_chunk = 48; // long prompts take several steps, interleaved with the decodes
-  auto e = load(dir, so);
-  auto ref = load(dir, lo);
+  auto e = load_engine(dir, so);
+  auto ref = load_engine(dir, lo);
   e->scheduler().set_threaded(false);  // the test drives the steps
   const int V = e->info().vocab;
   const auto shared_doc = random_ids(rng, 100, V);  // some prompts share it (prefix hits mid-run)
@@ -308,7 +254,7 @@ int main() {
   lo.kv_budget_bytes = int64_t(64) << 20;
   std::mt19937 rng(20261204);
   {
-    auto e = load(dir, lo);
+    auto e = load_engine(dir, lo);
     test_prefix_hits(*e, rng);
   }
   test_snapshots(dir, lo, rng);

@@ -22,8 +22,10 @@
 #include "engine/engine_impl.h"
 #include "karakoram/tools.h"
 #include "test_util.h"
+#include "engine_test_util.h"
 
 using namespace kk;
+using namespace kk_test;
 
 namespace {
 
@@ -34,63 +36,15 @@ constexpr double kFastLogitTol = 0.08;
 constexpr int kBf16SmoothPrompts = 2;
 constexpr int kBf16SmoothDecodePrompt = 1;
 
-std::string shared_dir() {
-  const char* d = std::getenv("KK_SHARED_DIR");
-  return d ? d : "../shared";
-}
-bool exists(const std::string& p) { struct stat st; return stat(p.c_str(), &st) == 0; }
-
 std::unique_ptr<EngineImpl> load(const std::string& dir, const std::string& kv_dtype) {
   LoadOptions lo;
   lo.mode = "fast";
   lo.kv_dtype = kv_dtype;
   lo.threads = 2;
   lo.kv_budget_bytes = int64_t(32) << 20;
-  std::unique_ptr<Engine> e;
-  const Status st = Engine::load(dir, lo, nullptr, &e);
-  CHECK(st.ok(), "load %s (%s): %s", dir.c_str(), kv_dtype.c_str(), st.message().c_str());
-  if (!st.ok()) std::exit(1);
-  return std::unique_ptr<EngineImpl>(static_cast<EngineImpl*>(e.release()));
+  return load_engine(dir, lo);
 }
 
-std::vector<int32_t> random_ids(std::mt19937& rng, int n, int vocab) {
-  std::uniform_int_distribution<int> d(3, vocab - 1);
-  std::vector<int32_t> v(static_cast<size_t>(n));
-  for (auto& x : v) x = d(rng);
-  return v;
-}
-std::vector<int32_t> cat(std::vector<int32_t> a, const std::vector<int32_t>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-double max_abs(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size() || a.empty()) return INFINITY;
-  double m = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double d = std::fabs(double(a[i]) - double(b[i]));
-    if (!(d <= m)) m = d;
-  }
-  return m;
-}
-
-std::vector<float> fresh_logits(EngineImpl& e, const std::vector<int32_t>& ids) {
-  SeqId s = -1;
-  CHECK(e.new_sequence(&s).ok(), "new_sequence");
-  ForwardResult r;
-  const Status st = e.forward(s, ids.data(), int(ids.size()), ForwardRequest(), &r);
-  CHECK(st.ok(), "fresh forward: %s", st.message().c_str());
-  e.free_sequence(s);
-  return r.logits;
-}
-std::vector<float> cached_logits(EngineImpl& e, const std::vector<int32_t>& ids, int64_t* cached) {
-  SeqId s = -1;
-  CHECK(e.open_sequence(ids, &s, cached).ok(), "open_sequence");
-  ForwardResult r;
-  const Status st = e.forward(s, ids.data() + *cached, int(int64_t(ids.size()) - *cached), ForwardRequest(), &r);
-  CHECK(st.ok(), "forward after the hit: %s", st.message().c_str());
-  e.close_sequence(s, true);
-  return r.logits;
-}
 void check_bit_exact_hit(const char* what, EngineImpl& e, const std::vector<int32_t>& ids, int64_t want_cached) {
   int64_t cached = -1;
   const auto hit = cached_logits(e, ids, &cached);

@@ -212,3 +212,18 @@ export async function gateWebSocket(page: Page): Promise<WsGate> {
     release() { holding = false; for (const d of queue.splice(0)) d(); },
   };
 }
+
+/** Answers in the e2e suites can take this long on a loaded CI machine (the demo model is fast alone). */
+export const E2E_ANSWER_MS = 120_000;
+
+/** Types `text` into the composer and sends it with Enter. */
+export async function askIn(page: Page, text: string): Promise<void> {
+  await page.getByTestId('composer-input').fill(text);
+  await page.getByTestId('composer-input').press('Enter');
+}
+
+/** Waits until the last assistant message has stopped streaming and the composer can send again. */
+export async function answeredIn(page: Page, timeoutMs = E2E_ANSWER_MS): Promise<void> {
+  await page.locator('[data-testid="message"][data-role="assistant"][data-streaming="false"]').last().waitFor({ timeout: timeoutMs });
+  await page.getByTestId('send-button').waitFor({ timeout: timeoutMs });
+}

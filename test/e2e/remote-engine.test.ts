@@ -30,7 +30,7 @@ import type { Conversation, KarakoramApi } from '../../common/contract.ts';
 import { createWsClient } from '../../common/ws-client.ts';
 import { requireAddon } from '../support/engine.ts';
 import { keyedSocket } from '../support/keyed-socket.ts';
-import { engineStatus, launchBrowser, openApp, ROOT, shot, startServe, waitEngine, type Served } from './harness.ts';
+import { answeredIn, askIn, engineStatus, launchBrowser, openApp, ROOT, shot, startServe, waitEngine, type Served } from './harness.ts';
 
 requireAddon('the remote-engine e2e');
 
@@ -101,14 +101,8 @@ async function fillRemote(url: string, key: string, model = MODEL, name = 'offic
 }
 const checkText = () => page.getByTestId('remote-check').textContent();
 
-async function ask(text: string): Promise<void> {
-  await page.getByTestId('composer-input').fill(text);
-  await page.getByTestId('composer-input').press('Enter');
-}
-async function answered(): Promise<void> {
-  await page.locator('[data-testid="message"][data-role="assistant"][data-streaming="false"]').last().waitFor({ timeout: ANSWER_MS });
-  await page.getByTestId('send-button').waitFor({ timeout: ANSWER_MS });
-}
+const ask = (text: string) => askIn(page, text);
+const answered = () => answeredIn(page, ANSWER_MS);
 async function newChat(tools: boolean): Promise<string> {
   const before = await activeId();
   await page.getByTestId('new-chat').click();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { requireAddon } from '../support/engine.ts';
-import { ROOT, engineStatus, gateWebSocket, launchBrowser, longMemo, onStream, openApp, recordTurn, shot, snaps, startServe, waitEngine, type Served, type WsGate } from './harness.ts';
+import { answeredIn, askIn, ROOT, engineStatus, gateWebSocket, launchBrowser, longMemo, onStream, openApp, recordTurn, shot, snaps, startServe, waitEngine, type Served, type WsGate } from './harness.ts';
 
 requireAddon('the web-chat e2e');
 
@@ -23,15 +23,9 @@ const lastTurn = () => page.locator('[data-testid="message"][data-role="assistan
 const lastUser = () => page.locator('[data-testid="message"][data-role="user"]').last();
 const activeId = () => page.evaluate(() => decodeURIComponent(location.hash.replace(/^#\/?c\//, '')));
 
-async function ask(text: string): Promise<void> {
-  await page.getByTestId('composer-input').fill(text);
-  await page.getByTestId('composer-input').press('Enter');
-}
+const ask = (text: string) => askIn(page, text);
 
-async function answered(): Promise<void> {
-  await page.locator('[data-testid="message"][data-role="assistant"][data-streaming="false"]').last().waitFor({ timeout: ANSWER_MS });
-  await page.getByTestId('send-button').waitFor({ timeout: ANSWER_MS });
-}
+const answered = () => answeredIn(page, ANSWER_MS);
 
 /** New chat; returns its id once the app has opened it. */
 async function newChat(): Promise<string> {

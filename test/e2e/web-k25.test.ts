@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { requireAddon } from '../support/engine.ts';
 import { packageAsK25 } from '../fixtures/k25/package.ts';
 import { DEMO_MODEL } from '../unit/text/shared.ts';
-import { launchBrowser, openApp, shot, startServe, waitEngine, type Served } from './harness.ts';
+import { answeredIn, askIn, launchBrowser, openApp, shot, startServe, waitEngine, type Served } from './harness.ts';
 
 requireAddon('the web-k25 e2e');
 
@@ -25,10 +25,8 @@ let errors: string[];
 const lastTurn = () => page.locator('[data-testid="message"][data-role="assistant"]').last();
 
 async function askAndWait(text: string): Promise<void> {
-  await page.getByTestId('composer-input').fill(text);
-  await page.getByTestId('composer-input').press('Enter');
-  await page.locator('[data-testid="message"][data-role="assistant"][data-streaming="false"]').last().waitFor({ timeout: ANSWER_MS });
-  await page.getByTestId('send-button').waitFor({ timeout: ANSWER_MS });
+  await askIn(page, text);
+  await answeredIn(page, ANSWER_MS);
 }
 
 describe('a K2.5-packaged model in web mode', () => {

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { requireAddon } from '../support/engine.ts';
 import { makePdf, memoDocx } from '../unit/services/attach/files.ts';
-import { launchBrowser, openApp, shot, startServe, waitEngine, type Served } from './harness.ts';
+import { answeredIn, askIn, launchBrowser, openApp, shot, startServe, waitEngine, type Served } from './harness.ts';
 
 requireAddon('the web-long-docs e2e');
 const ANSWER_MS = 120_000;
@@ -31,10 +31,7 @@ let browser: Browser;
 let page: Page;
 let errors: string[];
 
-async function answered(): Promise<void> {
-  await page.locator('[data-testid="message"][data-role="assistant"][data-streaming="false"]').last().waitFor({ timeout: ANSWER_MS });
-  await page.getByTestId('send-button').waitFor({ timeout: ANSWER_MS });
-}
+const answered = () => answeredIn(page, ANSWER_MS);
 
 /** The perf strip's "N cached · M new" after an answer. */
 async function cachedAndNew(): Promise<{ cached: number; fresh: number }> {
@@ -85,10 +82,7 @@ function expectReadingShown(paints: ProgressPaint[], total: number): void {
   expect(paints.some((p) => p.done > 0 && p.done < total)).toBe(true);
 }
 
-async function ask(text: string): Promise<void> {
-  await page.getByTestId('composer-input').fill(text);
-  await page.getByTestId('composer-input').press('Enter');
-}
+const ask = (text: string) => askIn(page, text);
 
 describe('long documents in Chromium', () => {
   beforeAll(async () => {

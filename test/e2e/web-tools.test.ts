@@ -16,7 +16,7 @@ import type { Conversation, KarakoramApi } from '../../common/contract.ts';
 import { createWsClient } from '../../common/ws-client.ts';
 import { requireAddon } from '../support/engine.ts';
 import { keyedSocket } from '../support/keyed-socket.ts';
-import { launchBrowser, openApp, shot, startServe, waitEngine, type Served } from './harness.ts';
+import { answeredIn, askIn, launchBrowser, openApp, shot, startServe, waitEngine, type Served } from './harness.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -38,14 +38,8 @@ const activeId = () => page.evaluate(() => decodeURIComponent(location.hash.repl
 const lastTurn = () => page.locator('[data-testid="message"][data-role="assistant"]').last();
 const weatherCard = () => page.locator('[data-testid="tool-call-card"][data-name="get_weather"]').last();
 
-async function ask(text: string): Promise<void> {
-  await page.getByTestId('composer-input').fill(text);
-  await page.getByTestId('composer-input').press('Enter');
-}
-async function answered(): Promise<void> {
-  await page.locator('[data-testid="message"][data-role="assistant"][data-streaming="false"]').last().waitFor({ timeout: ANSWER_MS });
-  await page.getByTestId('send-button').waitFor({ timeout: ANSWER_MS });
-}
+const ask = (text: string) => askIn(page, text);
+const answered = () => answeredIn(page, ANSWER_MS);
 async function newWeatherChat(): Promise<string> {
   const before = await activeId();
   await page.getByTestId('new-chat').click();
